@@ -1,0 +1,24 @@
+EXTENSION = custfocus
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" custfocus.control)
+
+MODULE_big = custfocus
+OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
+PG_CPPFLAGS = -I$(srcdir)/src
+SHLIB_LINK += -lcsv
+
+# The install script of the current version is built from one source; the
+# scripts of released versions and the upgrade scripts are committed as is.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+
+REGRESS = $(shell sed -e 's/\#.*//' test/schedule)
+REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
+
+EXTRA_CLEAN = $(DATA_built)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
+	cp $< $@

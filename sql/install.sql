@@ -1,0 +1,90 @@
+-- Install, inspect and drop the extension.
+CREATE EXTENSION custfocus;
+
+SELECT extname, extversion, extrelocatable, n.nspname AS control_schema
+  FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE extname = 'custfocus';
+
+-- Every object of the extension has a description (what \dx+ and BI tools show).
+SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
+  FROM pg_depend d
+ WHERE d.refclassid = 'pg_extension'::regclass
+   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'custfocus')
+   AND d.deptype = 'e'
+   AND d.classid <> 'pg_type'::regclass           -- row types of tables and views
+   AND NOT (d.classid = 'pg_class'::regclass
+			AND (SELECT relkind FROM pg_class WHERE oid = d.objid) IN ('S', 'i'))
+   AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
+ ORDER BY 1;
+
+-- ... and so does every column of every table and view.
+SELECT c.relname || '.' || a.attname AS undocumented_column
+  FROM pg_class c
+  JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+ WHERE c.relnamespace = 'custfocus'::regnamespace
+   AND c.relkind IN ('r', 'v', 'm', 'p')
+   AND col_description(c.oid, a.attnum) IS NULL
+ ORDER BY 1;
+
+-- Every function pins its search_path, and no C function is left unlabelled.
+SELECT p.oid::regprocedure AS unpinned
+  FROM pg_proc p
+ WHERE p.pronamespace = 'custfocus'::regnamespace
+   AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
+   AND p.prokind <> 'a'
+   AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+ ORDER BY 1;
+
+-- Every user-data table and its sequence is dumped by pg_dump.
+SELECT c.relname AS not_dumped
+  FROM pg_class c
+ WHERE c.relnamespace = 'custfocus'::regnamespace
+   AND c.relkind IN ('r', 'S')
+   AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'custfocus')::oid[])
+ ORDER BY 1;
+
+SELECT c.relname, x.cond
+  FROM pg_extension e,
+	   unnest(e.extconfig, e.extcondition) AS x (oid, cond)
+  JOIN pg_class c ON c.oid = x.oid
+ WHERE e.extname = 'custfocus' AND x.cond <> ''
+ ORDER BY 1;
+
+-- No table is readable by PUBLIC, and no helper function is executable by it.
+SELECT c.relname AS public_table
+  FROM pg_class c
+ WHERE c.relnamespace = 'custfocus'::regnamespace
+   AND c.relkind IN ('r', 'S')
+   AND has_table_privilege('public', c.oid, 'SELECT');
+SELECT p.oid::regprocedure AS public_trigger_function
+  FROM pg_proc p
+ WHERE p.pronamespace = 'custfocus'::regnamespace
+   AND p.prorettype = 'trigger'::regtype
+   AND has_function_privilege('public', p.oid, 'EXECUTE');
+
+-- The standard scales ship as built-in rows.
+SELECT scale_id, code, min_value, max_value, integral, builtin FROM custfocus.scale ORDER BY scale_id;
+SELECT s.code, string_agg(l.label || '=' || coalesce(l.value::text, 'missing'), ', ' ORDER BY l.value, l.label)
+  FROM custfocus.scale_label l JOIN custfocus.scale s USING (scale_id)
+ WHERE l.value IS NOT NULL
+ GROUP BY s.code ORDER BY s.code;
+
+-- The GUC is defined with its default and its prefix is reserved.
+SELECT custfocus.min_responses();
+SHOW custfocus.min_responses;
+SET custfocus.min_responses = 5;
+SELECT custfocus.min_responses();
+RESET custfocus.min_responses;
+SET custfocus.no_such_setting = 1;
+
+-- Drop and create again: the script leaves nothing behind.
+DROP EXTENSION custfocus;
+SELECT count(*) AS leftovers FROM pg_namespace WHERE nspname = 'custfocus';
+CREATE EXTENSION custfocus;
+SELECT count(*) FROM custfocus.scale;
+-- The install script refuses to adopt a schema it did not create.
+DROP EXTENSION custfocus;
+CREATE SCHEMA custfocus;
+CREATE EXTENSION custfocus;
+DROP SCHEMA custfocus CASCADE;
+CREATE EXTENSION custfocus;

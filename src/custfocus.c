@@ -1,0 +1,118 @@
+/*
+ * custfocus.c
+ *		Module initialisation, GUCs and small catalogue helpers.
+ *
+ * Everything that the SQL install script needs from C but that belongs to no
+ * statistical or import concern lives here.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+
+#include "custfocus.h"
+
+PG_MODULE_MAGIC;
+
+int			custfocus_min_responses = 10;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("custfocus.min_responses",
+							"Smallest number of valid answers for which a score is shown.",
+							"Views report NULL and set suppressed = true for groups with fewer valid answers, "
+							"so that small groups cannot be re-identified and noisy scores are not read as facts.",
+							&custfocus_min_responses,
+							10, 0, INT_MAX,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("custfocus");
+#else
+	EmitWarningsOnPlaceholders("custfocus");
+#endif
+}
+
+/*
+ * The views read the threshold through this function rather than through
+ * current_setting(), because calling it loads the library and so defines the
+ * GUC with its default even in a session that has not touched custfocus yet.
+ */
+PG_FUNCTION_INFO_V1(min_responses);
+Datum
+min_responses(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(custfocus_min_responses);
+}
+
+/*
+ * Trigger that keeps the rows shipped by the extension (standard scales and
+ * their labels) apart from user rows.  pg_dump skips rows with builtin = true
+ * (see pg_extension_config_dump in the install script), so a user row marked
+ * builtin would silently vanish from backups, and a changed built-in row would
+ * be restored in its original form.  Only the install or update script may
+ * write built-in rows; the global creating_extension tells us when that is.
+ */
+PG_FUNCTION_INFO_V1(guard_builtin);
+Datum
+guard_builtin(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	int			attnum;
+	bool		isnull;
+	HeapTuple	rettuple;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "guard_builtin: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "guard_builtin: must be fired before, for each row");
+
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	attnum = SPI_fnumber(tupdesc, "builtin");
+	if (attnum <= 0)
+		elog(ERROR, "guard_builtin: table \"%s\" has no column \"builtin\"",
+			 RelationGetRelationName(trigdata->tg_relation));
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		rettuple = trigdata->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		rettuple = trigdata->tg_newtuple;
+	else
+		rettuple = trigdata->tg_trigtuple;
+
+	if (creating_extension)
+		return PointerGetDatum(rettuple);
+
+	/* an existing built-in row may be neither changed nor deleted */
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+		DatumGetBool(heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &isnull)) && !isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("built-in rows of \"%s\" cannot be changed or deleted",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("The row is part of the custfocus extension and is re-created by CREATE EXTENSION."),
+				 errhint("Create a scale of your own with a new code instead.")));
+
+	/* and no user row may claim to be built in */
+	if (!TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) &&
+		DatumGetBool(heap_getattr(rettuple, attnum, tupdesc, &isnull)) && !isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("only the custfocus install script can add built-in rows to \"%s\"",
+						RelationGetRelationName(trigdata->tg_relation)),
+				 errdetail("Rows with builtin = true are left out of pg_dump, so a user row marked so would be lost on restore."),
+				 errhint("Insert the row with builtin = false (the default).")));
+
+	return PointerGetDatum(rettuple);
+}
