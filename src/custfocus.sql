@@ -58,7 +58,7 @@ CREATE TABLE custfocus.program (
 				CHECK (level IN ('agency', 'division', 'program')),
 	description	text,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (parent_id IS DISTINCT FROM program_id)
+	CONSTRAINT program_not_own_parent CHECK (parent_id IS DISTINCT FROM program_id)
 );
 CREATE UNIQUE INDEX program_code_key ON custfocus.program (custfocus.label_key(code));
 CREATE INDEX program_parent_id_idx ON custfocus.program (parent_id);
@@ -188,9 +188,9 @@ CREATE TABLE custfocus.scale (
 	integral	boolean NOT NULL DEFAULT true,
 	builtin		boolean NOT NULL DEFAULT false,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (min_value < max_value),
-	CHECK (min_value > '-infinity' AND max_value < 'infinity'),
-	CHECK (builtin = (scale_id < 1000))
+	CONSTRAINT scale_min_below_max CHECK (min_value < max_value),
+	CONSTRAINT scale_bounds_finite CHECK (min_value > '-infinity' AND max_value < 'infinity'),
+	CONSTRAINT scale_builtin_ids_below_1000 CHECK (builtin = (scale_id < 1000))
 );
 ALTER SEQUENCE custfocus.scale_scale_id_seq OWNED BY custfocus.scale.scale_id;
 CREATE UNIQUE INDEX scale_code_key ON custfocus.scale (custfocus.label_key(code));
@@ -256,10 +256,10 @@ CREATE TABLE custfocus.item (
 	reverse_coded boolean NOT NULL DEFAULT false,
 	position	integer,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK ((metric = 'text') = (scale_id IS NULL)),
-	CHECK (NOT is_overall OR metric = 'rating'),
-	CHECK (NOT reverse_coded OR metric IN ('rating', 'ces')),
-	CHECK (requirement_id IS NULL OR metric IN ('rating', 'ces', 'yes_no'))
+	CONSTRAINT item_scale_unless_text CHECK ((metric = 'text') = (scale_id IS NULL)),
+	CONSTRAINT item_overall_is_rating CHECK (NOT is_overall OR metric = 'rating'),
+	CONSTRAINT item_reverse_coded_is_rating CHECK (NOT reverse_coded OR metric IN ('rating', 'ces')),
+	CONSTRAINT item_requirement_needs_rating CHECK (requirement_id IS NULL OR metric IN ('rating', 'ces', 'yes_no'))
 );
 CREATE UNIQUE INDEX item_code_key ON custfocus.item (survey_id, custfocus.label_key(code));
 CREATE UNIQUE INDEX item_one_overall_key ON custfocus.item (survey_id) WHERE is_overall;
@@ -299,7 +299,7 @@ CREATE TABLE custfocus.import_batch (
 	started_at	timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	finished_at	timestamptz,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (finished_at IS NULL OR finished_at >= started_at)
+	CONSTRAINT import_batch_finished_after_start CHECK (finished_at IS NULL OR finished_at >= started_at)
 );
 CREATE INDEX import_batch_survey_id_idx ON custfocus.import_batch (survey_id);
 COMMENT ON TABLE custfocus.import_batch IS
@@ -378,7 +378,7 @@ CREATE TABLE custfocus.answer (
 	value		real CHECK (value > '-infinity' AND value < 'infinity'),
 	text_value	text CHECK (text_value <> ''),
 	PRIMARY KEY (response_id, item_id),
-	CHECK (value IS NOT NULL OR text_value IS NOT NULL)
+	CONSTRAINT answer_has_value CHECK (value IS NOT NULL OR text_value IS NOT NULL)
 );
 CREATE INDEX answer_item_id_idx ON custfocus.answer (item_id);
 COMMENT ON TABLE custfocus.answer IS
@@ -408,9 +408,9 @@ CREATE TABLE custfocus.feedback (
 	resolution	text,
 	response_id	bigint REFERENCES custfocus.response (response_id) ON DELETE SET NULL,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (acknowledged_at IS NULL OR acknowledged_at >= received_at),
-	CHECK (closed_at IS NULL OR closed_at >= received_at),
-	CHECK ((status = 'closed') = (closed_at IS NOT NULL))
+	CONSTRAINT feedback_acknowledged_after_received CHECK (acknowledged_at IS NULL OR acknowledged_at >= received_at),
+	CONSTRAINT feedback_closed_after_received CHECK (closed_at IS NULL OR closed_at >= received_at),
+	CONSTRAINT feedback_closed_at_when_closed CHECK ((status = 'closed') = (closed_at IS NOT NULL))
 );
 CREATE INDEX feedback_service_id_idx ON custfocus.feedback (service_id, received_at);
 CREATE INDEX feedback_open_idx ON custfocus.feedback (received_at) WHERE status <> 'closed';
@@ -456,10 +456,10 @@ CREATE TABLE custfocus.measure (
 	description	text,
 	active		boolean NOT NULL DEFAULT true,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (num_nonnulls(program_id, service_id) = 1),
-	CHECK (num_nonnulls(item_id, requirement_id) <= 1),
-	CHECK ((metric = 'response_count') = (item_id IS NULL AND requirement_id IS NULL)),
-	CHECK (metric NOT IN ('csat', 'top_box', 'bottom_box', 'nps') OR target BETWEEN -100 AND 100)
+	CONSTRAINT measure_of_program_or_service CHECK (num_nonnulls(program_id, service_id) = 1),
+	CONSTRAINT measure_of_item_or_requirement CHECK (num_nonnulls(item_id, requirement_id) <= 1),
+	CONSTRAINT measure_scores_something CHECK ((metric = 'response_count') = (item_id IS NULL AND requirement_id IS NULL)),
+	CONSTRAINT measure_percent_target CHECK (metric NOT IN ('csat', 'top_box', 'bottom_box', 'nps') OR target BETWEEN -100 AND 100)
 );
 CREATE UNIQUE INDEX measure_code_key ON custfocus.measure (custfocus.label_key(code));
 CREATE INDEX measure_service_id_idx ON custfocus.measure (service_id);
@@ -502,10 +502,10 @@ CREATE TABLE custfocus.improvement_action (
 	baseline_value double precision CHECK (baseline_value > '-infinity' AND baseline_value < 'infinity'),
 	result_value double precision CHECK (result_value > '-infinity' AND result_value < 'infinity'),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	CHECK (num_nonnulls(program_id, service_id, measure_id) >= 1),
-	CHECK (due_on IS NULL OR due_on >= opened_on),
-	CHECK (closed_on IS NULL OR closed_on >= opened_on),
-	CHECK ((status IN ('completed', 'cancelled')) = (closed_on IS NOT NULL))
+	CONSTRAINT improvement_action_has_subject CHECK (num_nonnulls(program_id, service_id, measure_id) >= 1),
+	CONSTRAINT improvement_action_due_after_opened CHECK (due_on IS NULL OR due_on >= opened_on),
+	CONSTRAINT improvement_action_closed_after_opened CHECK (closed_on IS NULL OR closed_on >= opened_on),
+	CONSTRAINT improvement_action_closed_on_when_closed CHECK ((status IN ('completed', 'cancelled')) = (closed_on IS NOT NULL))
 );
 CREATE INDEX improvement_action_service_id_idx ON custfocus.improvement_action (service_id, requirement_id);
 CREATE INDEX improvement_action_program_id_idx ON custfocus.improvement_action (program_id);
