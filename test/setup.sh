@@ -12,7 +12,11 @@ custfocus_need_packages() {
 	command -v make >/dev/null || missing+=(make)
 	command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 	command -v pg_virtualenv >/dev/null || missing+=(postgresql-common)
-	command -v pg_config >/dev/null && pg_config --pgxs >/dev/null 2>&1 || missing+=(postgresql postgresql-server-dev-all)
+	# pg_config answers with the path of pgxs.mk even when the server headers
+	# that provide it are not installed, so look for the file itself
+	if ! command -v pg_config >/dev/null || [ ! -f "$(pg_config --pgxs 2>/dev/null)" ]; then
+		missing+=(postgresql postgresql-server-dev-all)
+	fi
 	[ -f /usr/include/csv.h ] || missing+=(libcsv-dev)
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 	if [ ${#missing[@]} -gt 0 ]; then
