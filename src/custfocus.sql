@@ -625,43 +625,12 @@ COMMENT ON FUNCTION custfocus.scale_label_check() IS
 CREATE TRIGGER scale_label_check AFTER INSERT OR UPDATE ON custfocus.scale_label
 	FOR EACH ROW EXECUTE FUNCTION custfocus.scale_label_check();
 
--- An item's metric fixes the shape of its scale: NPS is 0..10 whole numbers,
--- yes/no is 0..1, so that the scores computed from them mean what they say.
-CREATE FUNCTION custfocus.item_check_scale() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	s custfocus.scale;
-BEGIN
-	IF NEW.scale_id IS NULL THEN
-		RETURN NULL;
-	END IF;
-	SELECT * INTO s FROM custfocus.scale WHERE scale_id = NEW.scale_id;
-	IF NEW.metric = 'nps' AND
-	   NOT (s.min_value = 0 AND s.max_value = 10 AND s.integral) THEN
-		RAISE EXCEPTION 'item "%" is an nps item but its scale "%" is not the whole numbers 0 to 10', NEW.code, s.code
-			USING ERRCODE = 'check_violation',
-				  HINT = 'Use the built-in scale nps11.';
-	END IF;
-	IF NEW.metric = 'yes_no' AND
-	   NOT (s.min_value = 0 AND s.max_value = 1 AND s.integral) THEN
-		RAISE EXCEPTION 'item "%" is a yes_no item but its scale "%" is not the whole numbers 0 to 1', NEW.code, s.code
-			USING ERRCODE = 'check_violation',
-				  HINT = 'Use the built-in scale yes_no.';
-	END IF;
-	IF TG_OP = 'UPDATE' AND NEW.scale_id IS DISTINCT FROM OLD.scale_id THEN
-		PERFORM custfocus.check_answers_on_scale(NEW.item_id);
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION custfocus.item_check_scale() IS
-'Trigger: an item''s scale must fit its metric, and a new scale must fit the answers already given';
-
--- Raises the error for the first answer of the given item (or of any item on
--- the given scale) that lies off its item's scale.
-CREATE FUNCTION custfocus.check_answers_on_scale(p_item_id integer, p_scale_id integer DEFAULT NULL)
+-- An item's metric fixes the shape of its scale (NPS is 0..10 whole numbers,
+-- yes/no is 0..1) so that the scores computed from them mean what they say,
+-- and an item's answers must fit its scale.  Both rules are checked by one
+-- function, for one item or for every item on one scale, so that changing an
+-- item and changing a scale are held to the same rules.
+CREATE FUNCTION custfocus.check_items_fit_scale(p_item_id integer, p_scale_id integer)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -669,7 +638,22 @@ AS $$
 DECLARE
 	bad record;
 BEGIN
-	SELECT a.response_id, a.value, i.code AS item_code, s.code AS scale_code, s.min_value, s.max_value
+	SELECT i.code AS item_code, i.metric, s.code AS scale_code
+	  INTO bad
+	  FROM custfocus.item i
+	  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+	 WHERE (i.item_id = p_item_id OR i.scale_id = p_scale_id)
+	   AND ((i.metric = 'nps' AND NOT (s.min_value = 0 AND s.max_value = 10 AND s.integral))
+			OR (i.metric = 'yes_no' AND NOT (s.min_value = 0 AND s.max_value = 1 AND s.integral)))
+	 LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'item "%" has metric % but its scale "%" is not the whole numbers 0 to %',
+			bad.item_code, bad.metric, bad.scale_code, CASE bad.metric WHEN 'nps' THEN 10 ELSE 1 END
+			USING ERRCODE = 'check_violation',
+				  HINT = format('Use the built-in scale %s.', CASE bad.metric WHEN 'nps' THEN 'nps11' ELSE 'yes_no' END);
+	END IF;
+
+	SELECT a.response_id, a.value, i.code AS item_code, s.code AS scale_code, s.min_value, s.max_value, s.integral
 	  INTO bad
 	  FROM custfocus.item i
 	  JOIN custfocus.scale s ON s.scale_id = i.scale_id
@@ -679,34 +663,44 @@ BEGIN
 			OR (s.integral AND a.value <> pg_catalog.trunc(a.value)))
 	 LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'item "%" has an answer % outside scale "%" (% to %)',
-			bad.item_code, bad.value, bad.scale_code, bad.min_value, bad.max_value
+		RAISE EXCEPTION 'item "%" has an answer % outside scale "%"', bad.item_code, bad.value, bad.scale_code
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Response %s holds the value.', bad.response_id);
+				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s holds %s.',
+								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
+								  bad.min_value, bad.max_value, bad.response_id, bad.value);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION custfocus.check_answers_on_scale(integer, integer) IS
-'Raises an error if any answer of the item (or of any item on the scale) lies outside its scale';
+COMMENT ON FUNCTION custfocus.check_items_fit_scale(integer, integer) IS
+'Raises an error if the item (or any item on the scale) does not fit its scale: metric rules, and answers already given';
 
-CREATE TRIGGER item_check_scale AFTER INSERT OR UPDATE OF scale_id, metric ON custfocus.item
-	FOR EACH ROW EXECUTE FUNCTION custfocus.item_check_scale();
-
-CREATE FUNCTION custfocus.scale_check_answers() RETURNS trigger
+CREATE FUNCTION custfocus.item_check_scale() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM custfocus.check_answers_on_scale(NULL, NEW.scale_id);
-	-- re-run the metric rules of every item on the scale
-	UPDATE custfocus.item SET metric = metric WHERE scale_id = NEW.scale_id;
+	PERFORM custfocus.check_items_fit_scale(NEW.item_id, NULL);
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION custfocus.scale_check_answers() IS
-'Trigger: a scale''s range may not shrink below answers already given or break its items'' metric rules';
-CREATE TRIGGER scale_check_answers AFTER UPDATE OF min_value, max_value, integral ON custfocus.scale
-	FOR EACH ROW EXECUTE FUNCTION custfocus.scale_check_answers();
+COMMENT ON FUNCTION custfocus.item_check_scale() IS
+'Trigger: an item''s scale must fit its metric and the answers already given';
+CREATE TRIGGER item_check_scale AFTER INSERT OR UPDATE OF scale_id, metric ON custfocus.item
+	FOR EACH ROW EXECUTE FUNCTION custfocus.item_check_scale();
+
+CREATE FUNCTION custfocus.scale_check_items() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.check_items_fit_scale(NULL, NEW.scale_id);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.scale_check_items() IS
+'Trigger: a scale''s new range must still fit its items'' metrics and the answers already given';
+CREATE TRIGGER scale_check_items AFTER UPDATE OF min_value, max_value, integral ON custfocus.scale
+	FOR EACH ROW EXECUTE FUNCTION custfocus.scale_check_items();
 
 -- Answers are checked once per statement, over the transition table, so that
 -- a bulk load pays one join rather than a lookup per row.
@@ -927,8 +921,8 @@ REVOKE ALL ON FUNCTION custfocus.guard_builtin() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.program_check_cycle() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.scale_label_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.item_check_scale() FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.check_answers_on_scale(integer, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.scale_check_answers() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.check_items_fit_scale(integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.scale_check_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.answer_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.response_check_survey() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.feedback_track_status() FROM PUBLIC;
