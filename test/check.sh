@@ -7,8 +7,9 @@
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 	# pg_virtualenv makes a new cluster, exports PGHOST/PGPORT/PGUSER for it
-	# and drops it when the command exits, whatever the outcome.
-	exec pg_virtualenv "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
+	# and drops it when the command exits, whatever the outcome.  -t keeps the
+	# cluster in a temporary directory, so runs side by side do not collide.
+	exec pg_virtualenv -t "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
 fi
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
