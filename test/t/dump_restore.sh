@@ -27,6 +27,11 @@ INSERT INTO custfocus.import_batch (survey_id, source, status, rows_read, rows_s
 	SELECT survey_id, 'by hand', 'loaded_with_errors', 1, 1 FROM custfocus.survey WHERE code = 'cs2026';
 INSERT INTO custfocus.import_error (import_id, line, column_name, value, message)
 	SELECT max(import_id), 2, 'Q1', '6', 'value 6 is outside scale "agree5"' FROM custfocus.import_batch;
+INSERT INTO custfocus.respondent_contact (response_id, email)
+	SELECT min(response_id), 'someone@example.org' FROM custfocus.response;
+INSERT INTO custfocus.role_access (role_name, level) VALUES ('wic_analysts', 'analyst');
+INSERT INTO custfocus.program_access (role_name, program_id)
+	SELECT 'wic_analysts', program_id FROM custfocus.program WHERE code = 'WIC';
 SQL
 
 # One line per table: name, row count and a digest of its sorted rows.
@@ -65,8 +70,9 @@ if [ "$before" != "$after" ]; then
 fi
 # every table is covered, and the sample really holds data
 tables=$(echo "$before" | grep -vc '_seq ')
-[ "$tables" -eq 18 ] || { echo "expected 18 tables, fingerprinted $tables" >&2; exit 1; }
-for t in program service segment survey item response answer feedback measure improvement_action engagement import_error; do
+[ "$tables" -eq 21 ] || { echo "expected 21 tables, fingerprinted $tables" >&2; exit 1; }
+for t in program service segment survey item response answer feedback measure improvement_action engagement import_error \
+		respondent_contact role_access program_access; do
 	n=$(echo "$before" | awk -v t=$t '$1 == t {print $2}')
 	[ "${n:-0}" -gt 0 ] || { echo "table $t is empty in the sample" >&2; exit 1; }
 done
