@@ -933,3 +933,455 @@ REVOKE ALL ON FUNCTION custfocus.answer_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.response_check_survey() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.feedback_track_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.improvement_action_track_status() FROM PUBLIC;
+
+-------------------------------------------------------------------------------
+-- Scoring aggregates and statistics
+-------------------------------------------------------------------------------
+
+-- Every aggregate is PARALLEL SAFE with a combine function, and its state is
+-- an ordinary bigint[] or double precision[]: partial states cross process
+-- and server boundaries (parallel workers, Citus, postgres_fdw) by plain
+-- array I/O, so no serialize/deserialize functions exist.  The transition
+-- functions update the array in place when called as an aggregate.
+-- Conventions: NULL scores are skipped and a NULL weight skips its row; no
+-- valid row gives NULL; scores off their scale and weights that are not
+-- positive and finite are errors.  Percentages are on 0..100 (NPS on
+-- -100..100); the intervals of the _stats forms are 95 % intervals.
+
+CREATE TYPE custfocus.nps_result AS (
+	n			bigint,
+	n_eff		double precision,
+	promoters	double precision,
+	passives	double precision,
+	detractors	double precision,
+	nps			double precision,
+	se			double precision,
+	ci_low		double precision,
+	ci_high		double precision
+);
+COMMENT ON TYPE custfocus.nps_result IS
+'Result of custfocus.nps_stats: Net Promoter Score with its counts, standard error and 95 % interval';
+COMMENT ON COLUMN custfocus.nps_result.n IS 'Number of valid answers (rows)';
+COMMENT ON COLUMN custfocus.nps_result.n_eff IS 'Effective number of answers: n unweighted, Kish''s (sum w)^2 / sum w^2 weighted';
+COMMENT ON COLUMN custfocus.nps_result.promoters IS 'Answers 9 or 10: a count, or the sum of their weights when weighted';
+COMMENT ON COLUMN custfocus.nps_result.passives IS 'Answers 7 or 8: a count, or the sum of their weights when weighted';
+COMMENT ON COLUMN custfocus.nps_result.detractors IS 'Answers 0 to 6: a count, or the sum of their weights when weighted';
+COMMENT ON COLUMN custfocus.nps_result.nps IS 'Net Promoter Score, 100 * (share of promoters - share of detractors), on -100..100';
+COMMENT ON COLUMN custfocus.nps_result.se IS 'Standard error of the NPS, 100 * sqrt((p + d - (p - d)^2) / n_eff)';
+COMMENT ON COLUMN custfocus.nps_result.ci_low IS 'Lower limit of the 95 % normal interval of the NPS, at least -100';
+COMMENT ON COLUMN custfocus.nps_result.ci_high IS 'Upper limit of the 95 % normal interval of the NPS, at most 100';
+
+CREATE TYPE custfocus.box_result AS (
+	n			bigint,
+	n_eff		double precision,
+	in_box		double precision,
+	percent		double precision,
+	ci_low		double precision,
+	ci_high		double precision
+);
+COMMENT ON TYPE custfocus.box_result IS
+'Result of custfocus.top_box_stats, bottom_box_stats and csat_stats: percentage in the box with n and its 95 % Wilson interval';
+COMMENT ON COLUMN custfocus.box_result.n IS 'Number of valid answers (rows)';
+COMMENT ON COLUMN custfocus.box_result.n_eff IS 'Effective number of answers: n unweighted, Kish''s (sum w)^2 / sum w^2 weighted; the interval uses it';
+COMMENT ON COLUMN custfocus.box_result.in_box IS 'Answers in the box: a count, or the sum of their weights when weighted';
+COMMENT ON COLUMN custfocus.box_result.percent IS 'Percentage of answers in the box, on 0..100';
+COMMENT ON COLUMN custfocus.box_result.ci_low IS 'Lower limit of the 95 % Wilson score interval, on 0..100';
+COMMENT ON COLUMN custfocus.box_result.ci_high IS 'Upper limit of the 95 % Wilson score interval, on 0..100';
+
+-- Combine functions shared by the additive states
+
+CREATE FUNCTION custfocus.counts_combine(bigint[], bigint[]) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'counts_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.counts_combine(bigint[], bigint[]) IS
+'Aggregate support: combines two count states by adding them element by element';
+
+CREATE FUNCTION custfocus.sums_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'sums_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.sums_combine(double precision[], double precision[]) IS
+'Aggregate support: combines two weighted-sum states by adding them element by element';
+
+-- NPS
+
+CREATE FUNCTION custfocus.nps_accum(bigint[], double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'nps_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_accum(bigint[], double precision) IS
+'Aggregate support for custfocus.nps: counts one 0..10 answer as promoter, passive or detractor';
+
+CREATE FUNCTION custfocus.nps_accum_inv(bigint[], double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'nps_accum_inv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_accum_inv(bigint[], double precision) IS
+'Aggregate support for custfocus.nps: removes one answer from the counts (window frames)';
+
+CREATE FUNCTION custfocus.nps_final(bigint[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'nps_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_final(bigint[]) IS
+'Aggregate support for custfocus.nps: NPS from the counts';
+
+CREATE FUNCTION custfocus.nps_stats_final(bigint[]) RETURNS custfocus.nps_result
+AS 'MODULE_PATHNAME', 'nps_stats_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_stats_final(bigint[]) IS
+'Aggregate support for custfocus.nps_stats: NPS, standard error and interval from the counts';
+
+CREATE FUNCTION custfocus.nps_weighted_accum(double precision[], double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'nps_weighted_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_weighted_accum(double precision[], double precision, double precision) IS
+'Aggregate support for weighted custfocus.nps: adds one weighted 0..10 answer';
+
+CREATE FUNCTION custfocus.nps_weighted_final(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'nps_weighted_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_weighted_final(double precision[]) IS
+'Aggregate support for weighted custfocus.nps: NPS from the weighted sums';
+
+CREATE FUNCTION custfocus.nps_weighted_stats_final(double precision[]) RETURNS custfocus.nps_result
+AS 'MODULE_PATHNAME', 'nps_weighted_stats_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_weighted_stats_final(double precision[]) IS
+'Aggregate support for weighted custfocus.nps_stats: NPS, standard error with Kish''s effective n, and interval';
+
+CREATE AGGREGATE custfocus.nps(score double precision) (
+	SFUNC = custfocus.nps_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.nps_final,
+	MSFUNC = custfocus.nps_accum,
+	MINVFUNC = custfocus.nps_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0,0}',
+	MFINALFUNC = custfocus.nps_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps(double precision) IS
+'Net Promoter Score of 0..10 answers: 100 * (share of 9-10 - share of 0-6), on -100..100';
+
+CREATE AGGREGATE custfocus.nps(score double precision, weight double precision) (
+	SFUNC = custfocus.nps_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.nps_weighted_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps(double precision, double precision) IS
+'Weighted Net Promoter Score: shares of promoters and detractors are shares of the total weight';
+
+CREATE AGGREGATE custfocus.nps_stats(score double precision) (
+	SFUNC = custfocus.nps_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.nps_stats_final,
+	MSFUNC = custfocus.nps_accum,
+	MINVFUNC = custfocus.nps_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0,0}',
+	MFINALFUNC = custfocus.nps_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps_stats(double precision) IS
+'Net Promoter Score with n, category counts, standard error and 95 % interval';
+
+CREATE AGGREGATE custfocus.nps_stats(score double precision, weight double precision) (
+	SFUNC = custfocus.nps_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.nps_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps_stats(double precision, double precision) IS
+'Weighted Net Promoter Score with n, Kish''s effective n, weighted category sums, standard error and 95 % interval';
+
+-- Top box, bottom box, CSAT
+
+CREATE FUNCTION custfocus.box_final(bigint[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'box_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.box_final(bigint[]) IS
+'Aggregate support for top_box, bottom_box and csat: percentage in the box';
+
+CREATE FUNCTION custfocus.box_stats_final(bigint[]) RETURNS custfocus.box_result
+AS 'MODULE_PATHNAME', 'box_stats_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.box_stats_final(bigint[]) IS
+'Aggregate support for top_box_stats, bottom_box_stats and csat_stats: percentage with n and Wilson interval';
+
+CREATE FUNCTION custfocus.box_weighted_final(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'box_weighted_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.box_weighted_final(double precision[]) IS
+'Aggregate support for weighted top_box, bottom_box and csat: weighted percentage in the box';
+
+CREATE FUNCTION custfocus.box_weighted_stats_final(double precision[]) RETURNS custfocus.box_result
+AS 'MODULE_PATHNAME', 'box_weighted_stats_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.box_weighted_stats_final(double precision[]) IS
+'Aggregate support for weighted top_box_stats, bottom_box_stats and csat_stats: Wilson interval with Kish''s effective n';
+
+CREATE FUNCTION custfocus.top_box_accum(bigint[], double precision, double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'top_box_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.top_box_accum(bigint[], double precision, double precision) IS
+'Aggregate support for custfocus.top_box: counts one answer, in the box when score >= threshold';
+
+CREATE FUNCTION custfocus.top_box_accum_inv(bigint[], double precision, double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'top_box_accum_inv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.top_box_accum_inv(bigint[], double precision, double precision) IS
+'Aggregate support for custfocus.top_box: removes one answer from the counts (window frames)';
+
+CREATE FUNCTION custfocus.top_box_weighted_accum(double precision[], double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'top_box_weighted_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.top_box_weighted_accum(double precision[], double precision, double precision, double precision) IS
+'Aggregate support for weighted custfocus.top_box: adds one weighted answer';
+
+CREATE FUNCTION custfocus.bottom_box_accum(bigint[], double precision, double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'bottom_box_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.bottom_box_accum(bigint[], double precision, double precision) IS
+'Aggregate support for custfocus.bottom_box: counts one answer, in the box when score <= threshold';
+
+CREATE FUNCTION custfocus.bottom_box_accum_inv(bigint[], double precision, double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'bottom_box_accum_inv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.bottom_box_accum_inv(bigint[], double precision, double precision) IS
+'Aggregate support for custfocus.bottom_box: removes one answer from the counts (window frames)';
+
+CREATE FUNCTION custfocus.bottom_box_weighted_accum(double precision[], double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'bottom_box_weighted_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.bottom_box_weighted_accum(double precision[], double precision, double precision, double precision) IS
+'Aggregate support for weighted custfocus.bottom_box: adds one weighted answer';
+
+CREATE FUNCTION custfocus.csat_accum(bigint[], double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'csat_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.csat_accum(bigint[], double precision) IS
+'Aggregate support for custfocus.csat: counts one 1..5 answer, in the box when 4 or 5';
+
+CREATE FUNCTION custfocus.csat_accum(bigint[], double precision, integer) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'csat_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.csat_accum(bigint[], double precision, integer) IS
+'Aggregate support for custfocus.csat: counts one 1..scale_max answer, in the box when >= scale_max - 1';
+
+CREATE FUNCTION custfocus.csat_accum_inv(bigint[], double precision) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'csat_accum_inv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.csat_accum_inv(bigint[], double precision) IS
+'Aggregate support for custfocus.csat: removes one answer from the counts (window frames)';
+
+CREATE FUNCTION custfocus.csat_accum_inv(bigint[], double precision, integer) RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'csat_accum_inv'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.csat_accum_inv(bigint[], double precision, integer) IS
+'Aggregate support for custfocus.csat: removes one answer from the counts (window frames)';
+
+CREATE FUNCTION custfocus.csat_weighted_accum(double precision[], double precision, integer, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'csat_weighted_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.csat_weighted_accum(double precision[], double precision, integer, double precision) IS
+'Aggregate support for weighted custfocus.csat: adds one weighted answer';
+
+CREATE AGGREGATE custfocus.top_box(score double precision, threshold double precision) (
+	SFUNC = custfocus.top_box_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_final,
+	MSFUNC = custfocus.top_box_accum,
+	MINVFUNC = custfocus.top_box_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box(double precision, double precision) IS
+'Top box: percentage of answers with score >= threshold, on 0..100';
+
+CREATE AGGREGATE custfocus.top_box(score double precision, threshold double precision, weight double precision) (
+	SFUNC = custfocus.top_box_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box(double precision, double precision, double precision) IS
+'Weighted top box: percentage of the total weight with score >= threshold, on 0..100';
+
+CREATE AGGREGATE custfocus.top_box_stats(score double precision, threshold double precision) (
+	SFUNC = custfocus.top_box_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_stats_final,
+	MSFUNC = custfocus.top_box_accum,
+	MINVFUNC = custfocus.top_box_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box_stats(double precision, double precision) IS
+'Top box (score >= threshold) with n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.top_box_stats(score double precision, threshold double precision, weight double precision) (
+	SFUNC = custfocus.top_box_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box_stats(double precision, double precision, double precision) IS
+'Weighted top box with n, Kish''s effective n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.bottom_box(score double precision, threshold double precision) (
+	SFUNC = custfocus.bottom_box_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_final,
+	MSFUNC = custfocus.bottom_box_accum,
+	MINVFUNC = custfocus.bottom_box_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.bottom_box(double precision, double precision) IS
+'Bottom box: percentage of answers with score <= threshold, on 0..100';
+
+CREATE AGGREGATE custfocus.bottom_box(score double precision, threshold double precision, weight double precision) (
+	SFUNC = custfocus.bottom_box_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.bottom_box(double precision, double precision, double precision) IS
+'Weighted bottom box: percentage of the total weight with score <= threshold, on 0..100';
+
+CREATE AGGREGATE custfocus.bottom_box_stats(score double precision, threshold double precision) (
+	SFUNC = custfocus.bottom_box_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_stats_final,
+	MSFUNC = custfocus.bottom_box_accum,
+	MINVFUNC = custfocus.bottom_box_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.bottom_box_stats(double precision, double precision) IS
+'Bottom box (score <= threshold) with n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.bottom_box_stats(score double precision, threshold double precision, weight double precision) (
+	SFUNC = custfocus.bottom_box_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.bottom_box_stats(double precision, double precision, double precision) IS
+'Weighted bottom box with n, Kish''s effective n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.csat(score double precision) (
+	SFUNC = custfocus.csat_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_final,
+	MSFUNC = custfocus.csat_accum,
+	MINVFUNC = custfocus.csat_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat(double precision) IS
+'CSAT: percentage of 1..5 answers that are 4 or 5, on 0..100';
+
+CREATE AGGREGATE custfocus.csat(score double precision, scale_max integer) (
+	SFUNC = custfocus.csat_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_final,
+	MSFUNC = custfocus.csat_accum,
+	MINVFUNC = custfocus.csat_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat(double precision, integer) IS
+'CSAT on a 1..scale_max scale: percentage of answers in the top two categories (>= scale_max - 1), on 0..100';
+
+CREATE AGGREGATE custfocus.csat(score double precision, scale_max integer, weight double precision) (
+	SFUNC = custfocus.csat_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat(double precision, integer, double precision) IS
+'Weighted CSAT on a 1..scale_max scale: percentage of the total weight in the top two categories, on 0..100';
+
+CREATE AGGREGATE custfocus.csat_stats(score double precision) (
+	SFUNC = custfocus.csat_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_stats_final,
+	MSFUNC = custfocus.csat_accum,
+	MINVFUNC = custfocus.csat_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat_stats(double precision) IS
+'CSAT on a 1..5 scale with n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.csat_stats(score double precision, scale_max integer) (
+	SFUNC = custfocus.csat_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_stats_final,
+	MSFUNC = custfocus.csat_accum,
+	MINVFUNC = custfocus.csat_accum_inv,
+	MSTYPE = bigint[],
+	MINITCOND = '{0,0}',
+	MFINALFUNC = custfocus.box_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat_stats(double precision, integer) IS
+'CSAT on a 1..scale_max scale with n and 95 % Wilson interval';
+
+CREATE AGGREGATE custfocus.csat_stats(score double precision, scale_max integer, weight double precision) (
+	SFUNC = custfocus.csat_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.csat_stats(double precision, integer, double precision) IS
+'Weighted CSAT on a 1..scale_max scale with n, Kish''s effective n and 95 % Wilson interval';
