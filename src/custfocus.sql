@@ -988,6 +988,54 @@ COMMENT ON COLUMN custfocus.box_result.percent IS 'Percentage of answers in the 
 COMMENT ON COLUMN custfocus.box_result.ci_low IS 'Lower limit of the 95 % Wilson score interval, on 0..100';
 COMMENT ON COLUMN custfocus.box_result.ci_high IS 'Upper limit of the 95 % Wilson score interval, on 0..100';
 
+CREATE TYPE custfocus.mean_ci_result AS (
+	n			bigint,
+	mean		double precision,
+	sd			double precision,
+	ci_low		double precision,
+	ci_high		double precision
+);
+COMMENT ON TYPE custfocus.mean_ci_result IS
+'Result of custfocus.mean_ci: mean with its Student t interval';
+COMMENT ON COLUMN custfocus.mean_ci_result.n IS 'Number of values';
+COMMENT ON COLUMN custfocus.mean_ci_result.mean IS 'Arithmetic mean';
+COMMENT ON COLUMN custfocus.mean_ci_result.sd IS 'Sample standard deviation (n - 1 divisor); NULL for one value';
+COMMENT ON COLUMN custfocus.mean_ci_result.ci_low IS 'mean - t(1 - (1 - level) / 2, n - 1) * sd / sqrt(n); NULL for one value';
+COMMENT ON COLUMN custfocus.mean_ci_result.ci_high IS 'mean + t(1 - (1 - level) / 2, n - 1) * sd / sqrt(n); NULL for one value';
+
+CREATE TYPE custfocus.ces_result AS (
+	n			bigint,
+	n_eff		double precision,
+	mean		double precision,
+	percent_agree double precision
+);
+COMMENT ON TYPE custfocus.ces_result IS
+'Result of custfocus.ces_stats: Customer Effort Score as its mean on the 1..7 scale and the percentage answering 5 or more';
+COMMENT ON COLUMN custfocus.ces_result.n IS 'Number of valid answers (rows)';
+COMMENT ON COLUMN custfocus.ces_result.n_eff IS 'Effective number of answers: n unweighted, Kish''s (sum w)^2 / sum w^2 weighted';
+COMMENT ON COLUMN custfocus.ces_result.mean IS 'Mean (weighted mean) on the 1..7 scale';
+COMMENT ON COLUMN custfocus.ces_result.percent_agree IS 'Percentage answering 5 (somewhat agree) or more, on 0..100';
+
+CREATE TYPE custfocus.proportion_ci AS (
+	p			double precision,
+	ci_low		double precision,
+	ci_high		double precision
+);
+COMMENT ON TYPE custfocus.proportion_ci IS
+'Result of custfocus.wilson_ci: a proportion and its interval, on 0..1';
+COMMENT ON COLUMN custfocus.proportion_ci.p IS 'Observed proportion, successes / n';
+COMMENT ON COLUMN custfocus.proportion_ci.ci_low IS 'Lower limit of the interval, on 0..1';
+COMMENT ON COLUMN custfocus.proportion_ci.ci_high IS 'Upper limit of the interval, on 0..1';
+
+CREATE TYPE custfocus.ztest_result AS (
+	z			double precision,
+	p_value		double precision
+);
+COMMENT ON TYPE custfocus.ztest_result IS
+'Result of custfocus.prop_ztest and nps_ztest: z statistic of group 1 minus group 2 and its two-sided p-value';
+COMMENT ON COLUMN custfocus.ztest_result.z IS 'z statistic, positive when group 1 scores higher';
+COMMENT ON COLUMN custfocus.ztest_result.p_value IS 'Two-sided p-value from the standard normal distribution';
+
 -- Combine functions shared by the additive states
 
 CREATE FUNCTION custfocus.counts_combine(bigint[], bigint[]) RETURNS bigint[]
@@ -1385,3 +1433,232 @@ CREATE AGGREGATE custfocus.csat_stats(score double precision, scale_max integer,
 );
 COMMENT ON AGGREGATE custfocus.csat_stats(double precision, integer, double precision) IS
 'Weighted CSAT on a 1..scale_max scale with n, Kish''s effective n and 95 % Wilson interval';
+
+-- Means
+
+CREATE FUNCTION custfocus.linear_mean_accum(double precision[], double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'linear_mean_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_accum(double precision[], double precision, double precision, double precision) IS
+'Aggregate support for custfocus.linear_mean: adds one answer mapped to 0..100';
+
+CREATE FUNCTION custfocus.linear_mean_accum(double precision[], double precision, double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'linear_mean_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_accum(double precision[], double precision, double precision, double precision, double precision) IS
+'Aggregate support for weighted custfocus.linear_mean: adds one weighted answer mapped to 0..100';
+
+CREATE FUNCTION custfocus.linear_mean_final(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'linear_mean_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_final(double precision[]) IS
+'Aggregate support for custfocus.linear_mean: the (weighted) mean of the 0..100 scores';
+
+CREATE AGGREGATE custfocus.linear_mean(score double precision, scale_min double precision, scale_max double precision) (
+	SFUNC = custfocus.linear_mean_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.linear_mean_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean(double precision, double precision, double precision) IS
+'CAHPS linear mean score: mean of 100 * (score - scale_min) / (scale_max - scale_min), on 0..100';
+
+CREATE AGGREGATE custfocus.linear_mean(score double precision, scale_min double precision, scale_max double precision, weight double precision) (
+	SFUNC = custfocus.linear_mean_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.linear_mean_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean(double precision, double precision, double precision, double precision) IS
+'Weighted CAHPS linear mean score, on 0..100';
+
+CREATE FUNCTION custfocus.mean_ci_accum(double precision[], double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'mean_ci_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.mean_ci_accum(double precision[], double precision) IS
+'Aggregate support for custfocus.mean_ci: adds one value (Youngs-Cramer update)';
+
+CREATE FUNCTION custfocus.mean_ci_accum(double precision[], double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'mean_ci_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.mean_ci_accum(double precision[], double precision, double precision) IS
+'Aggregate support for custfocus.mean_ci with a level: adds one value and checks the level is the same on every row';
+
+CREATE FUNCTION custfocus.mean_ci_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'mean_ci_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.mean_ci_combine(double precision[], double precision[]) IS
+'Aggregate support for custfocus.mean_ci: merges two states (Chan''s formula)';
+
+CREATE FUNCTION custfocus.mean_ci_final(double precision[]) RETURNS custfocus.mean_ci_result
+AS 'MODULE_PATHNAME', 'mean_ci_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.mean_ci_final(double precision[]) IS
+'Aggregate support for custfocus.mean_ci: mean, standard deviation and Student t interval';
+
+CREATE AGGREGATE custfocus.mean_ci(value double precision) (
+	SFUNC = custfocus.mean_ci_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.mean_ci_combine,
+	FINALFUNC = custfocus.mean_ci_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.mean_ci(double precision) IS
+'Mean with n, standard deviation and 95 % Student t interval';
+
+CREATE AGGREGATE custfocus.mean_ci(value double precision, level double precision) (
+	SFUNC = custfocus.mean_ci_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.mean_ci_combine,
+	FINALFUNC = custfocus.mean_ci_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.mean_ci(double precision, double precision) IS
+'Mean with n, standard deviation and Student t interval at the given confidence level (e.g. 0.9), the same on every row';
+
+CREATE FUNCTION custfocus.ces_accum(double precision[], double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ces_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.ces_accum(double precision[], double precision) IS
+'Aggregate support for custfocus.ces_stats: adds one 1..7 answer';
+
+CREATE FUNCTION custfocus.ces_accum(double precision[], double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'ces_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.ces_accum(double precision[], double precision, double precision) IS
+'Aggregate support for weighted custfocus.ces_stats: adds one weighted 1..7 answer';
+
+CREATE FUNCTION custfocus.ces_final(double precision[]) RETURNS custfocus.ces_result
+AS 'MODULE_PATHNAME', 'ces_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.ces_final(double precision[]) IS
+'Aggregate support for custfocus.ces_stats: mean and percentage answering 5 or more';
+
+CREATE AGGREGATE custfocus.ces_stats(score double precision) (
+	SFUNC = custfocus.ces_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.ces_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.ces_stats(double precision) IS
+'Customer Effort Score on its 1..7 scale: n, mean and percentage answering 5 or more';
+
+CREATE AGGREGATE custfocus.ces_stats(score double precision, weight double precision) (
+	SFUNC = custfocus.ces_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.ces_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.ces_stats(double precision, double precision) IS
+'Weighted Customer Effort Score: n, Kish''s effective n, weighted mean and weighted percentage answering 5 or more';
+
+CREATE FUNCTION custfocus.satisfaction_index(item_means double precision[], scale_min double precision, scale_max double precision) RETURNS double precision
+AS 'MODULE_PATHNAME', 'satisfaction_index'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.satisfaction_index(double precision[], double precision, double precision) IS
+'ACSI-style satisfaction index on 0..100 from item means on one scale, items weighted equally';
+
+CREATE FUNCTION custfocus.satisfaction_index(item_means double precision[], scale_min double precision, scale_max double precision, weights double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'satisfaction_index'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.satisfaction_index(double precision[], double precision, double precision, double precision[]) IS
+'ACSI-style satisfaction index on 0..100: 100 * sum(w_i * (mean_i - min)) / (max - min), weights rescaled to sum to 1';
+
+-- Weights
+
+CREATE FUNCTION custfocus.weights_accum(double precision[], double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'weights_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.weights_accum(double precision[], double precision) IS
+'Aggregate support for custfocus.effective_n and design_effect: adds one weight';
+
+CREATE FUNCTION custfocus.effective_n_final(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'effective_n_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.effective_n_final(double precision[]) IS
+'Aggregate support for custfocus.effective_n: Kish''s effective n';
+
+CREATE FUNCTION custfocus.design_effect_final(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'design_effect_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.design_effect_final(double precision[]) IS
+'Aggregate support for custfocus.design_effect: n / Kish''s effective n';
+
+CREATE AGGREGATE custfocus.effective_n(weight double precision) (
+	SFUNC = custfocus.weights_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.effective_n_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.effective_n(double precision) IS
+'Kish''s effective sample size of a weight column, (sum w)^2 / sum w^2';
+
+CREATE AGGREGATE custfocus.design_effect(weight double precision) (
+	SFUNC = custfocus.weights_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.design_effect_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.design_effect(double precision) IS
+'Kish''s design effect of a weight column, n * sum w^2 / (sum w)^2';
+
+CREATE FUNCTION custfocus.effective_n(weights double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'effective_n_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.effective_n(double precision[]) IS
+'Kish''s effective sample size of an array of weights, (sum w)^2 / sum w^2; NULL elements are skipped';
+
+CREATE FUNCTION custfocus.design_effect(weights double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'design_effect_array'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.design_effect(double precision[]) IS
+'Kish''s design effect of an array of weights, n * sum w^2 / (sum w)^2; NULL elements are skipped';
+
+-- Intervals and tests
+
+CREATE FUNCTION custfocus.wilson_ci(successes double precision, n double precision,
+									level double precision DEFAULT 0.95,
+									method text DEFAULT 'wilson')
+RETURNS custfocus.proportion_ci
+AS 'MODULE_PATHNAME', 'wilson_ci'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.wilson_ci(double precision, double precision, double precision, text) IS
+'Interval for the proportion successes / n on 0..1: Wilson score interval, or Agresti-Coull with method => ''agresti-coull''; NULL when n = 0';
+
+CREATE FUNCTION custfocus.prop_ztest(x1 double precision, n1 double precision,
+									 x2 double precision, n2 double precision)
+RETURNS custfocus.ztest_result
+AS 'MODULE_PATHNAME', 'prop_ztest'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.prop_ztest(double precision, double precision, double precision, double precision) IS
+'Pooled two-proportion z-test of x1/n1 against x2/n2: z of p1 - p2 and two-sided p; NULL when undefined';
+
+CREATE FUNCTION custfocus.nps_ztest(nps1 double precision, se1 double precision,
+									nps2 double precision, se2 double precision)
+RETURNS custfocus.ztest_result
+AS 'MODULE_PATHNAME', 'nps_ztest'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_ztest(double precision, double precision, double precision, double precision) IS
+'z-test of two independent NPS from their standard errors: z = (nps1 - nps2) / sqrt(se1^2 + se2^2), two-sided p';
+
+CREATE FUNCTION custfocus.nps_ztest(promoters1 bigint, passives1 bigint, detractors1 bigint,
+									promoters2 bigint, passives2 bigint, detractors2 bigint)
+RETURNS custfocus.ztest_result
+AS 'MODULE_PATHNAME', 'nps_ztest_counts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.nps_ztest(bigint, bigint, bigint, bigint, bigint, bigint) IS
+'z-test of two independent NPS from their category counts: z = (nps1 - nps2) / sqrt(se1^2 + se2^2), two-sided p';
