@@ -1016,6 +1016,34 @@ COMMENT ON COLUMN custfocus.ces_result.n_eff IS 'Effective number of answers: n 
 COMMENT ON COLUMN custfocus.ces_result.mean IS 'Mean (weighted mean) on the 1..7 scale';
 COMMENT ON COLUMN custfocus.ces_result.percent_agree IS 'Percentage answering 5 (somewhat agree) or more, on 0..100';
 
+CREATE TYPE custfocus.alpha_result AS (
+	k			integer,
+	n			bigint,
+	alpha		double precision,
+	std_alpha	double precision
+);
+COMMENT ON TYPE custfocus.alpha_result IS
+'Result of custfocus.cronbach_alpha: internal consistency of a multi-item scale';
+COMMENT ON COLUMN custfocus.alpha_result.k IS 'Number of items';
+COMMENT ON COLUMN custfocus.alpha_result.n IS 'Number of complete rows (rows with a NULL item are left out)';
+COMMENT ON COLUMN custfocus.alpha_result.alpha IS 'Raw alpha, k / (k - 1) * (1 - sum of item variances / variance of the total); NULL when k < 2, n < 2 or the total does not vary';
+COMMENT ON COLUMN custfocus.alpha_result.std_alpha IS 'Standardized alpha, k r / (1 + (k - 1) r) with r the mean inter-item correlation; NULL when an item does not vary';
+
+CREATE TYPE custfocus.relative_weights_result AS (
+	n			bigint,
+	k			integer,
+	r2			double precision,
+	weights		double precision[],
+	shares		double precision[]
+);
+COMMENT ON TYPE custfocus.relative_weights_result IS
+'Result of custfocus.relative_weights: Johnson''s relative weights of the drivers, in the order of the drivers array';
+COMMENT ON COLUMN custfocus.relative_weights_result.n IS 'Number of complete rows (rows with a NULL outcome or driver are left out)';
+COMMENT ON COLUMN custfocus.relative_weights_result.k IS 'Number of drivers';
+COMMENT ON COLUMN custfocus.relative_weights_result.r2 IS 'R squared of the linear regression of the outcome on all drivers; NULL when undetermined (n <= k + 1, a variable that does not vary, collinear drivers)';
+COMMENT ON COLUMN custfocus.relative_weights_result.weights IS 'Raw relative weight of each driver; they sum to r2';
+COMMENT ON COLUMN custfocus.relative_weights_result.shares IS 'Each driver''s share of r2 (weight / r2); they sum to 1';
+
 CREATE TYPE custfocus.proportion_ci AS (
 	p			double precision,
 	ci_low		double precision,
@@ -1662,3 +1690,57 @@ AS 'MODULE_PATHNAME', 'nps_ztest_counts'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.nps_ztest(bigint, bigint, bigint, bigint, bigint, bigint) IS
 'z-test of two independent NPS from their category counts: z = (nps1 - nps2) / sqrt(se1^2 + se2^2), two-sided p';
+
+-- Reliability and key drivers
+
+CREATE FUNCTION custfocus.cronbach_alpha_accum(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'cronbach_alpha_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.cronbach_alpha_accum(double precision[], double precision[]) IS
+'Aggregate support for custfocus.cronbach_alpha: adds one complete row of item scores to the co-moments';
+
+CREATE FUNCTION custfocus.relative_weights_accum(double precision[], double precision, double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'relative_weights_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.relative_weights_accum(double precision[], double precision, double precision[]) IS
+'Aggregate support for custfocus.relative_weights: adds one complete row of outcome and drivers to the co-moments';
+
+CREATE FUNCTION custfocus.comoment_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'comoment_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.comoment_combine(double precision[], double precision[]) IS
+'Aggregate support for cronbach_alpha and relative_weights: merges two co-moment states (Chan''s formula)';
+
+CREATE FUNCTION custfocus.cronbach_alpha_final(double precision[]) RETURNS custfocus.alpha_result
+AS 'MODULE_PATHNAME', 'cronbach_alpha_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.cronbach_alpha_final(double precision[]) IS
+'Aggregate support for custfocus.cronbach_alpha: raw and standardized alpha from the co-moments';
+
+CREATE FUNCTION custfocus.relative_weights_final(double precision[]) RETURNS custfocus.relative_weights_result
+AS 'MODULE_PATHNAME', 'relative_weights_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.relative_weights_final(double precision[]) IS
+'Aggregate support for custfocus.relative_weights: R squared and relative weights from the co-moments';
+
+CREATE AGGREGATE custfocus.cronbach_alpha(items double precision[]) (
+	SFUNC = custfocus.cronbach_alpha_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.comoment_combine,
+	FINALFUNC = custfocus.cronbach_alpha_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.cronbach_alpha(double precision[]) IS
+'Cronbach''s alpha, raw and standardized, of the item scores in each row''s array; rows with a NULL item are left out';
+
+CREATE AGGREGATE custfocus.relative_weights(outcome double precision, drivers double precision[]) (
+	SFUNC = custfocus.relative_weights_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.comoment_combine,
+	FINALFUNC = custfocus.relative_weights_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.relative_weights(double precision, double precision[]) IS
+'Johnson''s relative weights of the drivers for the outcome: R squared, raw weights summing to it and shares of it; NULL fields when undetermined';
