@@ -18,6 +18,8 @@
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "funcapi.h"
+#include "nodes/primnodes.h"
+#include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/float.h"
 
@@ -119,6 +121,20 @@ char *
 CfFormatFloat(double value)
 {
 	return float8out_internal(value);
+}
+
+/*
+ * Name of the aggregate a shared transition function is running for, to
+ * name it in an error message; only on the error path, as it looks up the
+ * catalogue.  Window aggregates do not expose their Aggref.
+ */
+const char *
+CfAggName(FunctionCallInfo fcinfo, const char *fallback)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	char	   *name = aggref ? get_func_name(aggref->aggfnoid) : NULL;
+
+	return name ? name : fallback;
 }
 
 void

@@ -45,6 +45,7 @@ CfArrayData(ArrayType *a)
 
 /* input checks; each raises an error naming the function and the value */
 extern char *CfFormatFloat(double value);
+extern const char *CfAggName(FunctionCallInfo fcinfo, const char *fallback);
 extern void CfCheckWeight(double weight, const char *fname);
 extern void CfCheckFinite(double value, const char *what, const char *fname);
 extern void CfCheckLevel(double level, const char *fname);

@@ -319,7 +319,9 @@ weights_accum(PG_FUNCTION_ARGS)
 	float8	   *s = CfSumState(state, WT_STATE_LEN, "effective_n");
 	double		w = PG_GETARG_FLOAT8(1);
 
-	CfCheckWeight(w, "effective_n");
+	/* effective_n and design_effect share this function */
+	if (!(w > 0.0 && isfinite(w)))
+		CfCheckWeight(w, CfAggName(fcinfo, "effective_n or design_effect"));
 	s[WT_N] += 1.0;
 	s[WT_SUM] += w;
 	s[WT_SUM2] += w * w;
