@@ -116,11 +116,13 @@ ArrayValues(ArrayType *a, const float8 **values, int *count, const char *aggname
 
 /*
  * Add one row x[0..p-1] to the state, which may be empty; returns the state
- * to return from the transition function.
+ * to return from the transition function.  The first "fixed" variables are
+ * not part of the array argument (the outcome) and are not counted in the
+ * error message, which speaks of the user's array.
  */
 static ArrayType *
-ComomentAdd(ArrayType *state, const double *x, int p, const char *what,
-			const char *aggname)
+ComomentAdd(ArrayType *state, const double *x, int p, int fixed,
+			const char *what, const char *aggname)
 {
 	int			len;
 	float8	   *s = CfFloat8Data(state, &len, aggname);
@@ -142,8 +144,8 @@ ComomentAdd(ArrayType *state, const double *x, int p, const char *what,
 	else if (ComomentP(s, len, aggname) != p)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s got a row with %d %s after rows with %d", aggname,
-						p, what, (int) s[CM_P]),
+				 errmsg("%s number of %s changed from %d to %d", aggname,
+						what, (int) s[CM_P] - fixed, p - fixed),
 				 errdetail("Every row must have the same %s in the same order.", what)));
 
 	mean = s + CM_MEANS;
@@ -183,7 +185,7 @@ cronbach_alpha_accum(PG_FUNCTION_ARGS)
 				 errmsg("cronbach_alpha input array is empty"),
 				 errdetail("Each row is the array of one respondent's item scores.")));
 	CheckWidth(k, "items", "cronbach_alpha");
-	PG_RETURN_ARRAYTYPE_P(ComomentAdd(state, x, k, "items", "cronbach_alpha"));
+	PG_RETURN_ARRAYTYPE_P(ComomentAdd(state, x, k, 0, "items", "cronbach_alpha"));
 }
 
 PG_FUNCTION_INFO_V1(relative_weights_accum);
@@ -211,7 +213,7 @@ relative_weights_accum(PG_FUNCTION_ARGS)
 	row = (k + 1 <= (int) lengthof(buf)) ? buf : palloc((k + 1) * sizeof(double));
 	row[0] = y;
 	memcpy(row + 1, x, k * sizeof(double));
-	result = ComomentAdd(state, row, k + 1, "drivers", "relative_weights");
+	result = ComomentAdd(state, row, k + 1, 1, "drivers", "relative_weights");
 	if (row != buf)
 		pfree(row);
 	PG_RETURN_ARRAYTYPE_P(result);
