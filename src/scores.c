@@ -427,7 +427,10 @@ box_stats_final(PG_FUNCTION_ARGS)
 	if (c[BOX_N] == 0)
 		PG_RETURN_NULL();
 	if (c[BOX_IN] > c[BOX_N])
-		InvalidInverse("box_stats_final");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid transition state for %s", "box_stats_final"),
+				 errdetail("More answers are in the box than there are answers.")));
 	PG_RETURN_DATUM(BoxResult(fcinfo, c[BOX_N], (double) c[BOX_N],
 							  (double) c[BOX_IN], (double) c[BOX_N]));
 }
