@@ -183,4 +183,5 @@ SELECT custfocus.cronbach_alpha_final('{1e9,5,1,2}');
 SELECT custfocus.relative_weights_final('{2.5,5,1,2,3,4,5,6}');
 SELECT custfocus.comoment_combine('{1,2,0.5,1}', '{2,2,0.5,0.5,1,0,1}');
 
+DROP VIEW par_scores;
 DROP TABLE par_answers, par_parts;
