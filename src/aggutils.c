@@ -25,17 +25,14 @@
 
 #include "aggutils.h"
 
-ArrayType *
-CfStateArg(FunctionCallInfo fcinfo, int argno)
+void
+CfInvalidStateShape(ArrayType *state, Oid elemtype, int len, const char *aggname)
 {
-	/*
-	 * Inside an aggregate the state belongs to the aggregate and may be
-	 * scribbled on; called directly, the argument may be a constant or a
-	 * table value and must be copied first.
-	 */
-	if (AggCheckCallContext(fcinfo, NULL))
-		return PG_GETARG_ARRAYTYPE_P(argno);
-	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid transition state for %s", aggname),
+			 errdetail("The state must be a one-dimensional %s array of %d elements without NULLs.",
+					   elemtype == INT8OID ? "bigint" : "double precision", len)));
 }
 
 static void
@@ -43,11 +40,7 @@ CheckStateShape(ArrayType *state, Oid elemtype, int len, const char *aggname)
 {
 	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != len ||
 		ARR_HASNULL(state) || ARR_ELEMTYPE(state) != elemtype)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid transition state for %s", aggname),
-				 errdetail("The state must be a one-dimensional %s array of %d elements without NULLs.",
-						   elemtype == INT8OID ? "bigint" : "double precision", len)));
+		CfInvalidStateShape(state, elemtype, len, aggname);
 }
 
 int64 *
@@ -150,15 +143,14 @@ CfCheckWeight(double weight, const char *fname)
 }
 
 void
-CfCheckFinite(double value, const char *what, const char *fname)
+CfNotFinite(double value, const char *what, const char *fname)
 {
-	if (!isfinite(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s %s %s is not a finite number",
-						fname, what, CfFormatFloat(value)),
-				 errdetail("Statistics over NaN or infinite values have no meaning."),
-				 errhint("Leave missing values NULL; NULLs are skipped.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s %s %s is not a finite number",
+					fname, what, CfFormatFloat(value)),
+			 errdetail("Statistics over NaN or infinite values have no meaning."),
+			 errhint("Leave missing values NULL; NULLs are skipped.")));
 }
 
 void

@@ -79,7 +79,7 @@ Datum
 linear_mean_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, LM_STATE_LEN, "linear_mean");
+	float8	   *s = CfRowState(state, FLOAT8OID, LM_STATE_LEN, "linear_mean");
 	double		x = PG_GETARG_FLOAT8(1);
 	double		lo = PG_GETARG_FLOAT8(2);
 	double		hi = PG_GETARG_FLOAT8(3);
@@ -130,7 +130,7 @@ Datum
 mean_ci_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, MC_STATE_LEN, "mean_ci");
+	float8	   *s = CfRowState(state, FLOAT8OID, MC_STATE_LEN, "mean_ci");
 	double		x = PG_GETARG_FLOAT8(1);
 	double		n;
 
@@ -258,7 +258,7 @@ Datum
 ces_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, CES_STATE_LEN, "ces_stats");
+	float8	   *s = CfRowState(state, FLOAT8OID, CES_STATE_LEN, "ces_stats");
 	double		x = PG_GETARG_FLOAT8(1);
 	double		w = 1.0;
 
@@ -316,7 +316,7 @@ Datum
 weights_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, WT_STATE_LEN, "effective_n");
+	float8	   *s = CfRowState(state, FLOAT8OID, WT_STATE_LEN, "effective_n");
 	double		w = PG_GETARG_FLOAT8(1);
 
 	/* effective_n and design_effect share this function */

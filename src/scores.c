@@ -15,6 +15,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
 
@@ -61,7 +62,8 @@ NpsCategory(double score)
 				 errmsg("nps score %s is outside 0 to 10", CfFormatFloat(score)),
 				 errdetail("Net Promoter Score answers are whole numbers on the 0 to 10 likelihood-to-recommend scale."),
 				 errhint("Score only items on the nps11 scale, or recode the answers first.")));
-	if (score != floor(score))
+	/* in range, so the cast is exact for whole numbers */
+	if (score != (double) (int) score)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("nps score %s is not a whole number", CfFormatFloat(score)),
@@ -122,7 +124,7 @@ static Datum
 BoxCount(FunctionCallInfo fcinfo, bool hit, int64 delta, const char *aggname)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	int64	   *c = CfCountState(state, BOX_STATE_LEN, aggname);
+	int64	   *c = CfRowState(state, INT8OID, BOX_STATE_LEN, aggname);
 
 	if (delta < 0 && (c[BOX_N] < 1 || (hit && c[BOX_IN] < 1) ||
 					  (!hit && c[BOX_N] - c[BOX_IN] < 1)))
@@ -138,7 +140,7 @@ static Datum
 BoxWeighted(FunctionCallInfo fcinfo, bool hit, double weight, const char *aggname)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, WBOX_STATE_LEN, aggname);
+	float8	   *s = CfRowState(state, FLOAT8OID, WBOX_STATE_LEN, aggname);
 
 	s[W_N] += 1.0;
 	s[W_SUM] += weight;
@@ -227,7 +229,7 @@ Datum
 nps_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	int64	   *c = CfCountState(state, NPS_STATE_LEN, "nps");
+	int64	   *c = CfRowState(state, INT8OID, NPS_STATE_LEN, "nps");
 
 	c[NpsCategory(PG_GETARG_FLOAT8(1))]++;
 	PG_RETURN_ARRAYTYPE_P(state);
@@ -238,7 +240,7 @@ Datum
 nps_accum_inv(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	int64	   *c = CfCountState(state, NPS_STATE_LEN, "nps");
+	int64	   *c = CfRowState(state, INT8OID, NPS_STATE_LEN, "nps");
 	int			cat = NpsCategory(PG_GETARG_FLOAT8(1));
 
 	if (c[cat] < 1)
@@ -278,7 +280,7 @@ Datum
 nps_weighted_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfSumState(state, WNPS_STATE_LEN, "nps");
+	float8	   *s = CfRowState(state, FLOAT8OID, WNPS_STATE_LEN, "nps");
 	int			cat = NpsCategory(PG_GETARG_FLOAT8(1));
 	double		w = PG_GETARG_FLOAT8(2);
 
