@@ -19,9 +19,9 @@
 #include "common/int.h"
 #include "funcapi.h"
 #include "nodes/primnodes.h"
-#include "utils/lsyscache.h"
 #include "utils/array.h"
 #include "utils/float.h"
+#include "utils/lsyscache.h"
 
 #include "aggutils.h"
 
@@ -35,21 +35,12 @@ CfInvalidStateShape(ArrayType *state, Oid elemtype, int len, const char *aggname
 					   elemtype == INT8OID ? "bigint" : "double precision", len)));
 }
 
-static void
-CheckStateShape(ArrayType *state, Oid elemtype, int len, const char *aggname)
-{
-	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != len ||
-		ARR_HASNULL(state) || ARR_ELEMTYPE(state) != elemtype)
-		CfInvalidStateShape(state, elemtype, len, aggname);
-}
-
 int64 *
 CfCountState(ArrayType *state, int len, const char *aggname)
 {
 	int64	   *counts;
 
-	CheckStateShape(state, INT8OID, len, aggname);
-	counts = (int64 *) CfArrayData(state);
+	counts = CfRowState(state, INT8OID, len, aggname);
 	for (int i = 0; i < len; i++)
 		if (counts[i] < 0)
 			ereport(ERROR,
@@ -64,8 +55,7 @@ CfSumState(ArrayType *state, int len, const char *aggname)
 {
 	float8	   *sums;
 
-	CheckStateShape(state, FLOAT8OID, len, aggname);
-	sums = (float8 *) CfArrayData(state);
+	sums = CfRowState(state, FLOAT8OID, len, aggname);
 	for (int i = 0; i < len; i++)
 		if (isnan(sums[i]))
 			ereport(ERROR,
