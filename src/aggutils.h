@@ -1,0 +1,94 @@
+/*
+ * aggutils.h
+ *		Helpers shared by the aggregates: SQL-typed transition states, input
+ *		checks with their error messages, and composite results.
+ */
+#ifndef CUSTFOCUS_AGGUTILS_H
+#define CUSTFOCUS_AGGUTILS_H
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "utils/array.h"
+
+/*
+ * Largest number of items (cronbach_alpha) or drivers plus outcome
+ * (relative_weights) in one array; the co-moment state grows with its
+ * square and the eigen-solver with its cube.
+ */
+#define CF_MAX_VARIABLES	1000
+
+/*
+ * The transition state argument, writable when called as an aggregate.
+ * Inside an aggregate the state belongs to the aggregate and may be
+ * scribbled on; called directly, the argument may be a constant or a table
+ * value and must be copied first.
+ */
+static inline ArrayType *
+CfStateArg(FunctionCallInfo fcinfo, int argno)
+{
+	if (AggCheckCallContext(fcinfo, NULL))
+		return PG_GETARG_ARRAYTYPE_P(argno);
+	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
+}
+
+/*
+ * Validate a state array (one dimension, expected length, no NULLs, the
+ * right element type) and return its data.  States come from SQL and the
+ * support functions can be called directly, so nothing is assumed.
+ */
+extern int64 *CfCountState(ArrayType *state, int len, const char *aggname);
+extern float8 *CfSumState(ArrayType *state, int len, const char *aggname);
+extern void CfInvalidStateShape(ArrayType *state, Oid elemtype, int len,
+								const char *aggname) pg_attribute_noreturn();
+extern float8 *CfFloat8Data(ArrayType *state, int *len, const char *aggname);
+
+extern ArrayType *CfNewFloat8Array(int len);
+
+/*
+ * ARR_DATA_PTR, minus the mixed signed/unsigned ?: in ARR_DATA_OFFSET that
+ * -Wextra (-Wsign-compare) rejects.
+ */
+static inline void *
+CfArrayData(ArrayType *a)
+{
+	Size		offset = ARR_HASNULL(a) ? (Size) a->dataoffset :
+		ARR_OVERHEAD_NONULLS(ARR_NDIM(a));
+
+	return (char *) a + offset;
+}
+
+/*
+ * The per-row form of the checks above, for transition functions: only the
+ * shape, which is what memory safety needs; the final and combine functions
+ * check the contents before they use them.  Inline, because it runs once a
+ * row.
+ */
+static inline void *
+CfRowState(ArrayType *state, Oid elemtype, int len, const char *aggname)
+{
+	if (unlikely(ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != len ||
+				 ARR_HASNULL(state) || ARR_ELEMTYPE(state) != elemtype))
+		CfInvalidStateShape(state, elemtype, len, aggname);
+	return CfArrayData(state);
+}
+
+/* input checks; each raises an error naming the function and the value */
+extern char *CfFormatFloat(double value);
+extern const char *CfAggName(FunctionCallInfo fcinfo, const char *fallback);
+extern void CfCheckWeight(double weight, const char *fname);
+extern void CfNotFinite(double value, const char *what,
+						const char *fname) pg_attribute_noreturn();
+
+static inline void
+CfCheckFinite(double value, const char *what, const char *fname)
+{
+	if (unlikely(!isfinite(value)))
+		CfNotFinite(value, what, fname);
+}
+extern void CfCheckLevel(double level, const char *fname);
+
+/* a row of the function's declared composite result type */
+extern Datum CfMakeRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls);
+
+#endif							/* CUSTFOCUS_AGGUTILS_H */
