@@ -22,3 +22,6 @@ include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
 	cp $< $@
+
+# PGXS does not track header dependencies; every object depends on them all.
+$(OBJS): $(wildcard src/*.h)
