@@ -2247,6 +2247,52 @@ CREATE AGGREGATE custfocus.linear_mean(score double precision, scale_min double 
 COMMENT ON AGGREGATE custfocus.linear_mean(double precision, double precision, double precision, double precision) IS
 'Weighted CAHPS linear mean score, on 0..100';
 
+CREATE FUNCTION custfocus.linear_mean_stats_accum(double precision[], double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'linear_mean_stats_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_stats_accum(double precision[], double precision, double precision, double precision) IS
+'Aggregate support for custfocus.linear_mean_stats: adds one answer mapped to 0..100 (West''s update)';
+
+CREATE FUNCTION custfocus.linear_mean_stats_accum(double precision[], double precision, double precision, double precision, double precision) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'linear_mean_stats_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_stats_accum(double precision[], double precision, double precision, double precision, double precision) IS
+'Aggregate support for weighted custfocus.linear_mean_stats: adds one weighted answer mapped to 0..100';
+
+CREATE FUNCTION custfocus.linear_mean_stats_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'linear_mean_stats_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_stats_combine(double precision[], double precision[]) IS
+'Aggregate support for custfocus.linear_mean_stats: merges two states (weighted Chan formula)';
+
+CREATE FUNCTION custfocus.linear_mean_stats_final(double precision[]) RETURNS custfocus.mean_ci_result
+AS 'MODULE_PATHNAME', 'linear_mean_stats_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.linear_mean_stats_final(double precision[]) IS
+'Aggregate support for custfocus.linear_mean_stats: mean, standard deviation and 95 % interval on 0..100';
+
+CREATE AGGREGATE custfocus.linear_mean_stats(score double precision, scale_min double precision, scale_max double precision) (
+	SFUNC = custfocus.linear_mean_stats_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	FINALFUNC = custfocus.linear_mean_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean_stats(double precision, double precision, double precision) IS
+'CAHPS linear mean score on 0..100 with n, standard deviation and 95 % Student t interval';
+
+CREATE AGGREGATE custfocus.linear_mean_stats(score double precision, scale_min double precision, scale_max double precision, weight double precision) (
+	SFUNC = custfocus.linear_mean_stats_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	FINALFUNC = custfocus.linear_mean_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean_stats(double precision, double precision, double precision, double precision) IS
+'Weighted CAHPS linear mean score on 0..100 with n, standard deviation and a 95 % interval on Kish''s effective n';
+
 CREATE FUNCTION custfocus.mean_ci_accum(double precision[], double precision) RETURNS double precision[]
 AS 'MODULE_PATHNAME', 'mean_ci_accum'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -71,6 +71,24 @@ CheckScaleBounds(double scale_min, double scale_max, const char *fname)
 }
 
 /*
+ * The CAHPS linear score of one answer: scale_min maps to 0 and scale_max to
+ * 100.  Both linear_mean and linear_mean_stats score through here.
+ */
+static double
+LinearScore(double x, double lo, double hi, const char *fname)
+{
+	CheckScaleBounds(lo, hi, fname);
+	if (!(x >= lo && x <= hi))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s score %s is outside %s to %s", fname, CfFormatFloat(x),
+						CfFormatFloat(lo), CfFormatFloat(hi)),
+				 errdetail("The linear mean maps scale_min to 0 and scale_max to 100; a score outside the scale has no place on it."),
+				 errhint("Check the scale bounds passed for this item.")));
+	return 100.0 * (x - lo) / (hi - lo);
+}
+
+/*
  * linear_mean(score, scale_min, scale_max [, weight]).  The bounds are read
  * per row, so one call can score items on different scales.
  */
@@ -80,19 +98,10 @@ linear_mean_accum(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
 	float8	   *s = CfRowState(state, FLOAT8OID, LM_STATE_LEN, "linear_mean");
-	double		x = PG_GETARG_FLOAT8(1);
-	double		lo = PG_GETARG_FLOAT8(2);
-	double		hi = PG_GETARG_FLOAT8(3);
+	double		y = LinearScore(PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
+								PG_GETARG_FLOAT8(3), "linear_mean");
 	double		w = 1.0;
 
-	CheckScaleBounds(lo, hi, "linear_mean");
-	if (!(x >= lo && x <= hi))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("linear_mean score %s is outside %s to %s", CfFormatFloat(x),
-						CfFormatFloat(lo), CfFormatFloat(hi)),
-				 errdetail("The linear mean maps scale_min to 0 and scale_max to 100; a score outside the scale has no place on it."),
-				 errhint("Check the scale bounds passed for this item.")));
 	if (PG_NARGS() > 4)
 	{
 		w = PG_GETARG_FLOAT8(4);
@@ -101,8 +110,125 @@ linear_mean_accum(PG_FUNCTION_ARGS)
 
 	s[LM_N] += 1.0;
 	s[LM_SUM_W] += w;
-	s[LM_SUM_WY] += w * (100.0 * (x - lo) / (hi - lo));
+	s[LM_SUM_WY] += w * y;
 	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * linear_mean_stats(score, scale_min, scale_max [, weight]): the linear mean
+ * with n, standard deviation and a 95 % interval, for the scorecard.
+ *
+ * The state keeps the weighted mean and the weighted sum of squared
+ * deviations, updated by West's incremental formula and merged by the
+ * weighted form of Chan's, so that neither loses precision to a difference
+ * of large sums.  The interval uses Kish's effective n: with unit weights it
+ * is exactly mean_ci's Student t interval.
+ */
+#define LMS_N				0
+#define LMS_SUM_W			1
+#define LMS_SUM_W2			2
+#define LMS_MEAN			3
+#define LMS_SSD				4
+#define LMS_STATE_LEN		5
+
+static float8 *
+LinearMeanStatsState(ArrayType *state)
+{
+	float8	   *s = CfSumState(state, LMS_STATE_LEN, "linear_mean_stats");
+
+	if (s[LMS_N] < 0.0 || s[LMS_N] != floor(s[LMS_N]) || s[LMS_SUM_W] < 0.0 ||
+		s[LMS_SUM_W2] < 0.0 || s[LMS_SSD] < 0.0 ||
+		(s[LMS_N] == 0.0) != (s[LMS_SUM_W] == 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid transition state for linear_mean_stats"),
+				 errdetail("The state holds a count, two non-negative weight sums, a mean and a non-negative sum of squares.")));
+	return s;
+}
+
+PG_FUNCTION_INFO_V1(linear_mean_stats_accum);
+Datum
+linear_mean_stats_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *s = CfRowState(state, FLOAT8OID, LMS_STATE_LEN, "linear_mean_stats");
+	double		y = LinearScore(PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
+								PG_GETARG_FLOAT8(3), "linear_mean_stats");
+	double		w = 1.0;
+	double		delta;
+
+	if (PG_NARGS() > 4)
+	{
+		w = PG_GETARG_FLOAT8(4);
+		CfCheckWeight(w, "linear_mean_stats");
+	}
+
+	s[LMS_N] += 1.0;
+	s[LMS_SUM_W] += w;
+	s[LMS_SUM_W2] += w * w;
+	delta = y - s[LMS_MEAN];
+	s[LMS_MEAN] += delta * w / s[LMS_SUM_W];
+	s[LMS_SSD] += w * delta * (y - s[LMS_MEAN]);
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+PG_FUNCTION_INFO_V1(linear_mean_stats_combine);
+Datum
+linear_mean_stats_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *a = LinearMeanStatsState(state);
+	float8	   *b = LinearMeanStatsState(PG_GETARG_ARRAYTYPE_P(1));
+
+	if (a[LMS_N] == 0.0)
+		memcpy(a, b, sizeof(float8) * LMS_STATE_LEN);
+	else if (b[LMS_N] > 0.0)
+	{
+		double		sum_w = a[LMS_SUM_W] + b[LMS_SUM_W];
+		double		delta = b[LMS_MEAN] - a[LMS_MEAN];
+
+		a[LMS_SSD] += b[LMS_SSD] + delta * delta * a[LMS_SUM_W] * b[LMS_SUM_W] / sum_w;
+		a[LMS_MEAN] += delta * b[LMS_SUM_W] / sum_w;
+		a[LMS_N] += b[LMS_N];
+		a[LMS_SUM_W] = sum_w;
+		a[LMS_SUM_W2] += b[LMS_SUM_W2];
+	}
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * (n, mean, sd, ci_low, ci_high) on 0..100: sd = sqrt(SSD / sum_w * n_eff /
+ * (n_eff - 1)), interval mean +- t(0.975, n_eff - 1) * sd / sqrt(n_eff);
+ * sd and the interval are NULL unless n_eff > 1.
+ */
+PG_FUNCTION_INFO_V1(linear_mean_stats_final);
+Datum
+linear_mean_stats_final(PG_FUNCTION_ARGS)
+{
+	float8	   *s = LinearMeanStatsState(PG_GETARG_ARRAYTYPE_P(0));
+	double		n_eff;
+	Datum		values[5];
+	bool		nulls[5] = {0};
+
+	if (s[LMS_N] == 0.0)
+		PG_RETURN_NULL();
+
+	n_eff = s[LMS_SUM_W] * s[LMS_SUM_W] / s[LMS_SUM_W2];
+	values[0] = Int64GetDatum((int64) s[LMS_N]);
+	values[1] = Float8GetDatum(s[LMS_MEAN]);
+	/* n_eff of n equal weights can round to a hair above or below n */
+	if (s[LMS_N] < 2.0 || !(n_eff > 1.0))
+		nulls[2] = nulls[3] = nulls[4] = true;
+	else
+	{
+		double		sd = sqrt(s[LMS_SSD] / s[LMS_SUM_W] * n_eff / (n_eff - 1.0));
+		double		half = CfStudentTCritical(0.95, n_eff - 1.0) * sd / sqrt(n_eff);
+
+		values[2] = Float8GetDatum(sd);
+		values[3] = Float8GetDatum(s[LMS_MEAN] - half);
+		values[4] = Float8GetDatum(s[LMS_MEAN] + half);
+	}
+	PG_RETURN_DATUM(CfMakeRecord(fcinfo, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(linear_mean_final);
