@@ -465,3 +465,21 @@ box_weighted_stats_final(PG_FUNCTION_ARGS)
 							  CfKishEffectiveN(s[W_SUM], s[W_SUM2]),
 							  s[WBOX_IN], s[W_SUM]));
 }
+
+/*
+ * oriented_score(value, reverse_coded, scale_min, scale_max): an answer
+ * turned so that a higher code is the better answer, min + max - x for a
+ * reverse-coded item.  Every view scores answers through this one function;
+ * it is C so that calling it per answer costs next to nothing, where an SQL
+ * function with a pinned search_path could not be inlined.
+ */
+PG_FUNCTION_INFO_V1(oriented_score);
+Datum
+oriented_score(PG_FUNCTION_ARGS)
+{
+	double		x = PG_GETARG_FLOAT8(0);
+
+	if (PG_GETARG_BOOL(1))
+		x = PG_GETARG_FLOAT8(2) + PG_GETARG_FLOAT8(3) - x;
+	PG_RETURN_FLOAT8(x);
+}
