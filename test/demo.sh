@@ -20,27 +20,38 @@ psql -f test/data/sample_agency.sql
 
 psql -P footer=off <<'SQL'
 \echo
-\echo '== Customers and stakeholders: who uses which service, and why =='
-SELECT s.code AS service, g.code AS segment, g.relationship, g.kind, ss.need
-  FROM custfocus.service_segment ss
-  JOIN custfocus.service s USING (service_id)
-  JOIN custfocus.segment g USING (segment_id)
- ORDER BY s.code, g.code
- LIMIT 8;
+\echo '== Data coverage: which services have survey data, and how recent =='
+SELECT program_code AS program, service_code AS service, surveys, responses,
+	   responses_last_90_days AS last_90d, days_since_last_response AS days_since, coverage
+  FROM custfocus.data_coverage;
 
 \echo
-\echo '== Survey data by service (cs2026): responses and overall satisfaction =='
-SELECT p.code AS program, s.code AS service,
-	   count(DISTINCT r.response_id) AS responses,
-	   max(r.submitted_at)::date AS latest,
-	   round(100.0 * count(*) FILTER (WHERE i.is_overall AND a.value >= 4)
-			 / nullif(count(*) FILTER (WHERE i.is_overall), 0), 1) AS csat_pct
-  FROM custfocus.response r
-  JOIN custfocus.survey sv ON sv.survey_id = r.survey_id AND sv.code = 'cs2026'
-  JOIN custfocus.service s ON s.service_id = r.service_id
-  JOIN custfocus.program p ON p.program_id = s.program_id
-  JOIN custfocus.answer a ON a.response_id = r.response_id
-  JOIN custfocus.item i ON i.item_id = a.item_id
- GROUP BY p.code, s.code
- ORDER BY csat_pct;
+\echo '== Scorecard, latest full quarter (2026-Q3): services, then program roll-ups =='
+SELECT level, coalesce(service_code, program_code) AS unit, responses AS n,
+	   round(csat::numeric, 1) AS csat_pct,
+	   format('%s..%s', round(csat_ci_low::numeric), round(csat_ci_high::numeric)) AS csat_95ci,
+	   round(nps::numeric) AS nps, round(linear_mean::numeric, 1) AS linear_mean,
+	   round(csat_change::numeric, 1) AS csat_change,
+	   CASE WHEN csat_change_p < 0.05 THEN 'yes' ELSE 'no' END AS significant
+  FROM custfocus.scorecard
+ WHERE grain = 'quarter' AND period_label = '2026-Q3'
+ ORDER BY level DESC, csat;
+
+\echo
+\echo '== Improvement opportunities: where to improve first (top 10) =='
+SELECT rank, service_code AS service, requirement_name AS requirement, survey_code AS survey,
+	   round(importance::numeric) AS importance, importance_source AS source,
+	   round(performance::numeric) AS performance, round(gap::numeric) AS gap,
+	   round(priority::numeric) AS priority, quadrant, open_actions
+  FROM custfocus.improvement_opportunities
+ WHERE rank <= 10;
+\echo
+\echo 'Why the top one ranks first:'
+SELECT reason FROM custfocus.improvement_opportunities WHERE rank = 1;
+
+\echo
+\echo '== Performance measures, latest period =='
+SELECT DISTINCT ON (measure_code) measure_code, period_label, n, round(actual::numeric, 1) AS actual,
+	   target, met, trend
+  FROM custfocus.measure_status ORDER BY measure_code, period_start DESC;
 SQL
