@@ -51,3 +51,35 @@ SELECT custfocus.linear_mean_stats(3, 5, 1);
 SELECT custfocus.linear_mean_stats(3, 1, 5, 0);
 SELECT custfocus.linear_mean_stats(3, 1, 5, 'NaN');
 DROP TABLE lms, lms_big;
+-- Two-stage aggregation: states computed per small group and merged give
+-- the one-stage result (exactly for counts, to rounding for the means).
+CREATE TABLE two_stage AS
+SELECT g % 5 AS big, g % 37 AS small, floor(random() * 11) AS nps, 1 + floor(random() * 5) AS sat,
+	   0.5 + random() AS w
+  FROM generate_series(1, 30000) g;
+WITH parts AS (
+	SELECT big, small,
+		   custfocus.top_box_state(sat, 4) AS tb, custfocus.top_box_state(sat, 4, w) AS tbw,
+		   custfocus.nps_state(nps, w) AS np, custfocus.linear_mean_state(sat, 1, 5, w) AS lm
+	  FROM two_stage GROUP BY big, small
+), merged AS (
+	SELECT big, custfocus.box_stats_merge(tb) AS tb, custfocus.box_stats_merge(tbw) AS tbw,
+		   custfocus.nps_stats_merge(np) AS np, custfocus.linear_mean_stats_merge(lm) AS lm
+	  FROM parts GROUP BY big
+), direct AS (
+	SELECT big, custfocus.top_box_stats(sat, 4) AS tb, custfocus.top_box_stats(sat, 4, w) AS tbw,
+		   custfocus.nps_stats(nps, w) AS np, custfocus.linear_mean_stats(sat, 1, 5, w) AS lm
+	  FROM two_stage GROUP BY big
+)
+SELECT m.big,
+	   m.tb = d.tb AS counts_exact,
+	   abs((m.tbw).percent - (d.tbw).percent) < 1e-9 AND abs((m.tbw).ci_low - (d.tbw).ci_low) < 1e-9 AS weighted_box_ok,
+	   abs((m.np).nps - (d.np).nps) < 1e-9 AND abs((m.np).se - (d.np).se) < 1e-9 AS nps_ok,
+	   abs((m.lm).mean - (d.lm).mean) < 1e-9 AND abs((m.lm).sd - (d.lm).sd) < 1e-9 AS linear_mean_ok
+  FROM merged m JOIN direct d USING (big) ORDER BY m.big;
+-- A merge of nothing is NULL, like the aggregates over no rows; a state of
+-- the wrong shape is refused.
+SELECT custfocus.box_stats_merge(x) FROM (SELECT '{0,0}'::bigint[] WHERE false) s (x);
+SELECT custfocus.nps_stats_merge(x) FROM (VALUES ('{0,0,0,0,0,0}'::float8[])) s (x);
+SELECT custfocus.nps_stats_merge(x) FROM (VALUES ('{1,2,3}'::float8[])) s (x);
+DROP TABLE two_stage;

@@ -2534,6 +2534,97 @@ CREATE AGGREGATE custfocus.relative_weights(outcome double precision, drivers do
 COMMENT ON AGGREGATE custfocus.relative_weights(double precision, double precision[]) IS
 'Johnson''s relative weights of the drivers for the outcome: R squared, raw weights summing to it and shares of it; NULL fields when undetermined';
 
+-- Two-stage aggregation: an aggregate's transition state computed over small
+-- groups (a service in a month) and merged into bigger ones (a program in a
+-- year) gives exactly the one-stage result, because the states are additive
+-- (or merged by the same combine function parallel query uses).  The views
+-- roll up this way, reading each answer once; the same states are what
+-- Citus or postgres_fdw would ship from the workers.
+CREATE AGGREGATE custfocus.top_box_state(score double precision, threshold double precision) (
+	SFUNC = custfocus.top_box_accum,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box_state(double precision, double precision) IS
+'Transition state of custfocus.top_box_stats (answers, answers in the box), to be merged with custfocus.box_stats_merge';
+
+CREATE AGGREGATE custfocus.top_box_state(score double precision, threshold double precision, weight double precision) (
+	SFUNC = custfocus.top_box_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.top_box_state(double precision, double precision, double precision) IS
+'Transition state of weighted custfocus.top_box_stats, to be merged with custfocus.box_stats_merge';
+
+CREATE AGGREGATE custfocus.box_stats_merge(state bigint[]) (
+	SFUNC = custfocus.counts_combine,
+	STYPE = bigint[],
+	INITCOND = '{0,0}',
+	COMBINEFUNC = custfocus.counts_combine,
+	FINALFUNC = custfocus.box_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.box_stats_merge(bigint[]) IS
+'Merges top_box_state results into the top_box_stats result of all their answers';
+
+CREATE AGGREGATE custfocus.box_stats_merge(state double precision[]) (
+	SFUNC = custfocus.sums_combine,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.box_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.box_stats_merge(double precision[]) IS
+'Merges weighted top_box_state results into the weighted top_box_stats result of all their answers';
+
+CREATE AGGREGATE custfocus.nps_state(score double precision, weight double precision) (
+	SFUNC = custfocus.nps_weighted_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps_state(double precision, double precision) IS
+'Transition state of weighted custfocus.nps_stats, to be merged with custfocus.nps_stats_merge';
+
+CREATE AGGREGATE custfocus.nps_stats_merge(state double precision[]) (
+	SFUNC = custfocus.sums_combine,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.sums_combine,
+	FINALFUNC = custfocus.nps_weighted_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.nps_stats_merge(double precision[]) IS
+'Merges nps_state results into the weighted nps_stats result of all their answers';
+
+CREATE AGGREGATE custfocus.linear_mean_state(score double precision, scale_min double precision,
+											 scale_max double precision, weight double precision) (
+	SFUNC = custfocus.linear_mean_stats_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean_state(double precision, double precision, double precision, double precision) IS
+'Transition state of weighted custfocus.linear_mean_stats, to be merged with custfocus.linear_mean_stats_merge';
+
+CREATE AGGREGATE custfocus.linear_mean_stats_merge(state double precision[]) (
+	SFUNC = custfocus.linear_mean_stats_combine,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0}',
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	FINALFUNC = custfocus.linear_mean_stats_final,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.linear_mean_stats_merge(double precision[]) IS
+'Merges linear_mean_state results into the weighted linear_mean_stats result of all their answers';
+
 -------------------------------------------------------------------------------
 -- Scoring views: scorecard, trends and control charts, measures, key drivers
 -- and improvement opportunities
@@ -2682,9 +2773,10 @@ COMMENT ON FUNCTION custfocus.scoring_units(name) IS
 'For each service the role may see: the service itself and every program above it that the role may see (the units its answers count for)';
 REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
 
--- Scorecard.  Every answer is counted for its service, for the service's
--- program and for every program above it (the roll-ups), at three grains at
--- once (GROUPING SETS: one pass over the answers).
+-- Scorecard.  Every answer counts for its service, for the service's program
+-- and for every program above it (the roll-ups), at three grains.  The
+-- answers are read once, into aggregate states per service and month; the
+-- states are then merged into every unit and grain (GROUPING SETS).
 CREATE FUNCTION custfocus.scorecard_rows(p_role name)
 RETURNS TABLE (
 	level text, program_code text, program_name text, service_code text, service_name text,
@@ -2702,41 +2794,53 @@ AS $$
 	WITH v AS (SELECT custfocus.min_responses() AS min_n),
 	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
 	svc AS (SELECT DISTINCT unit.service_id FROM unit),
-	resp AS (
-		SELECT r.response_id, r.service_id, r.weight,
-			   date_trunc('month', r.submitted_at)::date AS m,
-			   date_trunc('quarter', r.submitted_at)::date AS q,
-			   date_trunc('year', r.submitted_at)::date AS y
-		  FROM svc JOIN custfocus.response r ON r.service_id = svc.service_id
-	),
-	counted AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(r.m) = 0 THEN 'month' WHEN GROUPING(r.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(r.m, r.q, r.y) AS period_start,
-			   count(*) AS responses
-		  FROM resp r JOIN unit u ON u.service_id = r.service_id
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, r.m),
-								 (u.level, u.program_id, u.unit_service_id, r.q),
-								 (u.level, u.program_id, u.unit_service_id, r.y))
-	),
-	scored AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(r.m) = 0 THEN 'month' WHEN GROUPING(r.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(r.m, r.q, r.y) AS period_start,
-			   custfocus.top_box_stats(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+	-- stage 1: one pass over the answers, per service and month
+	per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
 									   sc.max_value - 1, r.weight) FILTER (WHERE i.is_overall) AS csat,
-			   custfocus.nps_stats(a.value, r.weight) FILTER (WHERE i.metric = 'nps') AS nps,
-			   custfocus.linear_mean_stats(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+			   custfocus.nps_state(a.value, r.weight) FILTER (WHERE i.metric = 'nps') AS nps,
+			   custfocus.linear_mean_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
 										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating') AS lm
-		  FROM resp r
+		  FROM svc
+		  JOIN custfocus.response r ON r.service_id = svc.service_id
 		  JOIN custfocus.answer a ON a.response_id = r.response_id
 		  JOIN custfocus.item i ON i.item_id = a.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		  JOIN unit u ON u.service_id = r.service_id
 		 WHERE a.value IS NOT NULL AND i.metric IN ('rating', 'nps')
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, r.m),
-								 (u.level, u.program_id, u.unit_service_id, r.q),
-								 (u.level, u.program_id, u.unit_service_id, r.y))
+		 GROUP BY r.service_id, 2
+	),
+	responses_per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m, count(*) AS responses
+		  FROM svc JOIN custfocus.response r ON r.service_id = svc.service_id
+		 GROUP BY r.service_id, 2
+	),
+	-- stage 2: merge the monthly states into every unit and grain
+	counted AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   sum(x.responses)::bigint AS responses
+		  FROM (SELECT rm.*, date_trunc('quarter', rm.m)::date AS q, date_trunc('year', rm.m)::date AS y
+				  FROM responses_per_month rm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
+	),
+	scored AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   custfocus.box_stats_merge(x.csat) AS csat,
+			   custfocus.nps_stats_merge(x.nps) AS nps,
+			   custfocus.linear_mean_stats_merge(x.lm) AS lm
+		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
+				  FROM per_month pm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
 	),
 	shown AS (
 		SELECT c.level, c.program_id, c.unit_service_id, c.grain, c.period_start, c.responses,
@@ -2826,24 +2930,29 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH v AS (SELECT custfocus.min_responses() AS min_n),
 	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
-	g AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(m) = 0 THEN 'month' WHEN GROUPING(q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(m, q, y) AS period_start,
-			   custfocus.top_box_stats(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+	per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
 									   sc.max_value - 1) AS b
-		  FROM unit u
-		  JOIN custfocus.response r ON r.service_id = u.service_id
+		  FROM (SELECT DISTINCT unit.service_id FROM unit) svc
+		  JOIN custfocus.response r ON r.service_id = svc.service_id
 		  JOIN custfocus.answer a ON a.response_id = r.response_id
 		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.is_overall
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		 CROSS JOIN LATERAL (SELECT date_trunc('month', r.submitted_at)::date AS m,
-									date_trunc('quarter', r.submitted_at)::date AS q,
-									date_trunc('year', r.submitted_at)::date AS y) d
 		 WHERE a.value IS NOT NULL
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, m),
-								 (u.level, u.program_id, u.unit_service_id, q),
-								 (u.level, u.program_id, u.unit_service_id, y))
+		 GROUP BY r.service_id, 2
+	),
+	g AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   custfocus.box_stats_merge(x.b) AS b
+		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
+				  FROM per_month pm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
 	),
 	series AS (
 		SELECT g.level, g.program_id, g.unit_service_id, g.grain,
