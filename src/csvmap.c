@@ -1685,10 +1685,17 @@ MapColumns(CmMap *map, const CmMapSpec *spec, CmError *err)
 		CmColumn   *col = &map->columns[i];
 
 		keys[i].code = KeyOrNull(col->code, &nomem);
-		keys[i].text = KeyOrNull(col->text, &nomem);
 		keys[i].sub = KeyOrNull(col->sub, &nomem);
+
+		/*
+		 * A SurveyMonkey column under a sub-header ("Other (please
+		 * specify)") is not named by its question alone: that names the
+		 * question's main column.
+		 */
 		if (col->sub)
 			keys[i].name = KeyOrNull(col->name, &nomem);
+		else
+			keys[i].text = KeyOrNull(col->text, &nomem);
 	}
 	if (nomem)
 		goto nomem;
@@ -1775,9 +1782,8 @@ MapColumns(CmMap *map, const CmMapSpec *spec, CmError *err)
 		{
 			if (texts[k] == NULL)
 				continue;
-			if (Eq(keys[i].code, texts[k]) || Eq(keys[i].sub, texts[k]) ||
-				Eq(keys[i].name, texts[k]) ||
-				(col->sub == NULL && Eq(keys[i].text, texts[k])))
+			if (Eq(keys[i].code, texts[k]) || Eq(keys[i].text, texts[k]) ||
+				Eq(keys[i].sub, texts[k]) || Eq(keys[i].name, texts[k]))
 				break;
 		}
 		if (k < spec->nitems)
@@ -1899,7 +1905,9 @@ KeepPending(CmReader *r, CmStatus st, const CmRecord *rec, const CmError *err)
 /*
  * Reads the header rows and maps the columns.  Up to three rows are read to
  * tell the layout; rows that turn out to be data are returned by the next
- * CmReadRecord calls.  Every error here is fatal.
+ * CmReadRecord calls.  Every error here is fatal.  After a mapping error
+ * *mapp is still set (its columns name the columns the error is about); the
+ * caller frees it with CmMapFree either way.
  */
 CmStatus
 CmReadHeader(CmReader *r, const CmMapSpec *spec, CmMap **mapp, CmError *err)
@@ -2031,15 +2039,16 @@ CmReadHeader(CmReader *r, const CmMapSpec *spec, CmMap **mapp, CmError *err)
 		goto done;
 	}
 	result = MapColumns(map, spec, err);
+	/* even after a mapping error, so that the caller can name the columns */
+	*mapp = map;
+	map = NULL;
 
 done:
 	for (i = 0; i < 3; i++)
 		FreeRecordCopy(h[i]);
-	if (result == CM_RECORD)
-		*mapp = map;
-	else
+	CmMapFree(map);
+	if (result != CM_RECORD)
 	{
-		CmMapFree(map);
 		r->fatal = true;
 		r->fatal_err = *err;
 	}

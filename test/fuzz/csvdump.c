@@ -58,6 +58,7 @@ main(int argc, char **argv)
 	{
 		printf("header error %d line %ld field %d name %s: %s\n", err.code, err.line,
 			   err.field, err.name ? err.name : "-", err.message);
+		CmMapFree(map);
 		CmReaderFree(r);
 		fclose(f);
 		return 1;
