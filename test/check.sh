@@ -7,8 +7,9 @@
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 	# pg_virtualenv makes a new cluster, exports PGHOST/PGPORT/PGUSER for it
-	# and drops it when the command exits, whatever the outcome.
-	exec pg_virtualenv "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
+	# and drops it when the command exits, whatever the outcome.  -t keeps the
+	# cluster in a temporary directory, so runs side by side do not collide.
+	exec pg_virtualenv -t "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
 fi
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,13 +17,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 passed=0
 failed=0
 
-rm -f regression.diffs regression.out
-if make -s installcheck; then :; fi
-# pg_regress reports one line per test: "ok N - name" (v16+) or "name ... ok"
+rm -f regression.diffs
+make -s installcheck 2>&1 | tee /tmp/custfocus-regress.$$ || true
+# pg_regress reports one line per test: "ok N - name" (v16+) or "test name ... ok"
 read -r p f < <(awk '
-	/^ok [0-9]+/ || / \.\.\. ok/ {p++}
-	/^not ok [0-9]+/ || / \.\.\. FAILED/ {f++}
-	END {print p+0, f+0}' regression.out 2>/dev/null || echo "0 0")
+	/^ok [0-9]+/ || /\.\.\. ok/ {p++}
+	/^not ok [0-9]+/ || /\.\.\. FAILED/ {f++}
+	END {print p+0, f+0}' /tmp/custfocus-regress.$$)
+rm -f /tmp/custfocus-regress.$$
 passed=$((passed + p))
 failed=$((failed + f))
 if [ -s regression.diffs ]; then
