@@ -39,13 +39,14 @@ DELETE FROM custfocus.response;
 
 -- Old Mac line ends (CR alone), a byte-order mark, blank lines, spaces
 -- around values, labels in any case and spacing, N/A as a skipped question,
--- rows shorter than the header, empty fields beyond it
+-- rows shorter than the header, empty fields beyond it, a row of empty cells
 SELECT pg_temp.batch(custfocus.import_responses('cs2026',
 E'\uFEFFrespondent_id,submitted_at,Q1,Q2,Q3,Q4\r'
 ' M1 , 2026-02-01 , strongly   AGREE , n/a ,Neutral , very SATISFIED \r'
 '\r'
 'M2,2026-02-02,1\r'
-'M3,2026-02-03,2,2,2,2,,\r'));
+'M3,2026-02-03,2,2,2,2,,\r'
+' , ,,,,\r'));
 SELECT * FROM pg_temp.answers();
 DELETE FROM custfocus.response;
 

@@ -867,7 +867,8 @@ FeedSegment(CmReader *r, const char *seg, size_t len, bool ends_line, CmError *e
 			return Fatal(r, err, CM_ERR_NO_MEMORY, r->record_line, -1, "out of memory");
 		return CM_BAD_ROW;
 	}
-	if (csv_get_buffer_size(&r->parser) > r->opts.max_field)
+	/* entry_pos: the length of the field being read (csv.h's struct) */
+	if (r->parser.entry_pos > r->opts.max_field)
 		return Fatal(r, err, CM_ERR_FIELD_TOO_LONG, r->record_line, r->nfields,
 					 "field is too long");
 

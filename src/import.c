@@ -1535,6 +1535,8 @@ AddAnswer(ImportState *st, const CmRecord *rec, int field, ItemInfo *item,
 			return false;
 		}
 	}
+	/* checked as stored (answer.value is real), as the answer trigger will */
+	value = (float4) value;
 	if (value < sc->min_value || value > sc->max_value ||
 		(sc->integral && value != floor(value)))
 	{
@@ -1553,6 +1555,27 @@ AddAnswer(ImportState *st, const CmRecord *rec, int field, ItemInfo *item,
 	st->a_text[k] = (Datum) 0;
 	st->a_text_null[k] = true;
 	st->nanswers++;
+	return true;
+}
+
+/*
+ * A row of empty cells only (",,,,"), which spreadsheets write below the
+ * data, is no response: it is passed over like a blank line.
+ */
+static bool
+RecordIsBlank(const CmRecord *rec)
+{
+	int			i;
+
+	for (i = 0; i < rec->nfields; i++)
+	{
+		const char *s = rec->fields[i];
+		size_t		len = rec->lengths[i];
+
+		Trim(&s, &len);
+		if (len > 0)
+			return false;
+	}
 	return true;
 }
 
@@ -2028,6 +2051,8 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 			break;
 		if (status == CM_FATAL)
 			ReaderFatal(st, &err);
+		if (status == CM_RECORD && RecordIsBlank(rec))
+			continue;
 		st->rows_read++;
 		if (status == CM_BAD_ROW)
 		{
