@@ -202,6 +202,8 @@ DELETE FROM custfocus.response;
 SELECT custfocus.import_responses('no such survey', E'id\n1\n');
 SELECT custfocus.import_responses(NULL, E'id\n1\n');
 SELECT custfocus.import_responses('cs2026', NULL);
+SELECT options, status FROM custfocus.import_responses('cs2026', E'id,Date\n1,2026-01-01\n', NULL);
+DELETE FROM custfocus.response;
 SELECT custfocus.import_responses('cs2026', '');
 SELECT custfocus.import_responses('cs2026', E'id\n1\n', '{"on_eror": "skip"}');
 SELECT custfocus.import_responses('cs2026', E'id\n1\n', '[1]');

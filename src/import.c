@@ -2095,10 +2095,13 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 	return result;
 }
 
+/* options, with NULL taken as no options (as the batch row will record) */
 static Jsonb *
 OptionsArg(FunctionCallInfo fcinfo)
 {
-	return PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	if (PG_ARGISNULL(2))
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	return PG_GETARG_JSONB_P(2);
 }
 
 static void
