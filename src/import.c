@@ -1540,9 +1540,14 @@ AddAnswer(ImportState *st, const CmRecord *rec, int field, ItemInfo *item,
 	if (value < sc->min_value || value > sc->max_value ||
 		(sc->integral && value != floor(value)))
 	{
+		bool		outside = (value < sc->min_value || value > sc->max_value);
+
 		RowError(st, rec->line, column, ShowValue(s, len, true),
 				 ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+				 outside ?
 				 psprintf("value \"%s\" is outside scale \"%s\" of item \"%s\"",
+						  ShowValue(s, len, true), sc->code, item->code) :
+				 psprintf("value \"%s\" is not a whole number, as scale \"%s\" of item \"%s\" requires",
 						  ShowValue(s, len, true), sc->code, item->code),
 				 psprintf("Scale \"%s\" takes %s from %g to %g.",
 						  sc->code, sc->integral ? "whole numbers" : "numbers",
