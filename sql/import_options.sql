@@ -168,6 +168,21 @@ SELECT i.code, count(*), sum(a.value) FROM custfocus.answer a JOIN custfocus.ite
  GROUP BY i.code ORDER BY i.code;
 DELETE FROM custfocus.response;
 
+-- Non-ASCII labels and question texts match as well
+INSERT INTO custfocus.scale (code, name, min_value, max_value) VALUES ('fr5', 'Satisfaction (fr)', 1, 5);
+INSERT INTO custfocus.scale_label (scale_id, label, value)
+SELECT sc.scale_id, l.label, l.value FROM custfocus.scale sc,
+	   (VALUES ('Très insatisfait', 1), ('Très satisfait', 5), ('Ne sais pas', NULL)) AS l (label, value)
+ WHERE sc.code = 'fr5';
+INSERT INTO custfocus.survey (code, name) VALUES ('fr2026', 'Enquête 2026');
+INSERT INTO custfocus.item (survey_id, code, text, scale_id)
+SELECT s.survey_id, 'G1', 'Satisfaction générale', sc.scale_id
+  FROM custfocus.survey s, custfocus.scale sc WHERE s.code = 'fr2026' AND sc.code = 'fr5';
+SELECT pg_temp.batch(custfocus.import_responses('fr2026',
+E'id,Date,Satisfaction  générale\nF1,2026-01-01,TRèS   SATISFAIT\nF2,2026-01-01, très insatisfait\nF3,2026-01-01,ne sais PAS\n'));
+SELECT * FROM pg_temp.answers();
+DELETE FROM custfocus.response;
+
 SET client_min_messages = warning;
 -- Encodings: Windows-1252 when asked; its bytes are not UTF-8
 SELECT pg_temp.batch(custfocus.import_responses_file('cs2026', :'datadir' || 'windows1252.csv',

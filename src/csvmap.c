@@ -269,10 +269,14 @@ CmReaderEncoding(const CmReader *r)
 	return r->encoding;
 }
 
+/*
+ * The line where the row being read (or the last one read) starts: what an
+ * error raised while converting its fields should name.
+ */
 long
 CmReaderLine(const CmReader *r)
 {
-	return r->in_record ? r->record_line : r->line;
+	return r->record_line > 0 ? r->record_line : r->line;
 }
 
 /* ---------------------------------------------------------------------

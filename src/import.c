@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -157,6 +158,7 @@ typedef struct ImportState
 	CmReader   *reader;
 	CmMap	   *map;
 	bool		text_input;
+	bool		via_utf8;		/* no direct conversion to the database's */
 
 	int64		rows_read;
 	int64		responses_inserted;
@@ -321,9 +323,19 @@ ConvertField(void *arg, char *s, size_t len, size_t *out_len, size_t *bad_offset
 	*out_len = len;
 	if (src == db || db == PG_SQL_ASCII)
 		return s;
+
+	/*
+	 * PostgreSQL converts some pairs only through UTF-8 (WIN1252 to LATIN1,
+	 * for one).
+	 */
+	if (src != PG_UTF8 && st->via_utf8)
+	{
+		s = (char *) pg_do_encoding_conversion((unsigned char *) s, (int) len, src, PG_UTF8);
+		len = strlen(s);
+		src = PG_UTF8;
+	}
 	conv = pg_any_to_server(s, (int) len, src);
-	if (conv != s)
-		*out_len = strlen(conv);
+	*out_len = (conv != s) ? strlen(conv) : len;
 	return conv;
 }
 
@@ -2021,6 +2033,12 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 		if (st->opts.cm_encoding != CM_ENC_BYTES)
 			st->opts.pg_encoding = PG_UTF8;
 	}
+	st->via_utf8 = (st->opts.pg_encoding != PG_UTF8 &&
+					GetDatabaseEncoding() != PG_UTF8 &&
+					GetDatabaseEncoding() != PG_SQL_ASCII &&
+					st->opts.pg_encoding != GetDatabaseEncoding() &&
+					!OidIsValid(FindDefaultConversionProc(st->opts.pg_encoding,
+														  GetDatabaseEncoding())));
 	ropts.convert = ConvertField;
 	ropts.convert_arg = st;
 	st->reader = CmReaderCreate(&ropts, ReadSource, &st->input);
