@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A generated export of 100,000 rows (IMPORT_ROWS to change it): it loads
-# whole, a second import adds nothing, its speed is compared with COPY of the
-# same answers in long form into custfocus.answer, and imports cancelled by
+# whole (with an ANALYZE arriving halfway), a second import adds nothing, its
+# speed is compared with COPY of the same answers in long form into
+# custfocus.answer, and imports cancelled by
 # statement_timeout (in the middle of the rows, and inside one huge field)
 # leave nothing behind.  Runs in test/check.sh's throw-away cluster.
 set -euo pipefail
@@ -78,7 +79,10 @@ INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, is_overall,
 	(1, 'Q6', 'Any other comments?', NULL, 'text', false, 6);
 SQL
 
-# 1. the whole file loads
+# 1. the whole file loads, even with an ANALYZE (as autovacuum runs them)
+# arriving halfway: it must wait, not make later batches crawl
+(sleep 3; psql -c "ANALYZE custfocus.response, custfocus.answer") &
+analyze=$!
 read -r read_n resp_n ans_n secs < <(psql -At -F ' ' <<SQL
 SELECT clock_timestamp() AS t0 \gset
 SELECT b.rows_read, b.responses_inserted, b.answers_inserted,
@@ -86,6 +90,7 @@ SELECT b.rows_read, b.responses_inserted, b.answers_inserted,
   FROM custfocus.import_responses_file('cs2026', '$work/big.csv') b;
 SQL
 )
+wait $analyze
 [ "$read_n" = "$rows" ] || fail "read $read_n rows, expected $rows"
 [ "$resp_n" = "$rows" ] || fail "inserted $resp_n responses, expected $rows"
 count=$(psql -At -c "SELECT count(*) FROM custfocus.answer")
