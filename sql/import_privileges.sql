@@ -1,0 +1,72 @@
+-- Import and privileges: the functions are not PUBLIC's, the file form needs
+-- pg_read_server_files, and rows go in with the caller's own rights (table
+-- privileges, row-level security), as with any INSERT.
+\set datadir `pwd`/test/data/
+\set csv `cat test/data/plain_codes.csv`
+SET client_min_messages = warning;
+DELETE FROM custfocus.response;
+
+SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_may_run,
+	   p.provolatile, p.proparallel, p.proconfig
+  FROM pg_proc p
+ WHERE p.pronamespace = 'custfocus'::regnamespace AND p.proname LIKE 'import_responses%'
+ ORDER BY 1;
+
+-- The access model of custfocus.grant_access: a reader may not import at
+-- all; an analyst may, into the programs it has been granted.
+CREATE ROLE regress_cf_reader;
+SELECT custfocus.grant_access('regress_cf_reader', 'reader');
+SET ROLE regress_cf_reader;
+SELECT status FROM custfocus.import_responses('cs2026', :'csv');
+SELECT count(*) FROM custfocus.response;
+RESET ROLE;
+
+-- Vital Records gets a program of its own, and the analyst access to it only.
+INSERT INTO custfocus.program (code, name, parent_id)
+SELECT 'VR', 'Vital Records', program_id FROM custfocus.program WHERE code = 'DOH';
+UPDATE custfocus.service SET program_id = (SELECT program_id FROM custfocus.program WHERE code = 'VR')
+ WHERE code = 'VITAL-RECORDS';
+CREATE ROLE regress_cf_analyst;
+SELECT custfocus.grant_access('regress_cf_analyst', 'analyst');
+SET ROLE regress_cf_analyst;
+-- reading a file on the server is not for every analyst
+SELECT status FROM custfocus.import_responses_file('cs2026', :'datadir' || 'plain_codes.csv');
+-- the rows go in with the analyst's own rights: row-level security hides the
+-- services of programs it has no access to, so the export's other services
+-- are unknown to it, and the import fails whole
+\set VERBOSITY terse
+SELECT status FROM custfocus.import_responses('cs2026', :'csv', '{"source": "analyst"}');
+\set VERBOSITY default
+RESET ROLE;
+SELECT custfocus.grant_program_access('regress_cf_analyst', 'VR');
+SET ROLE regress_cf_analyst;
+\set VERBOSITY terse
+SELECT status FROM custfocus.import_responses('cs2026', :'csv', '{"source": "analyst"}');
+\set VERBOSITY default
+-- all rows to Vital Records: the analyst's own program, so it loads
+SELECT status, rows_read, responses_inserted, answers_inserted, imported_by
+  FROM custfocus.import_responses('cs2026', :'csv',
+	 '{"source": "analyst", "columns": {"service": null}, "service": "VITAL-RECORDS"}');
+-- and the analyst sees its import and its rows, nothing else
+SELECT count(*) AS batches FROM custfocus.import_batch;
+SELECT count(*) AS responses FROM custfocus.response;
+RESET ROLE;
+DELETE FROM custfocus.response;
+
+-- With the privileges of pg_read_server_files the file form works
+GRANT pg_read_server_files TO regress_cf_analyst;
+SET ROLE regress_cf_analyst;
+SELECT status, rows_read, responses_inserted, answers_inserted, imported_by
+  FROM custfocus.import_responses_file('cs2026', :'datadir' || 'plain_codes.csv',
+	 '{"columns": {"service": null}, "service": "VITAL-RECORDS"}');
+RESET ROLE;
+
+DELETE FROM custfocus.response;
+DELETE FROM custfocus.import_batch;
+SELECT custfocus.revoke_access('regress_cf_analyst'), custfocus.revoke_access('regress_cf_reader'),
+	   custfocus.revoke_program_access('regress_cf_analyst', 'VR');
+REVOKE pg_read_server_files FROM regress_cf_analyst;
+DROP ROLE regress_cf_analyst, regress_cf_reader;
+UPDATE custfocus.service SET program_id = (SELECT program_id FROM custfocus.program WHERE code = 'DOH')
+ WHERE code = 'VITAL-RECORDS';
+DELETE FROM custfocus.program WHERE code = 'VR';
