@@ -191,6 +191,13 @@ SELECT text_value FROM custfocus.answer WHERE text_value IS NOT NULL;
 SELECT pg_temp.batch(custfocus.import_responses_file('cs2026', :'datadir' || 'windows1252.csv'));
 DELETE FROM custfocus.response;
 SELECT custfocus.import_responses('cs2026', 'id', '{"encoding": "latin1"}');
+-- invalid UTF-16 (an unpaired surrogate) is a bad row too
+SELECT pg_temp.batch(custfocus.import_responses_file('cs2026', :'datadir' || 'utf16_unpaired_surrogate.txt'));
+SELECT pg_temp.batch(custfocus.import_responses_file('cs2026', :'datadir' || 'utf16_unpaired_surrogate.txt',
+	'{"on_error": "skip"}'));
+SELECT line, column_name, value FROM custfocus.import_error
+ WHERE import_id = (SELECT max(import_id) FROM custfocus.import_batch);
+DELETE FROM custfocus.response;
 
 -- Malformed quoting: the row is named, and skipping goes on with the next line
 SELECT pg_temp.batch(custfocus.import_responses('cs2026',

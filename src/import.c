@@ -1127,6 +1127,9 @@ ReaderRowError(ImportState *st, const CmError *err, const CmRecord *rec)
 			{
 				const char *encname;
 				char	   *value = NULL;
+				bool		utf16 = (CmReaderEncoding(st->reader) == CM_ENC_UTF16LE ||
+									 CmReaderEncoding(st->reader) == CM_ENC_UTF16BE);
+				long		position = err->at_byte;
 
 				if (CmReaderEncoding(st->reader) == CM_ENC_BYTES)
 					encname = pg_encoding_to_char(st->opts.pg_encoding);
@@ -1135,13 +1138,27 @@ ReaderRowError(ImportState *st, const CmError *err, const CmRecord *rec)
 				else
 					encname = CmReaderEncoding(st->reader) == CM_ENC_UTF16LE ? "UTF-16LE" : "UTF-16BE";
 				if (rec && err->field >= 0 && err->field < rec->nfields)
-					value = ShowValue(rec->fields[err->field], rec->lengths[err->field], false);
+				{
+					const char *f = rec->fields[err->field];
+					long		i;
+
+					value = ShowValue(f, rec->lengths[err->field], false);
+					/* UTF-16 was read as characters: count them, not bytes */
+					if (utf16)
+						for (i = 0, position = 1; i < err->at_byte - 1; i++)
+							if (((unsigned char) f[i] & 0xC0) != 0x80)
+								position++;
+				}
 				RowError(st, err->line, column, value, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+						 utf16 ?
+						 psprintf("invalid %s in column \"%s\": an unpaired surrogate or a lone byte",
+								  encname, column) :
 						 psprintf("%s for encoding \"%s\" in column \"%s\"",
 								  err->message, encname, column),
-						 psprintf("The invalid byte is on line %ld, byte %ld of the value.",
-								  err->at_line, err->at_byte),
-						 st->text_input ? NULL :
+						 psprintf("The invalid %s is on line %ld, %s %ld of the value.",
+								  utf16 ? "character" : "byte", err->at_line,
+								  utf16 ? "character" : "byte", position),
+						 st->text_input || utf16 ? NULL :
 						 "Give the file's encoding with the \"encoding\" option (for example {\"encoding\": \"windows-1252\"}), or save the export as UTF-8.");
 				break;
 			}
