@@ -732,44 +732,58 @@ CREATE TRIGGER scale_check_items AFTER UPDATE OF min_value, max_value, integral 
 	FOR EACH ROW EXECUTE FUNCTION custfocus.scale_check_items();
 
 -- Answers are checked once per statement, over the transition table, so that
--- a bulk load pays one join rather than a lookup per row.
+-- a bulk load pays one join rather than a trigger call per row.  The plan of
+-- that join must not depend on statistics of response: an ANALYZE during a
+-- long load sees none of the load's uncommitted responses, records the table
+-- as nearly empty, and a plan made from that (a hash of, or a scan over,
+-- every response) then costs seconds per statement, more with every batch.
+-- So the response of each new answer is looked up by a correlated sub-select
+-- on its primary key, and sequential scans are off inside this function: one
+-- index probe per answer, as the foreign key check already makes, whatever
+-- the statistics say.
 CREATE FUNCTION custfocus.answer_check() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
 AS $$
 DECLARE
 	bad record;
+	resp record;
 BEGIN
-	SELECT n.response_id, n.value, i.code AS item_code, i.metric, sv.code AS survey_code,
-		   s.code AS scale_code, s.min_value, s.max_value, s.integral, r.external_id,
-		   r.survey_id <> i.survey_id AS wrong_survey,
-		   rs.code AS response_survey_code
+	SELECT n.response_id, n.value, i.code AS item_code, i.metric, i.survey_id AS item_survey_id,
+		   sv.code AS survey_code, s.code AS scale_code, s.min_value, s.max_value, s.integral,
+		   s.scale_id IS NOT NULL AND NOT (n.value IS NULL
+			   OR (n.value >= s.min_value AND n.value <= s.max_value
+				   AND NOT (s.integral AND n.value <> pg_catalog.trunc(n.value)))) AS off_scale
 	  INTO bad
 	  FROM new_answer n
 	  JOIN custfocus.item i ON i.item_id = n.item_id
 	  JOIN custfocus.survey sv ON sv.survey_id = i.survey_id
-	  JOIN custfocus.response r ON r.response_id = n.response_id
-	  JOIN custfocus.survey rs ON rs.survey_id = r.survey_id
 	  LEFT JOIN custfocus.scale s ON s.scale_id = i.scale_id
-	 WHERE r.survey_id <> i.survey_id
-		OR (n.value IS NOT NULL AND
+	 WHERE (n.value IS NOT NULL AND
 			(s.scale_id IS NULL
 			 OR n.value < s.min_value OR n.value > s.max_value
 			 OR (s.integral AND n.value <> pg_catalog.trunc(n.value))))
+		OR i.survey_id IS DISTINCT FROM (SELECT r.survey_id FROM custfocus.response r
+										  WHERE r.response_id = n.response_id)
 	 LIMIT 1;
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
-	IF bad.wrong_survey THEN
+
+	SELECT r.external_id, r.survey_id, rs.code AS survey_code INTO resp
+	  FROM custfocus.response r JOIN custfocus.survey rs ON rs.survey_id = r.survey_id
+	 WHERE r.response_id = bad.response_id;
+	IF NOT bad.off_scale AND NOT (bad.value IS NOT NULL AND bad.scale_code IS NULL) THEN
 		RAISE EXCEPTION 'item "%" belongs to survey "%", not to the survey "%" of response %',
-			bad.item_code, bad.survey_code, bad.response_survey_code, bad.response_id
+			bad.item_code, bad.survey_code, resp.survey_code, bad.response_id
 			USING ERRCODE = 'foreign_key_violation';
 	ELSIF bad.scale_code IS NULL THEN
 		RAISE EXCEPTION 'item "%" of survey "%" is a text item and takes no numeric value, got %',
 			bad.item_code, bad.survey_code, bad.value
 			USING ERRCODE = 'check_violation',
 				  DETAIL = format('Response %s%s.', bad.response_id,
-								  coalesce(format(' (respondent %s)', bad.external_id), '')),
+								  coalesce(format(' (respondent %s)', resp.external_id), '')),
 				  HINT = 'Store free text in text_value.';
 	ELSE
 		RAISE EXCEPTION 'value % for item "%" of survey "%" is outside scale "%"',
@@ -778,7 +792,7 @@ BEGIN
 				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s%s gave %s.',
 								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
 								  bad.min_value, bad.max_value, bad.response_id,
-								  coalesce(format(' (respondent %s)', bad.external_id), ''), bad.value);
+								  coalesce(format(' (respondent %s)', resp.external_id), ''), bad.value);
 	END IF;
 	RETURN NULL;
 END
@@ -1195,8 +1209,12 @@ BEGIN
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
 			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact')
 		LOOP
-			IF obj.relname IN ('import_batch', 'import_error') AND p_level = 'analyst' THEN
-				EXECUTE format('GRANT SELECT ON %s TO %s', obj.rel, p_role);
+			-- an analyst records its own imports but does not rewrite or
+			-- delete the record of anyone's
+			IF obj.relname = 'import_batch' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', obj.rel, p_role);
+			ELSIF obj.relname = 'import_error' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', obj.rel, p_role);
 			ELSE
 				EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 			END IF;

@@ -35,7 +35,6 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/fd.h"
-#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -2031,16 +2030,6 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 	MemoryContextSwitchTo(cxt);
 	ResolveDefaults(st);
 
-	/*
-	 * No ANALYZE of response while the import runs.  It would see none of
-	 * the import's uncommitted rows and record the table as (nearly) empty;
-	 * plans made from that, such as that of the answer table's statement
-	 * trigger, then scan every response for every batch.  Autovacuum skips a
-	 * table it cannot lock; a manual ANALYZE waits, and so does another
-	 * import (this lock mode conflicts with itself).
-	 */
-	LockRelationOid(get_relname_relid("response", get_namespace_oid("custfocus", false)),
-					ShareUpdateExclusiveLock);
 	PreparePlans(st);
 	st->import_id = InsertBatchRow(st, options);
 

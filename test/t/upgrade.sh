@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Upgrades: install the released 1.0, load data, ALTER EXTENSION ... UPDATE,
+# and check that (1) the data and what the views show are unchanged, (2) the
+# new version's features work, and (3) the updated extension is object for
+# object the same as a fresh install of the new version.
+# Run by test/check.sh inside a pg_virtualenv cluster (PGHOST etc. set).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+old=cf_upgrade_old
+new=cf_upgrade_new
+trap 'dropdb --if-exists $old; dropdb --if-exists $new' EXIT
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" custfocus.control)
+
+dropdb --if-exists $old; dropdb --if-exists $new
+createdb $old
+createdb $new
+
+# Every object of the extension, described with what matters to its users:
+# definitions, privileges, comments, policies.
+catalog() {
+	psql_q -d "$1" -At <<'SQL'
+WITH members AS (
+	SELECT d.classid, d.objid FROM pg_depend d
+	 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+	   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'custfocus')
+)
+SELECT pg_describe_object(m.classid, m.objid, 0) || ' | ' ||
+	   coalesce(obj_description(m.objid, (SELECT relname FROM pg_class WHERE oid = m.classid)), '-') || ' | ' ||
+	   CASE m.classid
+		 WHEN 'pg_proc'::regclass THEN
+		   (SELECT md5(CASE WHEN p.prokind = 'a' THEN p.oid::regprocedure::text ELSE pg_get_functiondef(p.oid) END)
+				   || ' ' || coalesce(p.proacl::text, 'default') || ' ' || p.proparallel::text || p.provolatile::text
+			  FROM pg_proc p WHERE p.oid = m.objid)
+		 WHEN 'pg_class'::regclass THEN
+		   (SELECT coalesce(c.relacl::text, 'default') || ' ' || coalesce(c.reloptions::text, '') || ' '
+				   || c.relrowsecurity || ' '
+				   || coalesce((SELECT string_agg(a.attname || ':' || format_type(a.atttypid, a.atttypmod)
+												  || ':' || a.attnotnull || ':' || coalesce(col_description(c.oid, a.attnum), '-'),
+												  ',' ORDER BY a.attnum)
+								  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')
+				   || ' ' || CASE WHEN c.relkind = 'v' THEN md5(pg_get_viewdef(c.oid)) ELSE '' END
+				   || ' ' || CASE WHEN c.relkind = 'i' THEN pg_get_indexdef(c.oid) ELSE '' END
+			  FROM pg_class c WHERE c.oid = m.objid)
+		 ELSE '' END
+  FROM members m
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || '.' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = 'custfocus'::regnamespace
+UNION ALL
+SELECT 'policy ' || schemaname || '.' || tablename || '.' || policyname || ' ' || cmd || ' '
+	   || coalesce(qual, '') || ' ' || coalesce(with_check, '')
+  FROM pg_policies WHERE schemaname = 'custfocus'
+UNION ALL
+SELECT 'trigger ' || tgrelid::regclass || ' ' || pg_get_triggerdef(oid)
+  FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'custfocus'::regnamespace)
+ORDER BY 1;
+SQL
+}
+
+views() {
+	psql_q -d "$1" -At <<'SQL'
+SELECT md5(string_agg(row(level, program_code, service_code, grain, period_start, responses, csat_n,
+						  round(csat::numeric, 6), nps_n, round(nps::numeric, 6), round(linear_mean::numeric, 6),
+						  suppressed)::text, '|' ORDER BY level, program_code, service_code, grain, period_start))
+  FROM custfocus.scorecard;
+SELECT md5(string_agg(row(rank, service_code, requirement_code, round(priority::numeric, 6))::text, '|' ORDER BY rank, service_code, requirement_code))
+  FROM custfocus.improvement_opportunities;
+SELECT count(*) FROM custfocus.answer;
+SQL
+}
+
+for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/\1/p' | sort -u); do
+	psql_q -d $old -c "DROP EXTENSION IF EXISTS custfocus CASCADE" -c "CREATE EXTENSION custfocus VERSION '$from'"
+	psql_q -d $old -v responses=300 -f test/data/sample_agency.sql
+	before=$(views $old)
+	psql_q -d $old -c "ALTER EXTENSION custfocus UPDATE"
+	got=$(psql_q -d $old -At -c "SELECT extversion FROM pg_extension WHERE extname = 'custfocus'")
+	[ "$got" = "$current" ] || { echo "update from $from ended at $got, not $current" >&2; exit 1; }
+
+	after=$(views $old)
+	if [ "$before" != "$after" ]; then
+		echo "the update from $from changed what the views show:" >&2
+		diff <(echo "$before") <(echo "$after") >&2 || true
+		exit 1
+	fi
+
+	psql_q -d $new -c "DROP EXTENSION IF EXISTS custfocus CASCADE" -c "CREATE EXTENSION custfocus"
+	fresh=$(catalog $new)
+	updated=$(catalog $old)
+	[ "$(echo "$fresh" | wc -l)" -gt 200 ] || { echo "the catalog description is too short to mean anything" >&2; exit 1; }
+	if ! diff <(echo "$fresh") <(echo "$updated") >/tmp/custfocus-upgrade.diff; then
+		echo "updated from $from, the extension differs from a fresh install of $current (< fresh, > updated):" >&2
+		cat /tmp/custfocus-upgrade.diff >&2
+		exit 1
+	fi
+	echo "update $from -> $current: data and views unchanged, objects identical to a fresh install"
+done
+
+# What 1.1 added works on the updated database: an export loads.
+csv=$(cat test/data/plain_codes.csv)
+n=$(echo "SELECT responses_inserted FROM custfocus.import_responses('cs2026', :'csv')" | psql_q -d $old -At -v csv="$csv")
+[ "$n" = 40 ] || { echo "import after the update loaded $n responses, not 40" >&2; exit 1; }
+echo "import after the update: $n responses"
