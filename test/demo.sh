@@ -18,6 +18,19 @@ psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql -c 'CREATE EXTENSION custfocus'
 psql -f test/data/sample_agency.sql
 
+# A survey export as Qualtrics writes it (labels, three header rows, contact
+# columns that are not stored), loaded through the import.
+psql -P footer=off <<'SQL'
+\echo
+\echo '== Import of a Qualtrics export (test/data/qualtrics_labels.csv) into survey cs2026 =='
+\set csv `cat test/data/qualtrics_labels.csv`
+SELECT import_id, status, rows_read, responses_inserted, answers_inserted, rows_skipped, duplicates
+  FROM custfocus.import_responses('cs2026', :'csv', '{"source": "qualtrics_labels.csv"}');
+\echo 'Loading it again adds nothing:'
+SELECT responses_inserted, duplicates
+  FROM custfocus.import_responses('cs2026', :'csv', '{"source": "qualtrics_labels.csv"}');
+SQL
+
 psql -P footer=off <<'SQL'
 \echo
 \echo '== Data coverage: which services have survey data, and how recent =='
