@@ -16,22 +16,7 @@ fail() {
 
 createdb -E LATIN1 --locale=C -T template0 "$db"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-psql <<'SQL'
-CREATE EXTENSION custfocus;
-INSERT INTO custfocus.program (code, name, level) VALUES ('DOH', 'Department of Health', 'agency');
-INSERT INTO custfocus.service (program_id, code, name)
-SELECT 1, c, initcap(c) FROM unnest('{WIC-CLINIC,VITAL-RECORDS,FOOD-LICENSE,IMMUNIZATION}'::text[]) c;
-INSERT INTO custfocus.segment (code, name)
-SELECT c, initcap(c) FROM unnest('{CLIENT,BUSINESS,LPH-AGENCY,STAFF}'::text[]) c;
-INSERT INTO custfocus.survey (code, name) VALUES ('cs2026', 'Customer satisfaction survey 2026');
-INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, is_overall, position) VALUES
-	(1, 'Q1', 'Staff treated me with courtesy and respect', 1, 'rating', false, 1),
-	(1, 'Q2', 'I received the service in a timely manner', 1, 'rating', false, 2),
-	(1, 'Q3', 'The information I received was accurate and easy to understand', 1, 'rating', false, 3),
-	(1, 'Q4', 'Overall, how satisfied are you with the service you received?', 2, 'rating', true, 4),
-	(1, 'Q5', 'How likely are you to recommend this service to a colleague or friend?', 3, 'nps', false, 5),
-	(1, 'Q6', 'Any other comments?', NULL, 'text', false, 6);
-SQL
+psql -c 'CREATE EXTENSION custfocus' -f test/data/fixture_survey.sql
 
 # UTF-16 (Excel) and UTF-8 exports are converted
 got=$(psql -At -c "SELECT responses_inserted FROM custfocus.import_responses_file('cs2026', '$data/excel_unicode_text.txt', '{\"columns\": {\"Comments\": \"Q6\"}}')")
