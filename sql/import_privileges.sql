@@ -62,6 +62,30 @@ SELECT status, rows_read, responses_inserted, answers_inserted, imported_by
 RESET ROLE;
 
 DELETE FROM custfocus.response;
+
+-- Contact data goes only where it is mapped explicitly, into
+-- respondent_contact, which is the admins' alone: for an analyst an import
+-- that maps it fails whole; mapped to anything else it is refused.
+\set qualtrics `cat test/data/qualtrics_labels.csv`
+SET ROLE regress_cf_analyst;
+\set VERBOSITY terse
+SELECT status FROM custfocus.import_responses('cs2026', :'qualtrics',
+	'{"columns": {"service": null, "RecipientEmail": "contact.email"}, "service": "VITAL-RECORDS"}');
+\set VERBOSITY default
+SELECT count(*) AS responses_left FROM custfocus.response;
+RESET ROLE;
+SELECT status FROM custfocus.import_responses('cs2026', :'qualtrics', '{"columns": {"RecipientEmail": "Q6"}}');
+SELECT status, responses_inserted
+  FROM custfocus.import_responses('cs2026', :'qualtrics',
+	'{"columns": {"RecipientEmail": "contact.email", "IPAddress": "Contact.IP_Address"}}');
+SELECT count(*) AS contacts, count(email) AS emails, count(ip_address) AS ips, count(name) AS names,
+	   min(email) AS first_email
+  FROM custfocus.respondent_contact;
+-- a re-import adds no second contact row
+SELECT duplicates FROM custfocus.import_responses('cs2026', :'qualtrics',
+	'{"columns": {"RecipientEmail": "contact.email", "IPAddress": "contact.ip_address"}}');
+SELECT count(*) AS contacts FROM custfocus.respondent_contact;
+DELETE FROM custfocus.response;
 DELETE FROM custfocus.import_batch;
 SELECT custfocus.revoke_access('regress_cf_analyst'), custfocus.revoke_access('regress_cf_reader'),
 	   custfocus.revoke_program_access('regress_cf_analyst', 'VR');

@@ -1264,11 +1264,17 @@ static const struct
 	{"segment", CM_META_SEGMENT},
 	{"channel", CM_META_CHANNEL},
 	{"weight", CM_META_WEIGHT},
+	{"contactname", CM_META_CONTACT_NAME},
+	{"contactemail", CM_META_CONTACT_EMAIL},
+	{"contactphone", CM_META_CONTACT_PHONE},
+	{"contactaddress", CM_META_CONTACT_ADDRESS},
+	{"contactipaddress", CM_META_CONTACT_IP},
 };
 
 /*
- * Headers of contact data that exports carry: never imported, and an
- * explicit mapping of one is refused (no table keeps contact data).
+ * Headers of contact data that exports carry: never imported unless the
+ * "columns" option maps them to a field of respondent_contact (contact.email
+ * and so on); a mapping of one to anything else is refused.
  */
 static const char *const IdentifyingNames[] = {
 	"email", "emailaddress", "recipientemail", "respondentemail",
@@ -1295,6 +1301,16 @@ CmMetaName(CmMeta meta)
 			return "channel";
 		case CM_META_WEIGHT:
 			return "weight";
+		case CM_META_CONTACT_NAME:
+			return "contact.name";
+		case CM_META_CONTACT_EMAIL:
+			return "contact.email";
+		case CM_META_CONTACT_PHONE:
+			return "contact.phone";
+		case CM_META_CONTACT_ADDRESS:
+			return "contact.address";
+		case CM_META_CONTACT_IP:
+			return "contact.ip_address";
 		default:
 			return "?";
 	}
@@ -1738,11 +1754,12 @@ MapColumns(CmMap *map, const CmMapSpec *spec, CmError *err)
 							  "two entries of the mapping name this column");
 				goto done;
 			}
-			if (col->identifying && target != CM_TARGET_NONE)
+			if (col->identifying && target != CM_TARGET_NONE &&
+				!(target == CM_TARGET_META && CmIsContact(index)))
 			{
 				CmFree(ckey);
 				st = MapError(err, CM_ERR_IDENTIFYING, i, -1, rule->column,
-							  "the column holds contact data, which is never stored");
+							  "the column holds contact data, which is stored only in respondent_contact");
 				goto done;
 			}
 			col->by_rule = true;

@@ -123,8 +123,17 @@ typedef enum CmMeta
 	CM_META_SEGMENT,
 	CM_META_CHANNEL,
 	CM_META_WEIGHT,
+	/* respondent_contact, only by an explicit mapping (see CmIsContact) */
+	CM_META_CONTACT_NAME,
+	CM_META_CONTACT_EMAIL,
+	CM_META_CONTACT_PHONE,
+	CM_META_CONTACT_ADDRESS,
+	CM_META_CONTACT_IP,
 	CM_NUM_META
 } CmMeta;
+
+#define CM_FIRST_CONTACT	CM_META_CONTACT_NAME
+#define CmIsContact(meta)	((meta) >= CM_META_CONTACT_NAME && (meta) <= CM_META_CONTACT_IP)
 
 typedef enum CmTarget
 {

@@ -180,6 +180,9 @@ typedef struct ImportState
 	Datum	   *r_weight;
 	Datum	   *r_external;
 	bool	   *r_external_null;
+	/* contact details, kept only for columns mapped to contact.* */
+	Datum	   *r_contact[CM_NUM_META - CM_FIRST_CONTACT];
+	bool	   *r_contact_null[CM_NUM_META - CM_FIRST_CONTACT];
 	size_t		batch_bytes;
 
 	/* answers of the current batch */
@@ -196,6 +199,7 @@ typedef struct ImportState
 	SPIPlanPtr	response_plan;
 	SPIPlanPtr	answer_plan;
 	SPIPlanPtr	error_plan;
+	SPIPlanPtr	contact_plan;	/* prepared when an export maps contact data */
 
 	/* for the error context callback */
 	long		context_line;
@@ -1203,7 +1207,7 @@ ReaderFatal(ImportState *st, const CmError *err)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("item \"%s\" named in import option \"columns\" does not exist in survey \"%s\"",
 							err->name, st->survey_code),
-					 errhint("Map a column to the code of an item of the survey, to one of the response fields external_id, submitted_at, service, segment, channel and weight, or to null to leave it out.")));
+					 errhint("Map a column to the code of an item of the survey, to one of the response fields external_id, submitted_at, service, segment, channel and weight, to a contact field (contact.name, contact.email, contact.phone, contact.address, contact.ip_address), or to null to leave it out.")));
 			break;
 		case CM_ERR_UNKNOWN_COLUMN:
 			{
@@ -1232,8 +1236,9 @@ ReaderFatal(ImportState *st, const CmError *err)
 		case CM_ERR_IDENTIFYING:
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("column \"%s\" holds contact data and cannot be imported", column),
-					 errdetail("custfocus keeps no contact data about respondents: e-mail addresses, IP addresses, names, phone numbers and addresses are never stored.")));
+					 errmsg("column \"%s\" holds contact data and can be imported only into respondent_contact", column),
+					 errdetail("custfocus keeps contact data (e-mail addresses, IP addresses, names, phone numbers, addresses) only in custfocus.respondent_contact, which admins alone can read."),
+					 errhint("Map the column to contact.name, contact.email, contact.phone, contact.address or contact.ip_address, or to null to leave it out.")));
 			break;
 		case CM_ERR_BAD_QUOTE:
 		case CM_ERR_UNTERMINATED:
@@ -1277,6 +1282,11 @@ GrowRows(ImportState *st)
 	GROW(r_weight, Datum);
 	GROW(r_external, Datum);
 	GROW(r_external_null, bool);
+	for (int c = 0; c < CM_NUM_META - CM_FIRST_CONTACT; c++)
+	{
+		GROW(r_contact[c], Datum);
+		GROW(r_contact_null[c], bool);
+	}
 #undef GROW
 	st->rows_cap = cap;
 	MemoryContextSwitchTo(old);
@@ -1335,6 +1345,9 @@ CompareIdIndex(const void *a, const void *b)
  * already loaded, and RETURNING says which rows went in, so that only their
  * answers follow.
  */
+static bool HasContactColumns(ImportState *st);
+static void InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n);
+
 static void
 FlushBatch(ImportState *st)
 {
@@ -1404,6 +1417,10 @@ FlushBatch(ImportState *st)
 	st->duplicates += n - SPI_processed;
 	SPI_freetuptable(SPI_tuptable);
 
+	if (HasContactColumns(st))
+		InsertContacts(st, inserted, ids_datum, n);
+	MemoryContextSwitchTo(st->batch_cxt);
+
 	/* answers of the responses inserted, compacted in place */
 	MemoryContextSwitchTo(st->batch_cxt);
 	na = 0;
@@ -1440,6 +1457,78 @@ FlushBatch(ImportState *st)
 	st->nanswers = 0;
 	st->batch_bytes = 0;
 	st->flushing = false;
+}
+
+static bool
+HasContactColumns(ImportState *st)
+{
+	for (int m = CM_FIRST_CONTACT; m < CM_NUM_META; m++)
+		if (st->map->meta[m] >= 0)
+			return true;
+	return false;
+}
+
+/*
+ * Contact details of the responses just inserted, into respondent_contact.
+ * That table is the admins' alone, so an import that maps contact columns
+ * fails, whole, for any other role.
+ */
+static void
+InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n)
+{
+	const int	nc = CM_NUM_META - CM_FIRST_CONTACT;
+	Datum		args[1 + CM_NUM_META - CM_FIRST_CONTACT];
+	Datum	   *resp = palloc(sizeof(Datum) * n);
+	Datum	   *vals[CM_NUM_META - CM_FIRST_CONTACT];
+	bool	   *nulls[CM_NUM_META - CM_FIRST_CONTACT];
+	int			m = 0;
+
+	if (st->contact_plan == NULL)
+	{
+		Oid			types[1 + CM_NUM_META - CM_FIRST_CONTACT] =
+		{INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+
+		st->contact_plan = SPI_prepare("INSERT INTO custfocus.respondent_contact "
+									   "  (response_id, name, email, phone, address, ip_address) "
+									   "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+									   "  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+									   "  pg_catalog.unnest($6))",
+									   1 + nc, types);
+		if (st->contact_plan == NULL)
+			elog(ERROR, "could not prepare the contact insert: %s", SPI_result_code_string(SPI_result));
+		/* SPI returns in the context it was connected from */
+		MemoryContextSwitchTo(st->batch_cxt);
+	}
+	for (int c = 0; c < nc; c++)
+	{
+		vals[c] = palloc(sizeof(Datum) * n);
+		nulls[c] = palloc(sizeof(bool) * n);
+	}
+	for (int k = 0; k < n; k++)
+	{
+		bool		any = false;
+
+		if (!inserted[k])
+			continue;
+		for (int c = 0; c < nc; c++)
+			any |= !st->r_contact_null[c][k];
+		if (!any)
+			continue;
+		resp[m] = ids[k];
+		for (int c = 0; c < nc; c++)
+		{
+			vals[c][m] = st->r_contact[c][k];
+			nulls[c][m] = st->r_contact_null[c][k];
+		}
+		m++;
+	}
+	if (m == 0)
+		return;
+	args[0] = PointerGetDatum(MakeArray(resp, NULL, m, INT8OID));
+	for (int c = 0; c < nc; c++)
+		args[1 + c] = PointerGetDatum(MakeArray(vals[c], nulls[c], m, TEXTOID));
+	if (SPI_execute_plan(st->contact_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert contact details");
 }
 
 static void
@@ -1631,6 +1720,11 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 	int32		segment = st->default_segment;
 	const char *channel = st->opts.channel;
 	double		weight = 1.0;
+	Datum		contact[CM_NUM_META - CM_FIRST_CONTACT];
+	bool		contact_null[CM_NUM_META - CM_FIRST_CONTACT];
+
+	for (i = 0; i < CM_NUM_META - CM_FIRST_CONTACT; i++)
+		contact_null[i] = true;
 
 	/* a row longer than the header is misaligned: refuse to guess */
 	for (i = map->ncolumns; i < rec->nfields; i++)
@@ -1735,6 +1829,20 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 					goto bad;
 				}
 				break;
+			case CM_META_CONTACT_NAME:
+			case CM_META_CONTACT_EMAIL:
+			case CM_META_CONTACT_PHONE:
+			case CM_META_CONTACT_ADDRESS:
+			case CM_META_CONTACT_IP:
+				{
+					MemoryContext old = MemoryContextSwitchTo(st->batch_cxt);
+
+					contact[col->index - CM_FIRST_CONTACT] = AnswerText(s, len);
+					contact_null[col->index - CM_FIRST_CONTACT] = false;
+					st->batch_bytes += len;
+					MemoryContextSwitchTo(old);
+					break;
+				}
 			case CM_META_WEIGHT:
 				if (!ParseNumber(s, len, &weight) || !(weight > 0) || isinf(weight))
 				{
@@ -1787,6 +1895,11 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 		st->r_external[row] = external ?
 			PointerGetDatum(cstring_to_text_with_len(external, (int) external_len)) : (Datum) 0;
 		st->batch_bytes += external_len + 64;
+		for (i = 0; i < CM_NUM_META - CM_FIRST_CONTACT; i++)
+		{
+			st->r_contact[i][row] = contact[i];
+			st->r_contact_null[i][row] = contact_null[i];
+		}
 		MemoryContextSwitchTo(old);
 	}
 	st->nrows++;
