@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The benchmark: speed and scale as ratios, measured in one run on one
+# temporary cluster, so that the machine's speed cancels out.
+#
+#   bash test/bench/run.sh [responses] [score_rows]
+#
+# responses:  size of the generated agency (default 200000, about 1.8
+#             million answers; 1000000 gives about 9 million);
+# score_rows: rows of the table the aggregates are timed on (default 5000000).
+# Prints a table and writes it to test/bench/out/results.md.  Every timing
+# is the best of 3 runs.  Not part of test/check.sh: timings are not tests.
+
+if [ "${1:-}" != --in-cluster ]; then
+	source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
+	export BENCH_RESPONSES="${1:-200000}" BENCH_ROWS="${2:-5000000}"
+	exec pg_virtualenv -t -o shared_buffers=2GB -o work_mem=256MB -o max_parallel_workers_per_gather=2 \
+		-o jit=off -o max_wal_size=8GB -o checkpoint_timeout=30min \
+		"$CUSTFOCUS_ROOT/test/bench/run.sh" --in-cluster
+fi
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+out=test/bench/out
+mkdir -p "$out"
+work=$(mktemp -d)
+chmod 777 "$work"   # the server (user postgres) writes and reads the files
+trap 'rm -rf "$work"' EXIT
+export PGOPTIONS="-c client_min_messages=warning"
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# best of 3, in milliseconds, of one statement
+best() {
+	local sql=$1 setup=${2:-}
+	{ echo "$setup"; echo '\timing on'; for _ in 1 2 3; do echo "$sql"; done; } |
+		psql -At 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -g | head -1
+}
+# best of 3, in milliseconds, of a statement run inside BEGIN ... ROLLBACK
+# (so that every run starts from the same data)
+best_rolled_back() {
+	local sql=$1
+	{ echo '\timing on'; for _ in 1 2 3; do echo 'BEGIN;'; echo "$sql"; echo 'ROLLBACK;'; done; } |
+		psql -At 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk 'NR % 3 == 2' | sort -g | head -1
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+rows=()
+row() { rows+=("$(printf '| %s | %s | %s |' "$1" "$2" "$3")"); printf '%-58s %12s  %s\n' "$1" "$2" "$3"; }
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(psql -At -c 'SHOW server_version')"
+psql -c 'CREATE EXTENSION custfocus'
+
+# --- aggregates, on a flat table of scores -----------------------------
+echo "== aggregates over $BENCH_ROWS rows (serial, then 2 workers) =="
+psql <<SQL
+SELECT setseed(0.7);
+CREATE TABLE bench_scores AS
+SELECT floor(random() * 11)::real AS nps, (1 + floor(random() * 5))::real AS sat,
+	   (0.5 + random())::float8 AS w
+  FROM generate_series(1, $BENCH_ROWS);
+VACUUM ANALYZE bench_scores;
+SQL
+serial='SET max_parallel_workers_per_gather = 0;'
+parallel='SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0;'
+count=$(best 'SELECT count(nps) FROM bench_scores;' "$serial")
+row "count(col), serial" "$count ms" "1.00 (reference)"
+declare -A plain=(
+	[nps]="SELECT 100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / count(nps) FROM bench_scores;"
+	[top_box]="SELECT 100.0 * count(*) FILTER (WHERE sat >= 4) / count(sat) FROM bench_scores;"
+	[csat]="SELECT 100.0 * count(*) FILTER (WHERE sat >= 4) / count(sat) FROM bench_scores;"
+	[linear_mean]="SELECT avg(100 * (sat - 1) / 4) FROM bench_scores;"
+	[nps_stats]="SELECT 100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / count(nps), count(*) FILTER (WHERE nps >= 9), count(*) FILTER (WHERE nps BETWEEN 7 AND 8), count(*) FILTER (WHERE nps <= 6) FROM bench_scores;"
+	[nps_weighted]="SELECT 100 * (sum(w) FILTER (WHERE nps >= 9) - sum(w) FILTER (WHERE nps <= 6)) / sum(w), sum(w) ^ 2 / sum(w * w) FROM bench_scores;"
+	[mean_ci]="SELECT avg(sat), stddev_samp(sat), count(sat) FROM bench_scores;"
+)
+declare -A ours=(
+	[nps]="SELECT custfocus.nps(nps) FROM bench_scores;"
+	[top_box]="SELECT custfocus.top_box(sat, 4) FROM bench_scores;"
+	[csat]="SELECT custfocus.csat(sat) FROM bench_scores;"
+	[linear_mean]="SELECT custfocus.linear_mean(sat, 1, 5) FROM bench_scores;"
+	[nps_stats]="SELECT custfocus.nps_stats(nps) FROM bench_scores;"
+	[nps_weighted]="SELECT custfocus.nps_stats(nps, w) FROM bench_scores;"
+	[mean_ci]="SELECT custfocus.mean_ci(sat) FROM bench_scores;"
+)
+for a in nps top_box csat linear_mean nps_stats nps_weighted mean_ci; do
+	t_ours=$(best "${ours[$a]}" "$serial")
+	t_plain=$(best "${plain[$a]}" "$serial")
+	row "$a vs count(col) (target <= 1.3)" "$t_ours ms" "$(ratio "$t_ours" "$count")"
+	row "$a vs plain SQL ($t_plain ms; target < 1)" "$t_ours ms" "$(ratio "$t_ours" "$t_plain")"
+done
+count_par=$(best 'SELECT count(nps) FROM bench_scores;' "$parallel")
+nps_par=$(best 'SELECT custfocus.nps(nps) FROM bench_scores;' "$parallel")
+nps_ser=$(best 'SELECT custfocus.nps(nps) FROM bench_scores;' "$serial")
+row "count(col), 2 workers: speed-up over serial" "$count_par ms" "$(ratio "$count" "$count_par")x"
+row "nps, 2 workers: speed-up over serial" "$nps_par ms" "$(ratio "$nps_ser" "$nps_par")x"
+
+# --- the agency: generation, import against COPY, views -----------------
+echo "== agency of $BENCH_RESPONSES responses =="
+t0=$(date +%s.%N)
+psql -v responses="$BENCH_RESPONSES" -f test/bench/generate.sql
+t1=$(date +%s.%N)
+answers=$(psql -At -c 'SELECT count(*) FROM custfocus.answer')
+row "generate.sql: $answers answers" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }')" ""
+
+# A wide export of the cs survey, as a survey tool writes it, and the same
+# answers in long form for COPY.
+nimport=$(( BENCH_RESPONSES / 5 ))
+psql <<SQL
+CREATE TABLE bench_wide AS
+SELECT 'X' || r.response_id AS respondent_id, to_char(r.submitted_at, 'YYYY-MM-DD HH24:MI:SS') AS submitted_at,
+	   s.code AS service, g.code AS segment,
+	   max(a.value) FILTER (WHERE i.code = 'Q1') AS "Q1", max(a.value) FILTER (WHERE i.code = 'Q2') AS "Q2",
+	   max(a.value) FILTER (WHERE i.code = 'Q3') AS "Q3", max(a.value) FILTER (WHERE i.code = 'Q4') AS "Q4",
+	   max(a.value) FILTER (WHERE i.code = 'Q5') AS "Q5", max(a.value) FILTER (WHERE i.code = 'Q7') AS "Q7",
+	   max(a.value) FILTER (WHERE i.code = 'Q8') AS "Q8", max(a.value) FILTER (WHERE i.code = 'Q9') AS "Q9",
+	   max(a.value) FILTER (WHERE i.code = 'Q10') AS "Q10", max(a.value) FILTER (WHERE i.code = 'Q11') AS "Q11",
+	   max(a.value) FILTER (WHERE i.code = 'Q12') AS "Q12"
+  FROM (SELECT * FROM custfocus.response WHERE survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cs')
+		 ORDER BY response_id LIMIT $nimport) r
+  JOIN custfocus.service s USING (service_id)
+  JOIN custfocus.segment g USING (segment_id)
+  JOIN custfocus.answer a USING (response_id)
+  JOIN custfocus.item i USING (item_id)
+ GROUP BY r.response_id, r.submitted_at, s.code, g.code;
+COPY bench_wide TO '$work/wide.csv' WITH (FORMAT csv, HEADER);
+-- a copy of the survey to import into, and responses for COPY's answers
+INSERT INTO custfocus.survey (code, name) VALUES ('cs_import', 'Import target'), ('cs_copy', 'COPY target');
+INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement_id, is_overall, position)
+SELECT t.survey_id, i.code, i.text, i.scale_id, i.metric, i.requirement_id, i.is_overall, i.position
+  FROM custfocus.item i JOIN custfocus.survey s ON s.survey_id = i.survey_id AND s.code = 'cs'
+ CROSS JOIN custfocus.survey t WHERE t.code IN ('cs_import', 'cs_copy') AND i.metric <> 'text';
+INSERT INTO custfocus.response (survey_id, service_id, segment_id, submitted_at, external_id)
+SELECT (SELECT survey_id FROM custfocus.survey WHERE code = 'cs_copy'), s.service_id, g.segment_id,
+	   w.submitted_at::timestamptz, w.respondent_id
+  FROM bench_wide w JOIN custfocus.service s ON s.code = w.service JOIN custfocus.segment g ON g.code = w.segment;
+CREATE TABLE bench_long AS
+SELECT r.response_id, i.item_id, v.value
+  FROM bench_wide w
+  JOIN custfocus.response r ON r.external_id = w.respondent_id
+	   AND r.survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cs_copy')
+ CROSS JOIN LATERAL (VALUES ('Q1', w."Q1"), ('Q2', w."Q2"), ('Q3', w."Q3"), ('Q4', w."Q4"), ('Q5', w."Q5"),
+							('Q7', w."Q7"), ('Q8', w."Q8"), ('Q9', w."Q9"), ('Q10', w."Q10"), ('Q11', w."Q11"),
+							('Q12', w."Q12")) AS v (code, value)
+  JOIN custfocus.item i ON i.code = v.code AND i.survey_id = r.survey_id
+ WHERE v.value IS NOT NULL;
+COPY bench_long TO '$work/long.csv' WITH (FORMAT csv);
+SQL
+long_rows=$(psql -At -c 'SELECT count(*) FROM bench_long')
+t_copy=$(best_rolled_back "COPY custfocus.answer (response_id, item_id, value) FROM '$work/long.csv' WITH (FORMAT csv);")
+t_import=$(best_rolled_back "SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv');")
+row "COPY of $long_rows answers (long form) into answer" "$t_copy ms" "$(awk -v n="$long_rows" -v t="$t_copy" 'BEGIN { printf "%.0f answers/s", n / t * 1000 }')"
+row "import_responses_file of the same $nimport rows (wide CSV)" "$t_import ms" "$(awk -v n="$long_rows" -v t="$t_import" 'BEGIN { printf "%.0f answers/s", n / t * 1000 }')"
+row "import rate / COPY rate (target >= 0.5)" "" "$(ratio "$t_copy" "$t_import")"
+
+for v in scorecard satisfaction_trend key_drivers improvement_opportunities data_coverage voc_themes measure_status; do
+	n=$(psql -At -c "SELECT count(*) FROM custfocus.$v")
+	t=$(best "SELECT count(*) FROM custfocus.$v;")
+	row "view $v ($n rows)" "$t ms" ""
+done
+
+{
+	echo "Benchmark of $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, PostgreSQL $(psql -At -c 'SHOW server_version'); $BENCH_ROWS score rows, $BENCH_RESPONSES responses ($answers answers). Best of 3."
+	echo
+	echo '| measure | time | ratio |'
+	echo '|---|---|---|'
+	printf '%s\n' "${rows[@]}"
+} > "$out/results.md"
+echo "written to $out/results.md"
