@@ -78,6 +78,22 @@ UNION ALL SELECT 'improvement_action', array_agg(title)::text = '{"Evening WIC c
 UNION ALL SELECT 'engagement', array_agg(title)::text = '{"WIC parent advisory council"}' FROM custfocus.engagement
 UNION ALL SELECT 'import_batch', count(*) = 0 FROM custfocus.import_batch
 UNION ALL SELECT 'import_error', count(*) = 0 FROM custfocus.import_error;
+-- ... and in every view: rows of WIC (or of no service), nothing of another
+-- program, no roll-up of a program above WIC.
+SELECT 'customer_inventory' AS v, count(*) > 0 AS has_rows,
+	   bool_and(service_code IS NULL OR service_code LIKE 'WIC-%') AS only_wic FROM custfocus.customer_inventory
+UNION ALL SELECT 'data_coverage', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.data_coverage
+UNION ALL SELECT 'feedback_queue', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.feedback_queue
+UNION ALL SELECT 'voc_themes', true, coalesce(bool_and(program_code = 'WIC'), true) FROM custfocus.voc_themes
+UNION ALL SELECT 'scorecard', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.scorecard
+UNION ALL SELECT 'satisfaction_trend', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.satisfaction_trend
+UNION ALL SELECT 'measure_status', count(*) > 0, bool_and(measure_code = 'WIC-NPS') FROM custfocus.measure_status
+UNION ALL SELECT 'control_chart', true, coalesce(bool_and(measure_code LIKE 'WIC%'), true) FROM custfocus.control_chart
+UNION ALL SELECT 'key_drivers', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.key_drivers
+UNION ALL SELECT 'improvement_opportunities', count(*) > 0, bool_and(program_code = 'WIC') FROM custfocus.improvement_opportunities;
+-- the WIC roll-up counts exactly WIC's responses
+SELECT sum(responses) = :wic_responses AS rollup_is_wic_only
+  FROM custfocus.scorecard WHERE level = 'program' AND grain = 'year';
 -- Aggregates over the raw tables count only what the role sees.
 SELECT count(DISTINCT a.response_id) = :wic_responses AS counts_only_wic
   FROM custfocus.answer a JOIN custfocus.item i USING (item_id) WHERE i.code = 'Q4' OR true;
