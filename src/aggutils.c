@@ -121,15 +121,14 @@ CfAggName(FunctionCallInfo fcinfo, const char *fallback)
 }
 
 void
-CfCheckWeight(double weight, const char *fname)
+CfInvalidWeight(double weight, const char *fname)
 {
-	if (!(weight > 0.0 && isfinite(weight)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s weight %s is not a positive finite number",
-						fname, CfFormatFloat(weight)),
-				 errdetail("Survey weights must be greater than zero and finite."),
-				 errhint("A NULL weight leaves the row out; filter out rows with zero weight.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s weight %s is not a positive finite number",
+					fname, CfFormatFloat(weight)),
+			 errdetail("Survey weights must be greater than zero and finite."),
+			 errhint("A NULL weight leaves the row out; filter out rows with zero weight.")));
 }
 
 void

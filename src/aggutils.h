@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "nodes/nodes.h"
 #include "utils/array.h"
 
 /*
@@ -23,12 +24,23 @@
  * Inside an aggregate the state belongs to the aggregate and may be
  * scribbled on; called directly, the argument may be a constant or a table
  * value and must be copied first.
+ *
+ * This runs once a row, so it does inline what AggCheckCallContext and
+ * PG_GETARG_ARRAYTYPE_P do behind two out-of-line calls: the same node
+ * tests (an AggState or a WindowAggState as the call context) and
+ * detoasting only when the header says the value is toasted, which a state
+ * the aggregate built itself never is.
  */
 static inline ArrayType *
 CfStateArg(FunctionCallInfo fcinfo, int argno)
 {
-	if (AggCheckCallContext(fcinfo, NULL))
-		return PG_GETARG_ARRAYTYPE_P(argno);
+	Node	   *context = fcinfo->context;
+	struct varlena *state = (struct varlena *) PG_GETARG_POINTER(argno);
+
+	if (likely(context != NULL &&
+			   (IsA(context, AggState) || IsA(context, WindowAggState))))
+		return (ArrayType *) (unlikely(VARATT_IS_EXTENDED(state)) ?
+							  pg_detoast_datum(state) : state);
 	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
 }
 
@@ -76,7 +88,8 @@ CfRowState(ArrayType *state, Oid elemtype, int len, const char *aggname)
 /* input checks; each raises an error naming the function and the value */
 extern char *CfFormatFloat(double value);
 extern const char *CfAggName(FunctionCallInfo fcinfo, const char *fallback);
-extern void CfCheckWeight(double weight, const char *fname);
+extern void CfInvalidWeight(double weight,
+							const char *fname) pg_attribute_noreturn();
 extern void CfNotFinite(double value, const char *what,
 						const char *fname) pg_attribute_noreturn();
 
@@ -86,6 +99,14 @@ CfCheckFinite(double value, const char *what, const char *fname)
 	if (unlikely(!isfinite(value)))
 		CfNotFinite(value, what, fname);
 }
+
+static inline void
+CfCheckWeight(double weight, const char *fname)
+{
+	if (unlikely(!(weight > 0.0 && isfinite(weight))))
+		CfInvalidWeight(weight, fname);
+}
+
 extern void CfCheckLevel(double level, const char *fname);
 
 /* a row of the function's declared composite result type */

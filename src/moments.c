@@ -70,21 +70,34 @@ CheckScaleBounds(double scale_min, double scale_max, const char *fname)
 				 errhint("Pass the scale's lowest and highest codes, e.g. 1 and 4 for Never..Always.")));
 }
 
-/*
- * The CAHPS linear score of one answer: scale_min maps to 0 and scale_max to
- * 100.  Both linear_mean and linear_mean_stats score through here.
- */
-static double
-LinearScore(double x, double lo, double hi, const char *fname)
+/* out of line: reached only when LinearScore's one combined test fails */
+static void LinearScoreInvalid(double x, double lo, double hi,
+							   const char *fname) pg_attribute_noreturn();
+
+static pg_noinline void
+LinearScoreInvalid(double x, double lo, double hi, const char *fname)
 {
 	CheckScaleBounds(lo, hi, fname);
-	if (!(x >= lo && x <= hi))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s score %s is outside %s to %s", fname, CfFormatFloat(x),
-						CfFormatFloat(lo), CfFormatFloat(hi)),
-				 errdetail("The linear mean maps scale_min to 0 and scale_max to 100; a score outside the scale has no place on it."),
-				 errhint("Check the scale bounds passed for this item.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("%s score %s is outside %s to %s", fname, CfFormatFloat(x),
+					CfFormatFloat(lo), CfFormatFloat(hi)),
+			 errdetail("The linear mean maps scale_min to 0 and scale_max to 100; a score outside the scale has no place on it."),
+			 errhint("Check the scale bounds passed for this item.")));
+}
+
+/*
+ * The CAHPS linear score of one answer: scale_min maps to 0 and scale_max to
+ * 100.  Both linear_mean and linear_mean_stats score through here.  With
+ * finite lo < hi, lo <= x <= hi also makes x finite, so one test covers the
+ * bounds and the answer; NaN and infinities fail one of the comparisons.
+ */
+static inline double
+LinearScore(double x, double lo, double hi, const char *fname)
+{
+	if (unlikely(!(isfinite(lo) && isfinite(hi) && hi > lo &&
+				   x >= lo && x <= hi)))
+		LinearScoreInvalid(x, lo, hi, fname);
 	return 100.0 * (x - lo) / (hi - lo);
 }
 
@@ -379,6 +392,18 @@ mean_ci_final(PG_FUNCTION_ARGS)
  * Customer Effort Score on its 1..7 agreement scale
  */
 
+static void CesInvalid(double x) pg_attribute_noreturn();
+
+static pg_noinline void
+CesInvalid(double x)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("ces_stats score %s is outside 1 to 7", CfFormatFloat(x)),
+			 errdetail("The Customer Effort Score is answered on a 1 to 7 agreement scale."),
+			 errhint("Score only items on the ces7 scale, or recode the answers first.")));
+}
+
 PG_FUNCTION_INFO_V1(ces_accum);
 Datum
 ces_accum(PG_FUNCTION_ARGS)
@@ -388,12 +413,8 @@ ces_accum(PG_FUNCTION_ARGS)
 	double		x = PG_GETARG_FLOAT8(1);
 	double		w = 1.0;
 
-	if (!(x >= CES_MIN && x <= CES_MAX))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("ces_stats score %s is outside 1 to 7", CfFormatFloat(x)),
-				 errdetail("The Customer Effort Score is answered on a 1 to 7 agreement scale."),
-				 errhint("Score only items on the ces7 scale, or recode the answers first.")));
+	if (unlikely(!(x >= CES_MIN && x <= CES_MAX)))
+		CesInvalid(x);
 	if (PG_NARGS() > 2)
 	{
 		w = PG_GETARG_FLOAT8(2);
@@ -447,7 +468,7 @@ weights_accum(PG_FUNCTION_ARGS)
 
 	/* effective_n and design_effect share this function */
 	if (!(w > 0.0 && isfinite(w)))
-		CfCheckWeight(w, CfAggName(fcinfo, "effective_n or design_effect"));
+		CfInvalidWeight(w, CfAggName(fcinfo, "effective_n or design_effect"));
 	s[WT_N] += 1.0;
 	s[WT_SUM] += w;
 	s[WT_SUM2] += w * w;

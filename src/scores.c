@@ -49,51 +49,30 @@
 #define CSAT_DEFAULT_MAX	5
 
 /*
- * NPS category of a 0..10 answer: an index into the NPS states.  Anything
- * else is an error rather than a skipped row: a 1..5 item scored as NPS by
- * mistake would otherwise give a plausible-looking number.
+ * The per-row checks below are inline and branch to these out-of-line
+ * reporters only on bad input, so the transition functions stay small: an
+ * ereport in the hot path costs registers and code size on every row.
  */
-static int
-NpsCategory(double score)
+static void NpsInvalid(double score) pg_attribute_noreturn();
+static void CsatInvalid(double score, int32 scale_max) pg_attribute_noreturn();
+static void InvalidInverse(const char *aggname) pg_attribute_noreturn();
+
+static pg_noinline void
+NpsInvalid(double score)
 {
-	if (!(score >= 0.0 && score <= 10.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("nps score %s is outside 0 to 10", CfFormatFloat(score)),
-				 errdetail("Net Promoter Score answers are whole numbers on the 0 to 10 likelihood-to-recommend scale."),
-				 errhint("Score only items on the nps11 scale, or recode the answers first.")));
-	/* in range, so the cast is exact for whole numbers */
-	if (score != (double) (int) score)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("nps score %s is not a whole number", CfFormatFloat(score)),
-				 errdetail("Net Promoter Score answers are whole numbers on the 0 to 10 likelihood-to-recommend scale."),
-				 errhint("Score only items on the nps11 scale, or recode the answers first.")));
-	if (score >= 9.0)
-		return NPS_PROMOTERS;
-	if (score >= 7.0)
-		return NPS_PASSIVES;
-	return NPS_DETRACTORS;
+	bool		in_range = (score >= 0.0 && score <= 10.0);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 in_range ?
+			 errmsg("nps score %s is not a whole number", CfFormatFloat(score)) :
+			 errmsg("nps score %s is outside 0 to 10", CfFormatFloat(score)),
+			 errdetail("Net Promoter Score answers are whole numbers on the 0 to 10 likelihood-to-recommend scale."),
+			 errhint("Score only items on the nps11 scale, or recode the answers first.")));
 }
 
-static bool
-InTopBox(double score, double threshold)
-{
-	CfCheckFinite(score, "score", "top_box");
-	CfCheckFinite(threshold, "threshold", "top_box");
-	return score >= threshold;
-}
-
-static bool
-InBottomBox(double score, double threshold)
-{
-	CfCheckFinite(score, "score", "bottom_box");
-	CfCheckFinite(threshold, "threshold", "bottom_box");
-	return score <= threshold;
-}
-
-static bool
-InCsatBox(double score, int32 scale_max)
+static pg_noinline void
+CsatInvalid(double score, int32 scale_max)
 {
 	if (scale_max < 3)
 		ereport(ERROR,
@@ -101,16 +80,65 @@ InCsatBox(double score, int32 scale_max)
 				 errmsg("csat scale_max %d is less than 3", scale_max),
 				 errdetail("CSAT counts the top two categories of a 1 to scale_max scale, which needs at least three categories."),
 				 errhint("For a two-point scale use top_box(score, 2).")));
-	if (!(score >= 1.0 && score <= (double) scale_max))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("csat score %s is outside 1 to %d", CfFormatFloat(score), scale_max),
-				 errdetail("CSAT is computed on a scale coded from 1 to scale_max."),
-				 errhint("Pass the scale's maximum as the second argument, or recode the answers first.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("csat score %s is outside 1 to %d", CfFormatFloat(score), scale_max),
+			 errdetail("CSAT is computed on a scale coded from 1 to scale_max."),
+			 errhint("Pass the scale's maximum as the second argument, or recode the answers first.")));
+}
+
+/* the NPS category of each whole answer 0..10, as an index into the states */
+static const int8 NpsCategories[11] = {
+	NPS_DETRACTORS, NPS_DETRACTORS, NPS_DETRACTORS, NPS_DETRACTORS,
+	NPS_DETRACTORS, NPS_DETRACTORS, NPS_DETRACTORS,
+	NPS_PASSIVES, NPS_PASSIVES,
+	NPS_PROMOTERS, NPS_PROMOTERS
+};
+
+/*
+ * NPS category of a 0..10 answer.  Anything else is an error rather than a
+ * skipped row: a 1..5 item scored as NPS by mistake would otherwise give a
+ * plausible-looking number.
+ */
+static inline int
+NpsCategory(double score)
+{
+	int			code;
+
+	if (unlikely(!(score >= 0.0 && score <= 10.0)))
+		NpsInvalid(score);
+	/* in range, so the conversion is defined; it is exact for whole numbers */
+	code = (int) score;
+	if (unlikely((double) code != score))
+		NpsInvalid(score);
+	return NpsCategories[code];
+}
+
+static inline bool
+InTopBox(double score, double threshold)
+{
+	CfCheckFinite(score, "score", "top_box");
+	CfCheckFinite(threshold, "threshold", "top_box");
+	return score >= threshold;
+}
+
+static inline bool
+InBottomBox(double score, double threshold)
+{
+	CfCheckFinite(score, "score", "bottom_box");
+	CfCheckFinite(threshold, "threshold", "bottom_box");
+	return score <= threshold;
+}
+
+static inline bool
+InCsatBox(double score, int32 scale_max)
+{
+	if (unlikely(scale_max < 3 || !(score >= 1.0 && score <= (double) scale_max)))
+		CsatInvalid(score, scale_max);
 	return score >= (double) (scale_max - 1);
 }
 
-static void
+static pg_noinline void
 InvalidInverse(const char *aggname)
 {
 	ereport(ERROR,
@@ -120,7 +148,7 @@ InvalidInverse(const char *aggname)
 }
 
 /* add (delta = 1) or remove (delta = -1) one answer of a box state */
-static Datum
+static inline Datum
 BoxCount(FunctionCallInfo fcinfo, bool hit, int64 delta, const char *aggname)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
@@ -136,7 +164,7 @@ BoxCount(FunctionCallInfo fcinfo, bool hit, int64 delta, const char *aggname)
 }
 
 /* add one weighted answer to a weighted box state */
-static Datum
+static inline Datum
 BoxWeighted(FunctionCallInfo fcinfo, bool hit, double weight, const char *aggname)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
