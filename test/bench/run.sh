@@ -7,8 +7,9 @@
 # responses:  size of the generated agency (default 200000, about 1.8
 #             million answers; 1000000 gives about 9 million);
 # score_rows: rows of the table the aggregates are timed on (default 5000000).
-# Prints a table and writes it to test/bench/out/results.md.  Aggregate
-# timings are the best of 5 interleaved rounds, the others the best of 3.
+# Prints a table and writes it to test/bench/out/results.md.  Timings are the
+# best of interleaved rounds (see interleaved below): 7 for the aggregates,
+# 3 for the import against COPY and for the views.
 # Not part of test/check.sh: timings are not tests.
 
 if [ "${1:-}" != --in-cluster ]; then
@@ -28,18 +29,30 @@ trap 'rm -rf "$work"' EXIT
 export PGOPTIONS="-c client_min_messages=warning"
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-# best of 3, in milliseconds, of one statement
-best() {
-	local sql=$1 setup=${2:-}
-	{ echo "$setup"; echo '\timing on'; for _ in 1 2 3; do echo "$sql"; done; } |
-		psql -At 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -g | head -1
-}
-# best of 3, in milliseconds, of a statement run inside BEGIN ... ROLLBACK
-# (so that every run starts from the same data)
-best_rolled_back() {
-	local sql=$1
-	{ echo '\timing on'; for _ in 1 2 3; do echo 'BEGIN;'; echo "$sql"; echo 'ROLLBACK;'; done; } |
-		psql -At 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | awk 'NR % 3 == 2' | sort -g | head -1
+# interleaved ROUNDS STATEMENT...: runs every statement once per round, all
+# rounds in one session, and prints each statement's best time in ms, one
+# per line.  The machine's load drifts over a run (it is shared); running
+# each statement once in every round spreads that drift over all of them
+# instead of charging it to whichever ran when it rose, and the best of
+# several rounds is the figure least disturbed by it.  A statement may be
+# several commands; then "@T " marks the one that is timed, as in
+# "BEGIN; @T COPY ...; ROLLBACK;".
+interleaved() {
+	local rounds=$1 i r stmt
+	shift
+	{ echo '\timing on'
+	  for ((r = 0; r < rounds; r++)); do
+		i=0
+		for stmt in "$@"; do
+			[[ $stmt == *'@T '* ]] || stmt="@T $stmt"
+			printf '%s\n' "${stmt/@T /$'\n'\\echo @$i$'\n'}"
+			i=$((i + 1))
+		done
+	  done; } |
+		psql -At 2>&1 |
+		awk -v n=$# '/^@[0-9]+$/ { cur = substr($0, 2); next }
+			/^Time: / && cur != "" { t = $2; if (!(cur in m) || t < m[cur]) m[cur] = t; cur = "" }
+			END { for (k = 0; k < n; k++) print m[k] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rows=()
@@ -58,6 +71,7 @@ SELECT floor(random() * 11)::real AS nps, (1 + floor(random() * 5))::real AS sat
   FROM generate_series(1, $BENCH_ROWS);
 VACUUM ANALYZE bench_scores;
 SQL
+AGG_ROUNDS=7
 serial='SET max_parallel_workers_per_gather = 0;'
 parallel='SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET min_parallel_table_scan_size = 0;'
 declare -A plain=(
@@ -79,32 +93,40 @@ declare -A ours=(
 	[mean_ci]="SELECT custfocus.mean_ci(sat) FROM bench_scores;"
 )
 aggs=(nps top_box csat linear_mean nps_stats nps_weighted mean_ci)
-# Interleaved rounds, best of 5 per statement: the machine's load drifts over
-# a run, and measuring each statement in turn in every round spreads that
-# drift over all of them instead of charging it to whichever ran then.
-stmts=('SELECT count(nps) FROM bench_scores;')
-for a in "${aggs[@]}"; do stmts+=("${ours[$a]}" "${plain[$a]}"); done
-mapfile -t times < <(
-	{ echo "$serial"; echo '\timing on'
-	  for _ in 1 2 3 4 5; do printf '%s\n' "${stmts[@]}"; done; } |
-		psql -At 2>&1 | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
-		awk -v n="${#stmts[@]}" '{ k = (NR - 1) % n; if (!(k in m) || $1 < m[k]) m[k] = $1 }
-			END { for (k = 0; k < n; k++) print m[k] }')
-count=${times[0]}
-row "count(col), serial" "$count ms" "1.00 (reference)"
-k=1
+# The reference for each aggregate is count() of the last column it reads:
+# the scan then deforms the same columns, and the ratio is the price of the
+# aggregate's own work (the real -> double precision cast of the score
+# included, since answer.value is real).
+declare -A refcol=([nps]=nps [top_box]=sat [csat]=sat [linear_mean]=sat [nps_stats]=nps [nps_weighted]=w [mean_ci]=sat)
+refs=(nps sat w)
+# Every statement, serial and parallel, in the same interleaved rounds.
+stmts=()
+for c in "${refs[@]}"; do stmts+=("$serial @T SELECT count($c) FROM bench_scores;"); done
+for a in "${aggs[@]}"; do stmts+=("$serial @T ${ours[$a]}" "$serial @T ${plain[$a]}"); done
+par=(count nps csat)
+stmts+=("$parallel @T SELECT count(nps) FROM bench_scores;" "$parallel @T ${ours[nps]}" "$parallel @T ${ours[csat]}")
+mapfile -t times < <(interleaved "$AGG_ROUNDS" "${stmts[@]}")
+declare -A count serial_ms
+k=0
+for c in "${refs[@]}"; do
+	count[$c]=${times[$k]}
+	row "count($c), serial" "${times[$k]} ms" "1.00 (reference)"
+	k=$((k + 1))
+done
+serial_ms[count]=${count[nps]}
 for a in "${aggs[@]}"; do
 	t_ours=${times[$k]}
 	t_plain=${times[$((k + 1))]}
+	t_count=${count[${refcol[$a]}]}
+	serial_ms[$a]=$t_ours
 	k=$((k + 2))
-	row "$a vs count(col) (target <= 1.3)" "$t_ours ms" "$(ratio "$t_ours" "$count")"
+	row "$a vs count(${refcol[$a]}) (target <= 1.3)" "$t_ours ms" "$(ratio "$t_ours" "$t_count")"
 	row "$a vs plain SQL ($t_plain ms; target < 1)" "$t_ours ms" "$(ratio "$t_ours" "$t_plain")"
 done
-count_par=$(best 'SELECT count(nps) FROM bench_scores;' "$parallel")
-nps_par=$(best 'SELECT custfocus.nps(nps) FROM bench_scores;' "$parallel")
-nps_ser=$(best 'SELECT custfocus.nps(nps) FROM bench_scores;' "$serial")
-row "count(col), 2 workers: speed-up over serial" "$count_par ms" "$(ratio "$count" "$count_par")x"
-row "nps, 2 workers: speed-up over serial" "$nps_par ms" "$(ratio "$nps_ser" "$nps_par")x"
+for p in "${par[@]}"; do
+	row "$p, 2 workers: speed-up over serial" "${times[$k]} ms" "$(ratio "${serial_ms[$p]}" "${times[$k]}")x"
+	k=$((k + 1))
+done
 
 # --- the agency: generation, import against COPY, views -----------------
 echo "== agency of $BENCH_RESPONSES responses =="
@@ -158,20 +180,23 @@ SELECT r.response_id, i.item_id, v.value
 COPY bench_long TO '$work/long.csv' WITH (FORMAT csv);
 SQL
 long_rows=$(psql -At -c 'SELECT count(*) FROM bench_long')
-t_copy=$(best_rolled_back "COPY custfocus.answer (response_id, item_id, value) FROM '$work/long.csv' WITH (FORMAT csv);")
-t_import=$(best_rolled_back "SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv');")
+mapfile -t times < <(interleaved 3 \
+	"BEGIN; @T COPY custfocus.answer (response_id, item_id, value) FROM '$work/long.csv' WITH (FORMAT csv); ROLLBACK;" \
+	"BEGIN; @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;")
+t_copy=${times[0]}
+t_import=${times[1]}
 row "COPY of $long_rows answers (long form) into answer" "$t_copy ms" "$(awk -v n="$long_rows" -v t="$t_copy" 'BEGIN { printf "%.0f answers/s", n / t * 1000 }')"
 row "import_responses_file of the same $nimport rows (wide CSV)" "$t_import ms" "$(awk -v n="$long_rows" -v t="$t_import" 'BEGIN { printf "%.0f answers/s", n / t * 1000 }')"
 row "import rate / COPY rate (target >= 0.5)" "" "$(ratio "$t_copy" "$t_import")"
 
 for v in scorecard satisfaction_trend key_drivers improvement_opportunities data_coverage voc_themes measure_status; do
 	n=$(psql -At -c "SELECT count(*) FROM custfocus.$v")
-	t=$(best "SELECT count(*) FROM custfocus.$v;")
+	t=$(interleaved 3 "SELECT count(*) FROM custfocus.$v;")
 	row "view $v ($n rows)" "$t ms" ""
 done
 
 {
-	echo "Benchmark of $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, PostgreSQL $(psql -At -c 'SHOW server_version'); $BENCH_ROWS score rows, $BENCH_RESPONSES responses ($answers answers). Aggregates: best of 5 interleaved rounds; the rest: best of 3."
+	echo "Benchmark of $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, PostgreSQL $(psql -At -c 'SHOW server_version'); $BENCH_ROWS score rows, $BENCH_RESPONSES responses ($answers answers). Best of $AGG_ROUNDS interleaved rounds for the aggregates, of 3 for the import and the views."
 	echo
 	echo '| measure | time | ratio |'
 	echo '|---|---|---|'
