@@ -33,17 +33,13 @@ as_server() { if [ "$(id -u)" -eq 0 ]; then su postgres -s /bin/bash -c "$1"; el
 as_server "'$bindir/initdb' -D '$dir/data' -A trust --no-sync" >/dev/null
 single="'$bindir/postgres' --single -D '$dir/data' -c max_parallel_workers_per_gather=0 -c jit=off postgres"
 # single-user mode reads one command per line
-as_server "$single" >/dev/null 2>&1 <<SQL
-CREATE EXTENSION custfocus
-SELECT setseed(0.7)
-CREATE TABLE bench_scores AS SELECT floor(random() * 11)::real AS nps, (1 + floor(random() * 5))::real AS sat, (0.5 + random())::float8 AS w FROM generate_series(1, $rows)
-VACUUM ANALYZE bench_scores
-SQL
+source "$CUSTFOCUS_ROOT/test/bench/aggregates.sh"
+{ echo 'CREATE EXTENSION custfocus;'; bench_scores_sql "$rows"; } | as_server "$single" >/dev/null 2>&1
 
 # instructions of one statement run in a fresh backend
 ir() {
 	local name=$1 sql=$2 file=/dev/null
-	[ -z "$name" ] || file=$dir/callgrind.${name//[^a-z_]/_}
+	[ -z "$name" ] || file=$dir/callgrind.$name
 	printf '%s\n' "$sql" | as_server "valgrind --tool=callgrind --callgrind-out-file='$file' $single" 2>&1 |
 		sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 	[ -z "$name" ] || cp "$file" "$out/"
@@ -53,27 +49,15 @@ per_row() { awk -v a="$1" -v b="$base" -v n="$rows" 'BEGIN { printf "%.0f", (a -
 
 declare -A count
 printf '%-36s %8s  %s\n' "statement" "Ir/row" "ratio to count() of the same column"
-for c in nps sat w; do
-	count[$c]=$(per_row "$(ir "" "SELECT count($c) FROM bench_scores")")
-	printf '%-36s %8s  %s\n' "count($c)" "${count[$c]}" "1.00"
+row() {
+	printf '%-36s %8s  %s\n' "$1" "$2" "$(awk -v a="$2" -v b="${count[$3]}" 'BEGIN { printf "%.2f", a / b }')"
+}
+for c in "${refs[@]}"; do
+	count[$c]=$(per_row "$(ir "" "SELECT count($c) FROM bench_scores;")")
+	row "count($c)" "${count[$c]}" "$c"
 done
-# name|reference column|statement (the plain-SQL forms are run.sh's)
-while IFS='|' read -r name ref sql; do
-	[ -n "$name" ] || continue
-	n=$(per_row "$(ir "$name" "$sql")")
-	printf '%-36s %8s  %s\n' "${name//_plain/ (plain SQL)}" "$n" "$(awk -v a="$n" -v b="${count[$ref]}" 'BEGIN { printf "%.2f", a / b }')"
-done <<'LIST'
-nps|nps|SELECT custfocus.nps(nps) FROM bench_scores
-nps_plain|nps|SELECT 100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / count(nps) FROM bench_scores
-top_box|sat|SELECT custfocus.top_box(sat, 4) FROM bench_scores
-top_box_plain|sat|SELECT 100.0 * count(*) FILTER (WHERE sat >= 4) / count(sat) FROM bench_scores
-csat|sat|SELECT custfocus.csat(sat) FROM bench_scores
-linear_mean|sat|SELECT custfocus.linear_mean(sat, 1, 5) FROM bench_scores
-linear_mean_plain|sat|SELECT avg(100 * (sat - 1) / 4) FROM bench_scores
-nps_stats|nps|SELECT custfocus.nps_stats(nps) FROM bench_scores
-nps_weighted|w|SELECT custfocus.nps_stats(nps, w) FROM bench_scores
-nps_weighted_plain|w|SELECT 100 * (sum(w) FILTER (WHERE nps >= 9) - sum(w) FILTER (WHERE nps <= 6)) / sum(w), sum(w) ^ 2 / sum(w * w) FROM bench_scores
-mean_ci|sat|SELECT custfocus.mean_ci(sat) FROM bench_scores
-mean_ci_plain|sat|SELECT avg(sat), stddev_samp(sat), count(sat) FROM bench_scores
-count(nps::float8)|nps|SELECT count(nps::float8) FROM bench_scores
-LIST
+for a in "${aggs[@]}"; do
+	row "$a" "$(per_row "$(ir "$a" "${ours[$a]}")")" "${refcol[$a]}"
+	row "$a (plain SQL)" "$(per_row "$(ir "${a}_plain" "${plain[$a]}")")" "${refcol[$a]}"
+done
+row "count(nps::float8)" "$(per_row "$(ir "" "SELECT count(nps::float8) FROM bench_scores;")")" nps
