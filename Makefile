@@ -14,7 +14,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 REGRESS = $(shell sed -e 's/\#.*//' test/schedule)
 REGRESS_OPTS = --inputdir=. --load-extension=plpgsql
 
-EXTRA_CLEAN = $(DATA_built)
+EXTRA_CLEAN = $(DATA_built) .pg_version
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -23,5 +23,11 @@ include $(PGXS)
 sql/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
 	cp $< $@
 
-# PGXS does not track header dependencies; every object depends on them all.
-$(OBJS): $(wildcard src/*.h)
+# PGXS does not track header dependencies; every object depends on them all,
+# and on the PostgreSQL it was compiled against: objects of another major
+# must not be linked into this one (test/setup.sh switches with PG_CONFIG).
+$(OBJS): $(wildcard src/*.h) .pg_version
+PG_VERSION_STAMP := $(shell $(PG_CONFIG) --version) $(shell $(PG_CONFIG) --includedir-server)
+.pg_version: FORCE
+	@echo '$(PG_VERSION_STAMP)' | cmp -s - $@ || echo '$(PG_VERSION_STAMP)' >$@
+FORCE:

@@ -18,6 +18,10 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS undocumented
 				  WHERE oid = (SELECT typrelid FROM pg_type WHERE oid = d.objid)) <> 'c')
    AND NOT (d.classid = 'pg_class'::regclass
 			AND (SELECT relkind FROM pg_class WHERE oid = d.objid) IN ('S', 'i'))
+   -- array types (extension members since PostgreSQL 17) are described by
+   -- their element type, as PostgreSQL's own are: psql's \dT does not list them
+   AND NOT (d.classid = 'pg_type'::regclass
+			AND (SELECT typcategory FROM pg_type WHERE oid = d.objid) = 'A')
    AND obj_description(d.objid, (SELECT relname FROM pg_class WHERE oid = d.classid)) IS NULL
  ORDER BY 1;
 

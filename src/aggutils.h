@@ -12,6 +12,8 @@
 #include "nodes/nodes.h"
 #include "utils/array.h"
 
+#include "pg_compat.h"
+
 /*
  * Largest number of items (cronbach_alpha) or drivers plus outcome
  * (relative_weights) in one array; the co-moment state grows with its
@@ -51,8 +53,8 @@ CfStateArg(FunctionCallInfo fcinfo, int argno)
  */
 extern int64 *CfCountState(ArrayType *state, int len, const char *aggname);
 extern float8 *CfSumState(ArrayType *state, int len, const char *aggname);
-extern void CfInvalidStateShape(ArrayType *state, Oid elemtype, int len,
-								const char *aggname) pg_attribute_noreturn();
+pg_noreturn extern void CfInvalidStateShape(ArrayType *state, Oid elemtype, int len,
+											const char *aggname);
 extern float8 *CfFloat8Data(ArrayType *state, int *len, const char *aggname);
 
 extern ArrayType *CfNewFloat8Array(int len);
@@ -88,10 +90,9 @@ CfRowState(ArrayType *state, Oid elemtype, int len, const char *aggname)
 /* input checks; each raises an error naming the function and the value */
 extern char *CfFormatFloat(double value);
 extern const char *CfAggName(FunctionCallInfo fcinfo, const char *fallback);
-extern void CfInvalidWeight(double weight,
-							const char *fname) pg_attribute_noreturn();
-extern void CfNotFinite(double value, const char *what,
-						const char *fname) pg_attribute_noreturn();
+pg_noreturn extern void CfInvalidWeight(double weight, const char *fname);
+pg_noreturn extern void CfNotFinite(double value, const char *what,
+									 const char *fname);
 
 static inline void
 CfCheckFinite(double value, const char *what, const char *fname)

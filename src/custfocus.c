@@ -16,6 +16,7 @@
 #include "utils/rel.h"
 
 #include "custfocus.h"
+#include "pg_compat.h"
 
 PG_MODULE_MAGIC;
 
@@ -35,11 +36,7 @@ _PG_init(void)
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("custfocus");
-#else
-	EmitWarningsOnPlaceholders("custfocus");
-#endif
 }
 
 /*

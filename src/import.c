@@ -48,6 +48,7 @@
 
 #include "csvmap.h"
 #include "custfocus.h"
+#include "pg_compat.h"
 
 /* PostgreSQL 14 renamed the default roles to predefined roles */
 #ifndef ROLE_PG_READ_SERVER_FILES
@@ -282,21 +283,7 @@ ReadSource(void *arg, char *buf, size_t size)
 static size_t
 FirstInvalidByte(int encoding, const char *s, size_t len)
 {
-#if PG_VERSION_NUM >= 140000
 	return (size_t) pg_encoding_verifymbstr(encoding, s, (int) len);
-#else
-	size_t		i = 0;
-
-	while (i < len)
-	{
-		int			l = pg_encoding_verifymb(encoding, s + i, (int) (len - i));
-
-		if (l < 0 || s[i] == '\0')
-			break;
-		i += l;
-	}
-	return i;
-#endif
 }
 
 /*
@@ -533,19 +520,12 @@ ParseTimestamp(const char *s, TimestampTz *result)
 	int			tz;
 	int			dtype;
 	int			dterr;
-#if PG_VERSION_NUM >= 160000
-	DateTimeErrorExtra extra;
-#endif
 
 	if (strlen(s) >= MAXDATELEN)
 		return false;
 	dterr = ParseDateTime(s, workbuf, sizeof(workbuf), field, ftype, MAXDATEFIELDS, &nf);
 	if (dterr == 0)
-#if PG_VERSION_NUM >= 160000
-		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz, &extra);
-#else
-		dterr = DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz);
-#endif
+		dterr = DecodeDateTime_compat(field, ftype, nf, &dtype, &tt, &fsec, &tz);
 	if (dterr != 0 || dtype != DTK_DATE)
 		return false;
 	if (tm2timestamp(&tt, fsec, &tz, result) != 0)

@@ -104,7 +104,7 @@ ArrayValues(ArrayType *a, const float8 **values, int *count, const char *aggname
 	*count = ARR_DIMS(a)[0];
 	if (ARR_HASNULL(a))
 	{
-		bits8	   *bitmap = ARR_NULLBITMAP(a);
+		uint8	   *bitmap = ARR_NULLBITMAP(a);
 
 		for (int i = 0; i < *count; i++)
 			if (!(bitmap[i / 8] & (1 << (i % 8))))

@@ -71,8 +71,8 @@ CheckScaleBounds(double scale_min, double scale_max, const char *fname)
 }
 
 /* out of line: reached only when LinearScore's one combined test fails */
-static void LinearScoreInvalid(double x, double lo, double hi,
-							   const char *fname) pg_attribute_noreturn();
+pg_noreturn static void LinearScoreInvalid(double x, double lo, double hi,
+										   const char *fname);
 
 static pg_noinline void
 LinearScoreInvalid(double x, double lo, double hi, const char *fname)
@@ -392,7 +392,7 @@ mean_ci_final(PG_FUNCTION_ARGS)
  * Customer Effort Score on its 1..7 agreement scale
  */
 
-static void CesInvalid(double x) pg_attribute_noreturn();
+pg_noreturn static void CesInvalid(double x);
 
 static pg_noinline void
 CesInvalid(double x)

@@ -53,9 +53,9 @@
  * reporters only on bad input, so the transition functions stay small: an
  * ereport in the hot path costs registers and code size on every row.
  */
-static void NpsInvalid(double score) pg_attribute_noreturn();
-static void CsatInvalid(double score, int32 scale_max) pg_attribute_noreturn();
-static void InvalidInverse(const char *aggname) pg_attribute_noreturn();
+pg_noreturn static void NpsInvalid(double score);
+pg_noreturn static void CsatInvalid(double score, int32 scale_max);
+pg_noreturn static void InvalidInverse(const char *aggname);
 
 static pg_noinline void
 NpsInvalid(double score)

@@ -9,7 +9,7 @@ if [ "${1:-}" != --in-cluster ]; then
 	# pg_virtualenv makes a new cluster, exports PGHOST/PGPORT/PGUSER for it
 	# and drops it when the command exits, whatever the outcome.  -t keeps the
 	# cluster in a temporary directory, so runs side by side do not collide.
-	exec pg_virtualenv -t "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
+	exec pg_virtualenv -t -v "$CUSTFOCUS_PG_MAJOR" "$CUSTFOCUS_ROOT/test/check.sh" --in-cluster
 fi
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

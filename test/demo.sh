@@ -6,7 +6,7 @@
 
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
-	pg_virtualenv -t "$CUSTFOCUS_ROOT/test/demo.sh" --in-cluster 2>&1 |
+	pg_virtualenv -t -v "$CUSTFOCUS_PG_MAJOR" "$CUSTFOCUS_ROOT/test/demo.sh" --in-cluster 2>&1 |
 		grep -v -e '^Creating new PostgreSQL cluster' -e '^Dropping cluster'
 	exit "${PIPESTATUS[0]}"
 fi

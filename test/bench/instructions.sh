@@ -22,7 +22,7 @@ if ! command -v valgrind >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends valgrind >/dev/null
 fi
 rows=${1:-1000000}
-bindir=$(pg_config --bindir)
+bindir=$("$PG_CONFIG" --bindir)
 out=$CUSTFOCUS_ROOT/test/bench/out
 mkdir -p "$out"
 dir=$(mktemp -d)

@@ -15,7 +15,7 @@
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
 	export BENCH_RESPONSES="${1:-200000}" BENCH_ROWS="${2:-5000000}"
-	exec pg_virtualenv -t -o shared_buffers=2GB -o work_mem=256MB -o max_parallel_workers_per_gather=2 \
+	exec pg_virtualenv -t -v "$CUSTFOCUS_PG_MAJOR" -o shared_buffers=2GB -o work_mem=256MB -o max_parallel_workers_per_gather=2 \
 		-o jit=off -o max_wal_size=8GB -o checkpoint_timeout=30min \
 		"$CUSTFOCUS_ROOT/test/bench/run.sh" --in-cluster
 fi
