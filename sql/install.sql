@@ -98,9 +98,3 @@ DROP EXTENSION custfocus;
 SELECT count(*) AS leftovers FROM pg_namespace WHERE nspname = 'custfocus';
 CREATE EXTENSION custfocus;
 SELECT count(*) FROM custfocus.scale;
--- The install script refuses to adopt a schema it did not create.
-DROP EXTENSION custfocus;
-CREATE SCHEMA custfocus;
-CREATE EXTENSION custfocus;
-DROP SCHEMA custfocus CASCADE;
-CREATE EXTENSION custfocus;
