@@ -10,6 +10,7 @@
 # be present without them, since Debian ships both with the client package.
 # Exports PG_CONFIG, CUSTFOCUS_PG_MAJOR and puts that major's bindir first on
 # PATH, so psql, pg_dump and pg_regress all match the server under test.
+# CUSTFOCUS_INSTALLED=1 tests the custfocus already installed (a package).
 
 set -euo pipefail
 
@@ -89,4 +90,13 @@ custfocus_build_install() {
 }
 
 custfocus_need_packages
-custfocus_build_install
+if [ -n "${CUSTFOCUS_INSTALLED:-}" ]; then
+	# test what is installed (e.g. the Debian package), build nothing
+	if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/custfocus.control" ]; then
+		echo "setup: CUSTFOCUS_INSTALLED is set but custfocus is not installed for $("$PG_CONFIG" --version)" >&2
+		return 1
+	fi
+	echo "setup: testing the installed custfocus ($("$PG_CONFIG" --pkglibdir)/custfocus.so)" >&2
+else
+	custfocus_build_install
+fi
