@@ -80,7 +80,7 @@ custfocus_need_packages() {
 	export PG_CONFIG CUSTFOCUS_PG_MAJOR=$major
 	PATH=$("$PG_CONFIG" --bindir):$PATH
 	export PATH
-	echo "setup: building against $("$PG_CONFIG" --version) ($PG_CONFIG)" >&2
+	echo "setup: using $("$PG_CONFIG" --version) ($PG_CONFIG)" >&2
 }
 
 custfocus_build_install() {
