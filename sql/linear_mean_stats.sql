@@ -51,6 +51,75 @@ SELECT custfocus.linear_mean_stats(3, 5, 1);
 SELECT custfocus.linear_mean_stats(3, 1, 5, 0);
 SELECT custfocus.linear_mean_stats(3, 1, 5, 'NaN');
 DROP TABLE lms, lms_big;
+
+-- Weighted intervals with Kish's n_eff below 2 (issue 12, item 14).  The
+-- degrees of freedom n_eff - 1 are then fractional and below 1, where the t
+-- quantile used to be NaN, and the bounds with it.  Reference t values are
+-- qt(0.975, df) for df = n_eff - 1 of the double weights (computed exactly),
+-- from P(|T| > t) = I_x(df/2, 1/2) with x = df / (df + t^2) (regularized
+-- incomplete beta), inverted by bisection on log x in python3-mpmath at 50
+-- digits; the bounds are mean -+ t * sd / sqrt(n_eff) from the same exact
+-- sums.  R gives qt(0.975, 0.18703167) = 2091945.35 for case B, the ten
+-- rows of issue 12 (the 0.187 quoted there is this df rounded; qt(0.975,
+-- 0.187) itself is 2097429.22).
+--   case  df                       t                        ci_low / ci_high
+--   A     0.99995049750012375616   12.707691272745119954    -585.14367084539376717 / 685.64118328320471288
+--   B     0.18703167149565391148   2091945.3510301302253    -86934062.91677567573 / 86934253.742463749124
+--   E1    0.8                      23.327935796004318749    -897.11762781933395864 / 947.11762781933395864
+--   E2    0.47058823529411764706   230.60480514404400026    -10044.841441363209924 / 10124.841441363209924
+--   F1    0.0049999687501953113834 5.7143757792103347711e258 -4.0306099658991357157e260 / 4.0306099658991357157e260
+--   F2    0.0019999980000020000396 7.336514890189280492e648 (beyond the doubles: no bounds)
+--   df1   1                        12.706204736174704646    -585.3102368087352323 / 685.3102368087352323
+--   df2   2                        4.3026527297494638523    -74.206885587516553552 / 174.20688558751655355
+-- G has n_eff exactly 1 in doubles (1e-20 squared is lost next to 1): no
+-- degrees of freedom, so sd and bounds are NULL, not NaN.  H and I are all
+-- equal answers (sd 0): a zero-width interval, also where t overflows (I),
+-- since Infinity * 0 would be NaN.  Rows with a NULL score or weight are
+-- left out (A2 is A with two of those).  Zero weights are errors (above).
+CREATE TABLE lms_small (c text, x float8, w float8);
+INSERT INTO lms_small VALUES
+	('A', 1, 1), ('A', 5, 1.01),
+	('A2', 1, 1), ('A2', NULL, 3), ('A2', 5, 1.01), ('A2', 4, NULL),
+	('B', 5, 100), ('B', 1, 1), ('B', 2, 1), ('B', 3, 1), ('B', 4, 1), ('B', 5, 1),
+	('B', 1, 1), ('B', 2, 1), ('B', 3, 1), ('B', 4, 1),
+	('E1', 1, 1), ('E1', 4, 0.5),
+	('E2', 2, 1), ('E2', 5, 0.25),
+	('F1', 1, 1), ('F1', 5, 0.0025),
+	('F2', 1, 1), ('F2', 5, 0.001),
+	('G', 1, 1), ('G', 5, 1e-20),
+	('H', 3, 100), ('H', 3, 1), ('H', 3, 1), ('H', 3, 1), ('H', 3, 1), ('H', 3, 1),
+	('H', 3, 1), ('H', 3, 1), ('H', 3, 1), ('H', 3, 1),
+	('I', 3, 1), ('I', 3, 0.001),
+	('df1', 1, 1), ('df1', 5, 1),
+	('df2', 1, 1), ('df2', 3, 1), ('df2', 5, 1);
+CREATE TEMP TABLE lms_small_ref (c text, t float8, ci_low float8, ci_high float8);
+INSERT INTO lms_small_ref VALUES
+	('A', 12.707691272745119954, -585.14367084539376717, 685.64118328320471288),
+	('A2', 12.707691272745119954, -585.14367084539376717, 685.64118328320471288),
+	('B', 2091945.3510301302253, -86934062.91677567573, 86934253.742463749124),
+	('E1', 23.327935796004318749, -897.11762781933395864, 947.11762781933395864),
+	('E2', 230.60480514404400026, -10044.841441363209924, 10124.841441363209924),
+	('F1', 5.7143757792103347711e258, -4.0306099658991357157e260, 4.0306099658991357157e260),
+	('df1', 12.706204736174704646, -585.3102368087352323, 685.3102368087352323),
+	('df2', 4.3026527297494638523, -74.206885587516553552, 174.20688558751655355);
+SET extra_float_digits = -5;	-- 10 significant digits
+SELECT c, (r).n, n_eff - 1 AS df, (r).mean, (r).sd, (r).ci_low, (r).ci_high,
+	   ((r).ci_high - (r).ci_low) / 2 / nullif((r).sd / sqrt(n_eff), 0) AS t,
+	   abs(((r).ci_high - (r).ci_low) / 2 / nullif((r).sd / sqrt(n_eff), 0) / ref.t - 1) < 1e-9 AS t_ok,
+	   abs((r).ci_low / ref.ci_low - 1) < 1e-9 AND abs((r).ci_high / ref.ci_high - 1) < 1e-9 AS bounds_ok
+  FROM (SELECT c, custfocus.linear_mean_stats(x, 1, 5, w) AS r,
+			   custfocus.effective_n(w) FILTER (WHERE x IS NOT NULL) AS n_eff
+		  FROM lms_small GROUP BY c) AS q
+  LEFT JOIN lms_small_ref ref USING (c)
+ ORDER BY c;
+RESET extra_float_digits;
+-- The same through the two-stage states (the scorecard's path) and in
+-- records: no NaN anywhere, NULL only where documented.
+SELECT c, custfocus.linear_mean_stats_merge(s)::text LIKE '%NaN%' AS has_nan,
+	   (custfocus.linear_mean_stats_merge(s)).ci_low IS NULL AS no_bounds
+  FROM (SELECT c, custfocus.linear_mean_state(x, 1, 5, w) AS s FROM lms_small GROUP BY c, x) AS p
+ GROUP BY c ORDER BY c;
+DROP TABLE lms_small;
 -- Two-stage aggregation: states computed per small group and merged give
 -- the one-stage result (exactly for counts, to rounding for the means).
 CREATE TABLE two_stage AS

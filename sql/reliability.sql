@@ -181,4 +181,36 @@ SELECT grp, count(*) AS n,
 	   abs((custfocus.relative_weights(a, ARRAY[b])).r2 - corr(a, b) ^ 2) < 1e-9 AS r2_ok
   FROM items GROUP BY grp ORDER BY grp;
 
+-- Drivers uncorrelated with the outcome (issue 12, item 15): a balanced
+-- 3 x 3 x 2 design repeated 100 times, so every correlation of the outcome
+-- with a driver is 0 in exact arithmetic.  r2 is 0 exactly, the weights 0
+-- and the shares NULL, as documented, whatever the row order and in a
+-- parallel plan.  (R^2 used to be a rounding residue of about 1e-32 and
+-- the shares ratios of residues, which changed with the plan.)
+CREATE TABLE uncorr AS
+SELECT g, (g % 3) * 0.1::float8 AS y, ((g / 3) % 3) * 0.7::float8 AS x1,
+	   0.2 + ((g / 9) % 2) * 1.3::float8 AS x2
+  FROM generate_series(0, 1799) AS g;
+SELECT n, k, r2, weights, shares
+  FROM (SELECT (custfocus.relative_weights(y, ARRAY[x1, x2])).* FROM uncorr) AS x;
+SELECT n, k, r2, weights, shares
+  FROM (SELECT (custfocus.relative_weights(y, ARRAY[x1, x2] ORDER BY g DESC)).* FROM uncorr) AS x;
+SELECT n, k, r2, weights, shares
+  FROM (SELECT (custfocus.relative_weights(y, ARRAY[x2, x1] ORDER BY x1, g)).* FROM uncorr) AS x;
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT custfocus.relative_weights(y, ARRAY[x1, x2]) FROM uncorr;
+SELECT n, k, r2, weights, shares
+  FROM (SELECT (custfocus.relative_weights(y, ARRAY[x1, x2])).* FROM uncorr) AS x;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
+-- A weak but real correlation (r about 1e-5, R^2 about 1e-10) is above the
+-- 1e-12 tolerance and kept: r2 is corr^2.
+SELECT (custfocus.relative_weights(y + 1e-6 * (x1 - 0.7), ARRAY[x1])).r2 > 0 AS kept,
+	   abs((custfocus.relative_weights(y + 1e-6 * (x1 - 0.7), ARRAY[x1])).r2
+		   / corr(y + 1e-6 * (x1 - 0.7), x1) ^ 2 - 1) < 1e-6 AS r2_ok,
+	   (custfocus.relative_weights(y + 1e-6 * (x1 - 0.7), ARRAY[x1])).shares AS shares
+  FROM uncorr;
+DROP TABLE uncorr;
+
 DROP TABLE attitude, attitude_gaps, rw, items;

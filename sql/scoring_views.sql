@@ -124,4 +124,23 @@ SELECT 870 + g, 846, 1 + g % 5 FROM generate_series(1, 10) g;
 UPDATE custfocus.answer SET value = 1 + (response_id - 870) % 5 WHERE item_id = 844;   -- C tracks overall exactly
 SELECT requirement_code, round(correlation::numeric, 4) AS r, derived_importance, importance_source
   FROM custfocus.key_drivers WHERE service_code = 'SB' ORDER BY requirement_code;
+
+-- Weighted answers with Kish's n_eff below 2 (issue 12, item 14): service
+-- W has 10 responses in May 2026, one of weight 100 and nine of weight 1,
+-- so n_eff = 109^2 / 10009 = 1.187 and the interval's t has 0.187 degrees
+-- of freedom.  Its bounds were NaN with suppressed = false; now they are
+-- the (very wide) interval, 95.4128 -+ 86934158.3296, computed with
+-- python3-mpmath from the exact sums (see linear_mean_stats.sql, case B).
+INSERT INTO custfocus.program (program_id, code, name) VALUES (803, 'PW', 'Program W');
+INSERT INTO custfocus.service (service_id, program_id, code, name) VALUES (813, 803, 'SW', 'Service W');
+INSERT INTO custfocus.response (response_id, survey_id, service_id, submitted_at, external_id, weight)
+SELECT 880 + g, 831, 813, timestamptz '2026-05-15 12:00', 'w' || g, CASE WHEN g = 1 THEN 100 ELSE 1 END
+  FROM generate_series(1, 10) g;
+INSERT INTO custfocus.answer (response_id, item_id, value)
+SELECT 880 + g, 841, (ARRAY[5, 1, 2, 3, 4, 5, 1, 2, 3, 4])[g] FROM generate_series(1, 10) g;
+SELECT service_code, grain, linear_mean_n, round(linear_mean::numeric, 4) AS linear_mean,
+	   round(linear_mean_ci_low::numeric, 4) AS lm_ci_low, round(linear_mean_ci_high::numeric, 4) AS lm_ci_high,
+	   abs(linear_mean_ci_low / -86934062.91677567573 - 1) < 1e-9 AS low_ok,
+	   abs(linear_mean_ci_high / 86934253.742463749124 - 1) < 1e-9 AS high_ok, suppressed
+  FROM custfocus.scorecard WHERE service_code = 'SW' ORDER BY grain;
 ROLLBACK;

@@ -37,6 +37,25 @@
 #define RW_SINGULAR_RATIO	1e-10
 
 /*
+ * R^2 at or below which no driver is taken to explain anything: r2 is then
+ * 0 exactly, the weights 0 and the shares NULL.  R^2 is scale-free already
+ * (the fraction of the outcome's variance explained), so the tolerance is
+ * absolute.  Why 1e-12: on data whose drivers are uncorrelated with the
+ * outcome in exact arithmetic, the computed correlations r_j are rounding
+ * residues of the co-moment updates, of order u = 1.1e-16 times a modest
+ * factor (n u in the worst case), and R^2 = r' R^-1 r is their square
+ * magnified at most by 1 / lambda_min <= 1e10 / lambda_max (the collinearity
+ * limit above): typically 1e-32, as seen, and far below 1e-12 for any
+ * realistic n.  Shares of such an R^2 are ratios of rounding residues, which
+ * came out as {0.5,0.5} or {1,0} depending on the order of the rows, and
+ * differed between serial and parallel plans.  At the other end, an R^2 of
+ * 1e-12 is a correlation of 1e-6, which would take about 1e12 responses to
+ * tell from zero (the standard error of r is about 1 / sqrt(n)), so no
+ * meaningful result is lost.
+ */
+#define RW_ZERO_R2			1e-12
+
+/*
  * Total variance of the summed scale, relative to the sum of the item
  * variances, below which alpha is undefined rather than hugely negative.
  */
@@ -572,6 +591,19 @@ relative_weights_final(PG_FUNCTION_ARGS)
 			half[i * k + j] = half[j * k + i] = h;
 		}
 
+	/*
+	 * No driver correlates with the outcome beyond rounding: R^2 is 0, each
+	 * weight 0 (they sum to R^2), and shares of nothing are NULL.
+	 */
+	if (!(r2 > RW_ZERO_R2))
+	{
+		memset(weights, 0, k * sizeof(double));
+		values[2] = Float8GetDatum(0.0);
+		values[3] = Float8ArrayDatum(weights, k);
+		nulls[2] = nulls[3] = false;
+		PG_RETURN_DATUM(CfMakeRecord(fcinfo, values, nulls));
+	}
+
 	for (int j = 0; j < k; j++)
 	{
 		double		e = 0.0;
@@ -584,12 +616,7 @@ relative_weights_final(PG_FUNCTION_ARGS)
 
 	values[2] = Float8GetDatum(r2);
 	values[3] = Float8ArrayDatum(weights, k);
-	nulls[2] = nulls[3] = false;
-	/* no driver correlates with the outcome at all: shares of nothing */
-	if (r2 > 0.0)
-	{
-		values[4] = Float8ArrayDatum(shares, k);
-		nulls[4] = false;
-	}
+	values[4] = Float8ArrayDatum(shares, k);
+	nulls[2] = nulls[3] = nulls[4] = false;
 	PG_RETURN_DATUM(CfMakeRecord(fcinfo, values, nulls));
 }

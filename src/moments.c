@@ -210,9 +210,46 @@ linear_mean_stats_combine(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The interval mean +- t * sd / sqrt(n) into values[3] and values[4], t the
+ * Student t critical value on df degrees of freedom, for mean_ci and
+ * linear_mean_stats.  df may be fractional and below 1 (weighted data with
+ * n_eff between 1 and 2), where t is finite but huge; where it is beyond
+ * the largest double (df below about 0.0042 at 95 %) the interval has no
+ * finite bounds, and they are NULL rather than infinite.  All values equal
+ * (sd = 0) is an interval of zero width for any finite or infinite t; it is
+ * set apart because Infinity * 0 would be NaN.
+ */
+static void
+SetMeanInterval(double mean, double sd, double n, double df, double level,
+				Datum *values, bool *nulls)
+{
+	double		t = CfStudentTCritical(level, df);
+	double		half;
+
+	if (isnan(t))
+		half = NAN;				/* df <= 0: callers do not get here */
+	else if (sd == 0.0)
+		half = 0.0;
+	else
+		half = t * sd / sqrt(n);
+
+	if (isfinite(mean - half) && isfinite(mean + half))
+	{
+		values[3] = Float8GetDatum(mean - half);
+		values[4] = Float8GetDatum(mean + half);
+	}
+	else
+		nulls[3] = nulls[4] = true;
+}
+
+/*
  * (n, mean, sd, ci_low, ci_high) on 0..100: sd = sqrt(SSD / sum_w * n_eff /
- * (n_eff - 1)), interval mean +- t(0.975, n_eff - 1) * sd / sqrt(n_eff);
- * sd and the interval are NULL unless n_eff > 1.
+ * (n_eff - 1)), interval mean +- t(0.975, n_eff - 1) * sd / sqrt(n_eff).
+ * sd and the interval are NULL unless n_eff > 1: at n_eff <= 1 there are no
+ * degrees of freedom (t on df <= 0 does not exist), so there is no interval
+ * rather than a NaN one.  Between 1 and 2 the degrees of freedom are
+ * fractional and below 1 and the interval is very wide, as it should be for
+ * data that carry little more than one answer's information.
  */
 PG_FUNCTION_INFO_V1(linear_mean_stats_final);
 Datum
@@ -235,11 +272,9 @@ linear_mean_stats_final(PG_FUNCTION_ARGS)
 	else
 	{
 		double		sd = sqrt(s[LMS_SSD] / s[LMS_SUM_W] * n_eff / (n_eff - 1.0));
-		double		half = CfStudentTCritical(0.95, n_eff - 1.0) * sd / sqrt(n_eff);
 
 		values[2] = Float8GetDatum(sd);
-		values[3] = Float8GetDatum(s[LMS_MEAN] - half);
-		values[4] = Float8GetDatum(s[LMS_MEAN] + half);
+		SetMeanInterval(s[LMS_MEAN], sd, n_eff, n_eff - 1.0, 0.95, values, nulls);
 	}
 	PG_RETURN_DATUM(CfMakeRecord(fcinfo, values, nulls));
 }
@@ -379,11 +414,9 @@ mean_ci_final(PG_FUNCTION_ARGS)
 	else
 	{
 		double		sd = sqrt(s[MC_SXX] / (n - 1.0));
-		double		half = CfStudentTCritical(level, n - 1.0) * sd / sqrt(n);
 
 		values[2] = Float8GetDatum(sd);
-		values[3] = Float8GetDatum(mean - half);
-		values[4] = Float8GetDatum(mean + half);
+		SetMeanInterval(mean, sd, n, n - 1.0, level, values, nulls);
 	}
 	PG_RETURN_DATUM(CfMakeRecord(fcinfo, values, nulls));
 }

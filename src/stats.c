@@ -9,6 +9,8 @@
  * safeguarded Newton steps; for very large df, where the log-gamma terms of
  * the beta function lose digits to cancellation, the Cornish-Fisher
  * expansion around the normal quantile is itself exact to double precision.
+ * Weighted data bring fractional df below 1 (Kish's n_eff between 1 and
+ * 2), where the quantile is huge; there the inversion works on logs.
  */
 #include "postgres.h"
 
@@ -213,40 +215,65 @@ BetaContinuedFraction(double a, double b, double x)
 }
 
 /*
- * Regularized incomplete beta I_x(a, b).  The caller passes y = 1 - x as
- * well, computed without cancellation, because the t distribution needs x
- * close to 1 and the logs of both.
+ * log P(|T| > |t|) for Student's t with df > 0 degrees of freedom: the log
+ * of the regularized incomplete beta I_x(df/2, 1/2), x = df / (df + t^2).
+ *
+ * Logs, because for df < 1 the quantiles we invert reach far beyond 1e154,
+ * where t^2 overflows, and the tail there is a power t^-df that no plain
+ * double would hold for long.  So x and y = 1 - x are formed from the
+ * ratio of df and t^2 that is below 1, never from t^2 itself, and their
+ * logs without the cancellation of log(1 - small).
  */
 static double
-RegularizedBeta(double x, double y, double a, double b)
+StudentTLogTwoTail(double t, double df)
 {
+	const double a = df / 2.0;
+	const double b = 0.5;
+	double		at = fabs(t);
+	double		x;
+	double		y;
 	double		logx;
 	double		logy;
-	double		front;
+	double		logfront;
 
-	if (x <= 0.0)
-		return 0.0;
-	if (y <= 0.0)
-		return 1.0;
+	if (at * at > df)
+	{
+		/* r = df / t^2 < 1: x = r / (1 + r), y = 1 / (1 + r) */
+		double		r = (df / at) / at;
 
-	logx = (x < 0.5) ? log(x) : log1p(-y);
-	logy = (y < 0.5) ? log(y) : log1p(-x);
-	front = exp(a * logx + b * logy - LogBeta(a, b));
+		logx = log(df) - 2.0 * log(at) - log1p(r);
+		logy = -log1p(r);
+		x = exp(logx);
+		y = 1.0 / (1.0 + r);
+	}
+	else
+	{
+		/* u = t^2 / df <= 1: x = 1 / (1 + u), y = u / (1 + u) */
+		double		u = (at / df) * at;
 
+		if (u == 0.0)
+			return 0.0;			/* P(|T| > 0) = 1 */
+		logx = -log1p(u);
+		logy = log(u) - log1p(u);
+		x = 1.0 / (1.0 + u);
+		y = u / (1.0 + u);
+	}
+
+	logfront = a * logx + b * logy - LogBeta(a, b);
 	if (x < (a + 1.0) / (a + b + 2.0))
-		return front * BetaContinuedFraction(a, b, x) / a;
-	return 1.0 - front * BetaContinuedFraction(b, a, y) / b;
+		return logfront + log(BetaContinuedFraction(a, b, x) / a);
+	return log1p(-exp(logfront) * BetaContinuedFraction(b, a, y) / b);
 }
 
-/* P(T > t) for Student's t with df degrees of freedom */
+/* P(T > t) for Student's t with df > 0 degrees of freedom */
 double
 CfStudentTUpperTail(double t, double df)
 {
-	double		t2 = t * t;
 	double		tail;
 
-	/* I_x(df/2, 1/2) with x = df / (df + t^2) is P(|T| > |t|) */
-	tail = 0.5 * RegularizedBeta(df / (df + t2), t2 / (df + t2), df / 2.0, 0.5);
+	if (isnan(t) || isnan(df) || !(df > 0.0))
+		return NAN;
+	tail = 0.5 * exp(StudentTLogTwoTail(t, df));
 	return (t >= 0.0) ? tail : 1.0 - tail;
 }
 
@@ -276,7 +303,97 @@ StudentTExpansion(double z, double df)
 }
 
 /*
- * t such that P(T > t) = q, for 0 < q <= 0.5 and df >= 1.
+ * log(t f(t)) for t > 0, f the density of Student's t: the slope of
+ * log P(|T| > t) against log t is -2 t f(t) / P(|T| > t).  Like
+ * StudentTLogTwoTail it never forms t^2 when that could overflow.
+ */
+static double
+StudentTLogTDensity(double t, double df)
+{
+	double		logt = log(t);
+	double		log1pu;			/* log(1 + t^2 / df) */
+
+	if (t * t > df)
+		log1pu = 2.0 * logt - log(df) + log1p((df / t) / t);
+	else
+		log1pu = log1p((t / df) * t);
+	return logt + LogGammaHalfStep(df / 2.0) - 0.5 * log(df * M_PI)
+		- (df + 1.0) / 2.0 * log1pu;
+}
+
+/*
+ * t with P(T > t) = q, for 0 < q < 0.5 and 0 < df < 1.
+ *
+ * This is what a weighted interval asks for when Kish's n_eff lies between
+ * 1 and 2, and the quantile is huge there: 2.09e6 at df 0.187 for q =
+ * 0.025, and it passes the largest double below df of about 0.0042.  In
+ * the tail P(|T| > t) is close to C t^-df, a straight line of slope -df in
+ * log-log scale, so we solve log P(|T| > t) = log(2 q) by Newton steps in
+ * log t, which converge from the asymptotic start in a few steps.  Each
+ * step multiplies t by exp(step) rather than recomputing t from its log,
+ * so t keeps full relative precision even near 1e300.  The bracket starts
+ * at the Cauchy quantile (t quantiles fall as df grows, so df < 1 lies
+ * above it) and at DBL_MAX; a quantile beyond DBL_MAX is +Infinity, which
+ * callers must treat as "no finite interval".
+ */
+static double
+StudentTSmallDfQuantile(double q, double df)
+{
+	double		a = df / 2.0;
+	double		target = log(2.0 * q);
+	double		lo;
+	double		hi = DBL_MAX;
+	double		t;
+
+	if (StudentTLogTwoTail(hi, df) > target)
+		return INFINITY;
+
+	lo = (q < 0.25) ? 1.0 / tan(M_PI * q) : tan(M_PI * (0.5 - q));
+	/* a guard only: the ordering in df puts the Cauchy quantile below */
+	for (int i = 0; i < 2100 && lo > DBL_MIN &&
+		 StudentTLogTwoTail(lo, df) < target; i++)
+		lo *= 0.5;
+
+	/* P(|T| > t) ~ (df / t^2)^a / (a B(a, 1/2)) for large t */
+	t = exp((a * log(df) - log(a) - LogBeta(a, 0.5) - target) / df);
+	if (!(t > lo && t < hi))
+		t = exp(0.5 * (log(lo) + log(hi)));
+
+	for (int iter = 0; iter < 400; iter++)
+	{
+		double		logp = StudentTLogTwoTail(t, df);
+		double		g = logp - target;
+		double		next;
+
+		if (g == 0.0)
+			break;
+		/* the tail falls as t grows */
+		if (g > 0.0)
+			lo = t;
+		else
+			hi = t;
+
+		/* Newton in log t: d(log P) / d(log t) = -2 t f(t) / P */
+		next = t * exp(g * exp(logp - M_LN2 - StudentTLogTDensity(t, df)));
+		if (!(next > lo && next < hi))
+			next = exp(0.5 * (log(lo) + log(hi)));
+		if (fabs(next - t) <= 4.0 * DBL_EPSILON * next)
+		{
+			t = next;
+			break;
+		}
+		t = next;
+	}
+	return t;
+}
+
+/*
+ * t such that P(T > t) = q, for 0 < q <= 0.5 and any df > 0; fractional
+ * df come from Kish's effective n.  The result is +Infinity when the
+ * quantile is beyond the largest double (df below about 0.0042 at q =
+ * 0.025), and NaN for arguments outside that domain: df <= 0 is no t
+ * distribution at all, so a caller with n_eff <= 1 has no interval and
+ * must not ask.
  */
 double
 CfStudentTUpperQuantile(double q, double df)
@@ -285,7 +402,7 @@ CfStudentTUpperQuantile(double q, double df)
 	double		hi;
 	double		t;
 
-	if (isnan(q) || isnan(df) || q <= 0.0 || q > 0.5 || df < 1.0)
+	if (isnan(q) || isnan(df) || q <= 0.0 || q > 0.5 || !(df > 0.0))
 		return NAN;
 	if (q == 0.5)
 		return 0.0;
@@ -296,6 +413,8 @@ CfStudentTUpperQuantile(double q, double df)
 	if (df == 2.0)
 		return (1.0 - 2.0 * q) / sqrt(2.0 * q * (1.0 - q));
 
+	if (df < 1.0)
+		return StudentTSmallDfQuantile(q, df);
 	if (df > CF_T_EXPANSION_DF)
 		return StudentTExpansion(-CfNormalQuantile(q), df);
 

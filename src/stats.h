@@ -22,7 +22,13 @@ extern double CfNormalTwoSidedP(double z);
 extern double CfNormalCritical(double level);
 extern double CfStudentTCritical(double level, double df);
 
-/* Student t: upper-tail probability and its inverse, df >= 1 */
+/*
+ * Student t: upper-tail probability and its inverse, for any df > 0
+ * (fractional df come from Kish's effective n).  The quantile is +Infinity
+ * where it exceeds the largest double (df below about 0.0042 for a 95 %
+ * interval) and NaN for df <= 0, where there is no t distribution: callers
+ * give no interval there rather than ask.
+ */
 extern double CfStudentTUpperTail(double t, double df);
 extern double CfStudentTUpperQuantile(double q, double df);
 
