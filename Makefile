@@ -6,8 +6,12 @@ OBJS = $(patsubst %.c,%.o,$(wildcard src/*.c))
 PG_CPPFLAGS = -I$(srcdir)/src
 SHLIB_LINK += -lcsv
 
-# The install script of the current version is built from one source; the
-# scripts of released versions and the upgrade scripts are committed as is.
+# The install script of the current version is built from its sources in
+# src/sql/, one file per concern, concatenated in this order (each may use what
+# the ones before it create); the scripts of released versions and the upgrade
+# scripts are committed as is.
+INSTALL_SQL = $(addprefix src/sql/, model.sql rules.sql access.sql views.sql scales.sql \
+	import.sql backup.sql scoring.sql scoring_views.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 
@@ -20,8 +24,8 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: src/$(EXTENSION).sql
-	cp $< $@
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
+	cat $^ >$@
 
 # PGXS does not track header dependencies; every object depends on them all,
 # and on the PostgreSQL it was compiled against: objects of another major

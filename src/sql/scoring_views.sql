@@ -1,0 +1,772 @@
+-------------------------------------------------------------------------------
+-- Scoring views: scorecard, trends and control charts, measures, key drivers
+-- and improvement opportunities
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION custfocus.oriented_score(value double precision, reverse_coded boolean,
+										 scale_min double precision, scale_max double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'oriented_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.oriented_score(double precision, boolean, double precision, double precision) IS
+'An answer turned so that a higher code is better: scale_min + scale_max - value for a reverse-coded item';
+
+-- Periods: the label a period is shown with, and the start of the period
+-- before it, for the grains the views use (month, quarter, year).
+CREATE FUNCTION custfocus.period_label(grain text, period_start date) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE grain WHEN 'month' THEN to_char(period_start, 'YYYY-MM')
+					  WHEN 'quarter' THEN to_char(period_start, 'YYYY-"Q"Q')
+					  WHEN 'year' THEN to_char(period_start, 'YYYY') END
+$$;
+COMMENT ON FUNCTION custfocus.period_label(text, date) IS
+'A period as text: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)';
+
+CREATE FUNCTION custfocus.previous_period(grain text, period_start date) RETURNS date
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT (period_start - CASE grain WHEN 'month' THEN interval '1 month'
+									  WHEN 'quarter' THEN interval '3 months'
+									  WHEN 'year' THEN interval '1 year' END)::date
+$$;
+COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
+'First day of the period before the one starting on period_start, at the given grain';
+
+-- The p-chart of one series, in one place for every view that draws one.
+-- Points with fewer than p_min_n answers keep their counts in the centre
+-- line but are not shown (p NULL) and take no part in the run rules.
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k integer := coalesce(cardinality(p_x), 0);
+	pbar double precision;
+	side integer;
+	last_side integer := 0;
+	side_run integer := 0;
+	dir integer;
+	last_dir integer := 0;
+	dir_run integer := 0;
+	last_p double precision;
+	half double precision;
+BEGIN
+	IF k <> coalesce(cardinality(p_n), 0) THEN
+		RAISE EXCEPTION 'p_chart needs as many counts as successes, got % and %', k, cardinality(p_n)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
+	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0;
+	FOR i IN 1 .. k LOOP
+		point := i;
+		x := p_x[i];
+		n := p_n[i];
+		IF x IS NULL OR n IS NULL OR n <= 0 OR x < 0 OR x > n THEN
+			RAISE EXCEPTION 'p_chart point % has % successes of %', i, x, n
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Each point needs 0 <= successes <= n and n > 0.';
+		END IF;
+		centre := pbar;
+		half := 3 * sqrt(pbar * (1 - pbar) / n);
+		lcl := greatest(0, pbar - half);
+		ucl := least(1, pbar + half);
+		IF n < p_min_n THEN
+			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		p := x / n;
+		outside := p < lcl OR p > ucl;
+		side := sign(p - pbar)::integer;
+		IF side <> 0 AND side = last_side THEN side_run := side_run + 1;
+		ELSIF side <> 0 THEN side_run := 1;
+		ELSE side_run := 0;
+		END IF;
+		last_side := side;
+		run_of_8 := side_run >= 8;
+		IF last_p IS NULL THEN
+			dir := 0;
+		ELSE
+			dir := sign(p - last_p)::integer;
+		END IF;
+		IF dir <> 0 AND dir = last_dir THEN dir_run := dir_run + 1;
+		ELSIF dir <> 0 THEN dir_run := 1;
+		ELSE dir_run := 0;
+		END IF;
+		last_dir := dir;
+		last_p := p;
+		trend_of_6 := dir_run >= 5;
+		signal := nullif(concat_ws(', ',
+			CASE WHEN outside THEN 'outside limits' END,
+			CASE WHEN run_of_8 THEN CASE WHEN side > 0 THEN '8 above centre' ELSE '8 below centre' END END,
+			CASE WHEN trend_of_6 THEN CASE WHEN dir > 0 THEN '6 rising' ELSE '6 falling' END END), '');
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling)';
+
+-- The units a service's answers count for: the service itself, and every
+-- program it is under that the role may see (a roll-up of a program the role
+-- cannot see would show part of another program under its name).
+CREATE FUNCTION custfocus.scoring_units(p_role name)
+RETURNS TABLE (service_id integer, level text, program_id integer, unit_service_id integer)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE v AS (
+		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
+			   custfocus.visible_program_ids(p_role) AS programs,
+			   custfocus.visible_service_ids(p_role) AS services
+	),
+	svc AS (
+		SELECT s.service_id, s.program_id FROM v
+		  JOIN custfocus.service s ON v.sees_all OR s.service_id = ANY (v.services)
+	),
+	up (service_id, program_id) AS (
+		SELECT svc.service_id, svc.program_id FROM svc
+		UNION ALL
+		SELECT up.service_id, p.parent_id FROM up
+		  JOIN custfocus.program p ON p.program_id = up.program_id
+		 WHERE p.parent_id IS NOT NULL
+	)
+	SELECT svc.service_id, 'service'::text, svc.program_id, svc.service_id FROM svc
+	UNION ALL
+	SELECT up.service_id, 'program', up.program_id, NULL::integer
+	  FROM up, v WHERE v.sees_all OR up.program_id = ANY (v.programs)
+$$;
+COMMENT ON FUNCTION custfocus.scoring_units(name) IS
+'For each service the role may see: the service itself and every program above it that the role may see (the units its answers count for)';
+REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
+
+-- Scorecard.  Every answer counts for its service, for the service's program
+-- and for every program above it (the roll-ups), at three grains.  The
+-- answers are read once, into aggregate states per service and month; the
+-- states are then merged into every unit and grain (GROUPING SETS).
+CREATE FUNCTION custfocus.scorecard_rows(p_role name)
+RETURNS TABLE (
+	level text, program_code text, program_name text, service_code text, service_name text,
+	grain text, period_start date, period_label text, responses bigint,
+	csat_n bigint, csat double precision, csat_ci_low double precision, csat_ci_high double precision,
+	nps_n bigint, nps double precision, nps_ci_low double precision, nps_ci_high double precision,
+	linear_mean_n bigint, linear_mean double precision, linear_mean_ci_low double precision,
+	linear_mean_ci_high double precision,
+	csat_change double precision, csat_change_p double precision,
+	nps_change double precision, nps_change_p double precision,
+	suppressed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
+	svc AS (SELECT DISTINCT unit.service_id FROM unit),
+	-- stage 1: one pass over the answers, per service and month
+	per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1, r.weight) FILTER (WHERE i.is_overall) AS csat,
+			   custfocus.nps_state(a.value, r.weight) FILTER (WHERE i.metric = 'nps') AS nps,
+			   custfocus.linear_mean_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating') AS lm
+		  FROM svc
+		  JOIN custfocus.response r ON r.service_id = svc.service_id
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL AND i.metric IN ('rating', 'nps')
+		 GROUP BY r.service_id, 2
+	),
+	responses_per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m, count(*) AS responses
+		  FROM svc JOIN custfocus.response r ON r.service_id = svc.service_id
+		 GROUP BY r.service_id, 2
+	),
+	-- stage 2: merge the monthly states into every unit and grain
+	counted AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   sum(x.responses)::bigint AS responses
+		  FROM (SELECT rm.*, date_trunc('quarter', rm.m)::date AS q, date_trunc('year', rm.m)::date AS y
+				  FROM responses_per_month rm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
+	),
+	scored AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   custfocus.box_stats_merge(x.csat) AS csat,
+			   custfocus.nps_stats_merge(x.nps) AS nps,
+			   custfocus.linear_mean_stats_merge(x.lm) AS lm
+		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
+				  FROM per_month pm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
+	),
+	shown AS (
+		SELECT c.level, c.program_id, c.unit_service_id, c.grain, c.period_start, c.responses,
+			   (s.csat).n AS csat_n, (s.nps).n AS nps_n, (s.lm).n AS lm_n,
+			   CASE WHEN (s.csat).n >= v.min_n THEN s.csat END AS csat,
+			   CASE WHEN (s.nps).n >= v.min_n THEN s.nps END AS nps,
+			   CASE WHEN (s.lm).n >= v.min_n THEN s.lm END AS lm,
+			   ((s.csat).n < v.min_n OR (s.nps).n < v.min_n OR (s.lm).n < v.min_n) IS TRUE AS suppressed
+		  FROM counted c CROSS JOIN v
+		  LEFT JOIN scored s ON s.level = c.level AND s.program_id = c.program_id
+			   AND s.unit_service_id IS NOT DISTINCT FROM c.unit_service_id
+			   AND s.grain = c.grain AND s.period_start = c.period_start
+	),
+	withprev AS (
+		SELECT x.*,
+			   lag(x.period_start) OVER w AS prev_start,
+			   lag(x.csat) OVER w AS prev_csat,
+			   lag(x.nps) OVER w AS prev_nps
+		  FROM shown x
+		WINDOW w AS (PARTITION BY x.level, x.program_id, x.unit_service_id, x.grain ORDER BY x.period_start)
+	)
+	SELECT x.level, p.code, p.name, s.code, s.name, x.grain, x.period_start,
+		   custfocus.period_label(x.grain, x.period_start),
+		   x.responses,
+		   coalesce(x.csat_n, 0), (x.csat).percent, (x.csat).ci_low, (x.csat).ci_high,
+		   coalesce(x.nps_n, 0), (x.nps).nps, (x.nps).ci_low, (x.nps).ci_high,
+		   coalesce(x.lm_n, 0), (x.lm).mean, (x.lm).ci_low, (x.lm).ci_high,
+		   CASE WHEN adjacent THEN (x.csat).percent - (x.prev_csat).percent END,
+		   CASE WHEN adjacent THEN (custfocus.prop_ztest(
+				(x.csat).percent / 100 * (x.csat).n_eff, (x.csat).n_eff,
+				(x.prev_csat).percent / 100 * (x.prev_csat).n_eff, (x.prev_csat).n_eff)).p_value END,
+		   CASE WHEN adjacent THEN (x.nps).nps - (x.prev_nps).nps END,
+		   CASE WHEN adjacent THEN (custfocus.nps_ztest((x.nps).nps, (x.nps).se,
+														 (x.prev_nps).nps, (x.prev_nps).se)).p_value END,
+		   x.suppressed
+	  FROM withprev x
+	  JOIN custfocus.program p ON p.program_id = x.program_id
+	  LEFT JOIN custfocus.service s ON s.service_id = x.unit_service_id
+	 CROSS JOIN LATERAL (SELECT x.prev_start = custfocus.previous_period(x.grain, x.period_start) AS adjacent) adj
+	 ORDER BY x.level, p.code, s.code, x.grain, x.period_start
+$$;
+COMMENT ON FUNCTION custfocus.scorecard_rows(name) IS
+'Rows of the scorecard view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.scorecard_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.scorecard WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.scorecard_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.scorecard IS
+'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), and the change from the period before with its p-value; scores of fewer than custfocus.min_responses answers are suppressed';
+COMMENT ON COLUMN custfocus.scorecard.level IS 'service, or program for a roll-up of every service under the program';
+COMMENT ON COLUMN custfocus.scorecard.program_code IS 'Program (of the service, or rolled up)';
+COMMENT ON COLUMN custfocus.scorecard.program_name IS 'Program name';
+COMMENT ON COLUMN custfocus.scorecard.service_code IS 'Service (NULL on program rows)';
+COMMENT ON COLUMN custfocus.scorecard.service_name IS 'Service name';
+COMMENT ON COLUMN custfocus.scorecard.grain IS 'month, quarter or year: filter on it';
+COMMENT ON COLUMN custfocus.scorecard.period_start IS 'First day of the period (session time zone)';
+COMMENT ON COLUMN custfocus.scorecard.period_label IS 'Period as text: 2026-03, 2026-Q1 or 2026';
+COMMENT ON COLUMN custfocus.scorecard.responses IS 'Responses in the period';
+COMMENT ON COLUMN custfocus.scorecard.csat_n IS 'Answers to overall-satisfaction items (shown even when the score is suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.csat IS 'CSAT: percent of overall-satisfaction answers in the top two categories of their scale (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.csat_ci_low IS 'Lower end of the 95 % Wilson interval of CSAT (on the effective n)';
+COMMENT ON COLUMN custfocus.scorecard.csat_ci_high IS 'Upper end of the 95 % Wilson interval of CSAT';
+COMMENT ON COLUMN custfocus.scorecard.nps_n IS 'Answers to likelihood-to-recommend (nps) items';
+COMMENT ON COLUMN custfocus.scorecard.nps IS 'Net Promoter Score, -100..100 (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.nps_ci_low IS 'Lower end of the 95 % interval of NPS';
+COMMENT ON COLUMN custfocus.scorecard.nps_ci_high IS 'Upper end of the 95 % interval of NPS';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_n IS 'Answers to rating items';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean IS 'CAHPS linear mean of all rating answers on 0..100, reverse-coded items flipped (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_ci_low IS 'Lower end of the 95 % interval of the linear mean';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_ci_high IS 'Upper end of the 95 % interval of the linear mean';
+COMMENT ON COLUMN custfocus.scorecard.csat_change IS 'CSAT minus CSAT of the period just before (percentage points); NULL if that period has no shown CSAT';
+COMMENT ON COLUMN custfocus.scorecard.csat_change_p IS 'Two-sided p-value of the change (pooled two-proportion z-test on effective counts)';
+COMMENT ON COLUMN custfocus.scorecard.nps_change IS 'NPS minus NPS of the period just before';
+COMMENT ON COLUMN custfocus.scorecard.nps_change_p IS 'Two-sided p-value of the NPS change: z = difference / sqrt(SE1^2 + SE2^2)';
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has fewer than custfocus.min_responses answers and is shown as NULL';
+
+-- Satisfaction trend: the p-chart of CSAT (overall-satisfaction answers in
+-- the top two categories) per service and program, at each grain.  Counts
+-- are unweighted, as a p-chart's limits assume.
+CREATE FUNCTION custfocus.satisfaction_trend_rows(p_role name)
+RETURNS TABLE (
+	level text, program_code text, service_code text, grain text, period_start date, period_label text,
+	n bigint, csat double precision, centre double precision, lcl double precision, ucl double precision,
+	outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text, suppressed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
+	per_month AS (
+		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1) AS b
+		  FROM (SELECT DISTINCT unit.service_id FROM unit) svc
+		  JOIN custfocus.response r ON r.service_id = svc.service_id
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.is_overall
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+		 GROUP BY r.service_id, 2
+	),
+	g AS (
+		SELECT u.level, u.program_id, u.unit_service_id,
+			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
+			   coalesce(x.m, x.q, x.y) AS period_start,
+			   custfocus.box_stats_merge(x.b) AS b
+		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
+				  FROM per_month pm) x
+		  JOIN unit u ON u.service_id = x.service_id
+		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
+								 (u.level, u.program_id, u.unit_service_id, x.q),
+								 (u.level, u.program_id, u.unit_service_id, x.y))
+	),
+	series AS (
+		SELECT g.level, g.program_id, g.unit_service_id, g.grain,
+			   array_agg(g.period_start ORDER BY g.period_start) AS periods,
+			   array_agg((g.b).in_box ORDER BY g.period_start) AS xs,
+			   array_agg((g.b).n::double precision ORDER BY g.period_start) AS ns
+		  FROM g GROUP BY g.level, g.program_id, g.unit_service_id, g.grain
+	)
+	SELECT x.level, p.code, s.code, x.grain, x.periods[c.point],
+		   custfocus.period_label(x.grain, x.periods[c.point]),
+		   c.n::bigint, 100 * c.p, 100 * c.centre, 100 * c.lcl, 100 * c.ucl,
+		   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL
+	  FROM series x
+	 CROSS JOIN v
+	 CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+	  JOIN custfocus.program p ON p.program_id = x.program_id
+	  LEFT JOIN custfocus.service s ON s.service_id = x.unit_service_id
+	 ORDER BY x.level, p.code, s.code, x.grain, c.point
+$$;
+COMMENT ON FUNCTION custfocus.satisfaction_trend_rows(name) IS
+'Rows of the satisfaction_trend view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.satisfaction_trend_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.satisfaction_trend WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.satisfaction_trend_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.satisfaction_trend IS
+'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts';
+COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';
+COMMENT ON COLUMN custfocus.satisfaction_trend.program_code IS 'Program';
+COMMENT ON COLUMN custfocus.satisfaction_trend.service_code IS 'Service (NULL on program rows)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.grain IS 'month, quarter or year: filter on it';
+COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.satisfaction_trend.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period';
+COMMENT ON COLUMN custfocus.satisfaction_trend.csat IS 'Percent in the top two categories (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over all periods of the series';
+COMMENT ON COLUMN custfocus.satisfaction_trend.lcl IS 'Lower control limit for this period''s n (percent, at least 0)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.ucl IS 'Upper control limit for this period''s n (percent, at most 100)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside the control limits';
+COMMENT ON COLUMN custfocus.satisfaction_trend.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
+COMMENT ON COLUMN custfocus.satisfaction_trend.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
+COMMENT ON COLUMN custfocus.satisfaction_trend.signal IS 'The signals of the point in words (NULL: none)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses answers: its percent and signals are not shown';
+
+-- The value of every active measure in every period, the one place that
+-- turns a measure's metric into an aggregate call.  Proportion metrics also
+-- carry unweighted counts for their control chart.
+CREATE FUNCTION custfocus.measure_values(p_role name)
+RETURNS TABLE (measure_id integer, period_start date, n bigint, actual double precision,
+			   box_x double precision, box_n double precision)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE v AS (
+		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
+			   custfocus.visible_program_ids(p_role) AS programs,
+			   custfocus.visible_service_ids(p_role) AS services
+	),
+	m AS (
+		SELECT m.* FROM v JOIN custfocus.measure m
+			ON m.active AND (v.sees_all OR m.program_id = ANY (v.programs) OR m.service_id = ANY (v.services))
+	),
+	tree (measure_id, program_id) AS (
+		SELECT m.measure_id, m.program_id FROM m WHERE m.program_id IS NOT NULL
+		UNION ALL
+		SELECT t.measure_id, p.program_id FROM tree t JOIN custfocus.program p ON p.parent_id = t.program_id
+	),
+	scope AS (
+		SELECT m.measure_id, m.service_id FROM m WHERE m.service_id IS NOT NULL
+		UNION ALL
+		SELECT t.measure_id, s.service_id FROM tree t JOIN custfocus.service s ON s.program_id = t.program_id
+	),
+	counts AS (
+		SELECT m.measure_id, date_trunc(m.period, r.submitted_at)::date AS period_start, count(*) AS n
+		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id
+		  JOIN custfocus.response r ON r.service_id = sc.service_id
+		 WHERE m.metric = 'response_count'
+		 GROUP BY 1, 2
+	),
+	scored AS (
+		SELECT m.measure_id, m.metric, date_trunc(m.period, r.submitted_at)::date AS period_start, r.weight,
+			   custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS score,
+			   s.min_value, s.max_value,
+			   -- top-2 (bottom-2) box on scales of 5 points or more, else the end point
+			   CASE WHEN m.metric = 'csat' OR s.max_value - s.min_value >= 4
+					THEN s.max_value - 1 ELSE s.max_value END AS top_from,
+			   CASE WHEN s.max_value - s.min_value >= 4 THEN s.min_value + 1 ELSE s.min_value END AS bottom_to
+		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id
+		  JOIN custfocus.response r ON r.service_id = sc.service_id
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+			   AND (i.item_id = m.item_id OR i.requirement_id = m.requirement_id)
+		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+		 WHERE m.metric <> 'response_count' AND a.value IS NOT NULL
+	),
+	agg AS (
+		SELECT x.measure_id, x.period_start, x.metric, count(*) AS n,
+			   custfocus.top_box_stats(x.score, x.top_from, x.weight) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_w,
+			   custfocus.top_box_stats(x.score, x.top_from) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_plain,
+			   custfocus.bottom_box_stats(x.score, x.bottom_to, x.weight) FILTER (WHERE x.metric = 'bottom_box') AS bottom_w,
+			   custfocus.bottom_box_stats(x.score, x.bottom_to) FILTER (WHERE x.metric = 'bottom_box') AS bottom_plain,
+			   custfocus.nps(x.score, x.weight) FILTER (WHERE x.metric = 'nps') AS nps,
+			   custfocus.linear_mean(x.score, x.min_value, x.max_value, x.weight) FILTER (WHERE x.metric = 'linear_mean') AS lm,
+			   (custfocus.mean_ci(x.score) FILTER (WHERE x.metric = 'mean')).mean AS mean,
+			   (custfocus.ces_stats(x.score, x.weight) FILTER (WHERE x.metric = 'ces')).mean AS ces
+		  FROM scored x
+		 GROUP BY x.measure_id, x.period_start, x.metric
+	)
+	SELECT a.measure_id, a.period_start, a.n,
+		   CASE a.metric WHEN 'csat' THEN (a.top_w).percent WHEN 'top_box' THEN (a.top_w).percent
+						 WHEN 'bottom_box' THEN (a.bottom_w).percent WHEN 'nps' THEN a.nps
+						 WHEN 'linear_mean' THEN a.lm WHEN 'mean' THEN a.mean WHEN 'ces' THEN a.ces END,
+		   coalesce((a.top_plain).in_box, (a.bottom_plain).in_box),
+		   coalesce((a.top_plain).n, (a.bottom_plain).n)::double precision
+	  FROM agg a
+	UNION ALL
+	SELECT c.measure_id, c.period_start, c.n, c.n::double precision, NULL, NULL FROM counts c
+$$;
+COMMENT ON FUNCTION custfocus.measure_values(name) IS
+'Value of every active measure the role may see in every period with data: n, the metric (weighted), and unweighted box counts for control charts';
+REVOKE ALL ON FUNCTION custfocus.measure_values(name) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.measure_status_rows(p_role name)
+RETURNS TABLE (
+	measure_code text, measure_name text, program_code text, service_code text, metric text,
+	period text, period_start date, period_label text, n bigint, actual double precision,
+	target double precision, direction text, met boolean, distance_to_target double precision,
+	previous_actual double precision, change double precision, trend text, trend_slope double precision,
+	baseline double precision, suppressed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	x AS (
+		SELECT mv.*, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+			   m.program_id, m.service_id,
+			   m.metric <> 'response_count' AND mv.n < v.min_n AS supp
+		  FROM custfocus.measure_values(p_role) mv
+		  JOIN custfocus.measure m ON m.measure_id = mv.measure_id
+		 CROSS JOIN v
+	),
+	y AS (
+		SELECT x.*, CASE WHEN NOT x.supp THEN x.actual END AS shown,
+			   row_number() OVER (PARTITION BY x.measure_id ORDER BY x.period_start) AS k
+		  FROM x
+	),
+	z AS (
+		SELECT y.*,
+			   lag(y.shown) OVER w AS prev,
+			   lag(y.period_start) OVER w AS prev_start,
+			   regr_slope(y.shown, y.k) OVER (PARTITION BY y.measure_id ORDER BY y.period_start
+											   ROWS 3 PRECEDING) AS slope
+		  FROM y
+		WINDOW w AS (PARTITION BY y.measure_id ORDER BY y.period_start)
+	)
+	SELECT z.code, z.name, coalesce(p.code, sp.code), s.code, z.metric, z.period, z.period_start,
+		   custfocus.period_label(z.period, z.period_start),
+		   z.n, z.shown, z.target, z.direction,
+		   CASE WHEN z.direction = 'higher' THEN z.shown >= z.target ELSE z.shown <= z.target END,
+		   z.shown - z.target,
+		   CASE WHEN adjacent THEN z.prev END,
+		   CASE WHEN adjacent THEN z.shown - z.prev END,
+		   CASE WHEN NOT adjacent OR z.shown IS NULL OR z.prev IS NULL THEN NULL
+				WHEN z.shown = z.prev THEN 'steady'
+				WHEN (z.shown > z.prev) = (z.direction = 'higher') THEN 'improving'
+				ELSE 'worsening' END,
+		   z.slope, z.baseline, z.supp
+	  FROM z
+	  LEFT JOIN custfocus.program p ON p.program_id = z.program_id
+	  LEFT JOIN custfocus.service s ON s.service_id = z.service_id
+	  LEFT JOIN custfocus.program sp ON sp.program_id = s.program_id
+	 CROSS JOIN LATERAL (SELECT z.prev_start = custfocus.previous_period(z.period, z.period_start) AS adjacent) adj
+	 ORDER BY z.code, z.period_start
+$$;
+COMMENT ON FUNCTION custfocus.measure_status_rows(name) IS
+'Rows of the measure_status view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.measure_status_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.measure_status WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.measure_status_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.measure_status IS
+'Each active performance measure in each of its periods with data: the actual value computed from the answers (weighted), the target, whether it was met, and the trend';
+COMMENT ON COLUMN custfocus.measure_status.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.measure_status.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.measure_status.program_code IS 'Program measured, or the program of the service measured';
+COMMENT ON COLUMN custfocus.measure_status.service_code IS 'Service measured (NULL for a program measure)';
+COMMENT ON COLUMN custfocus.measure_status.metric IS 'csat, top_box, bottom_box, nps, linear_mean, mean, ces or response_count';
+COMMENT ON COLUMN custfocus.measure_status.period IS 'The measure''s period: month, quarter or year';
+COMMENT ON COLUMN custfocus.measure_status.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.measure_status.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.measure_status.n IS 'Answers (responses for response_count) in the period';
+COMMENT ON COLUMN custfocus.measure_status.actual IS 'Value of the metric in the period (NULL when suppressed): percent for box metrics, -100..100 for nps, 0..100 for linear_mean, the scale for mean and ces';
+COMMENT ON COLUMN custfocus.measure_status.target IS 'Target';
+COMMENT ON COLUMN custfocus.measure_status.direction IS 'higher or lower is better';
+COMMENT ON COLUMN custfocus.measure_status.met IS 'The actual value is on the good side of the target (or equal to it)';
+COMMENT ON COLUMN custfocus.measure_status.distance_to_target IS 'Actual minus target';
+COMMENT ON COLUMN custfocus.measure_status.previous_actual IS 'Actual value of the period just before (NULL if none shown)';
+COMMENT ON COLUMN custfocus.measure_status.change IS 'Actual minus previous actual';
+COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or steady against the period just before, in the measure''s direction';
+COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
+COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
+COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers (response_count is never suppressed)';
+
+CREATE FUNCTION custfocus.control_chart_rows(p_role name)
+RETURNS TABLE (
+	measure_code text, measure_name text, metric text, period text, period_start date, period_label text,
+	n bigint, p double precision, centre double precision, lcl double precision, ucl double precision,
+	outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text, suppressed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	series AS (
+		SELECT mv.measure_id,
+			   array_agg(mv.period_start ORDER BY mv.period_start) AS periods,
+			   array_agg(mv.box_x ORDER BY mv.period_start) AS xs,
+			   array_agg(mv.box_n ORDER BY mv.period_start) AS ns
+		  FROM custfocus.measure_values(p_role) mv
+		 WHERE mv.box_n > 0
+		 GROUP BY mv.measure_id
+	)
+	SELECT m.code, m.name, m.metric, m.period, x.periods[c.point],
+		   custfocus.period_label(m.period, x.periods[c.point]),
+		   c.n::bigint, 100 * c.p, 100 * c.centre, 100 * c.lcl, 100 * c.ucl,
+		   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL
+	  FROM series x
+	  JOIN custfocus.measure m ON m.measure_id = x.measure_id
+	 CROSS JOIN v
+	 CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+	 ORDER BY m.code, c.point
+$$;
+COMMENT ON FUNCTION custfocus.control_chart_rows(name) IS
+'Rows of the control_chart view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.control_chart_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.control_chart WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.control_chart_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.control_chart IS
+'p-chart of every proportion measure (csat, top_box, bottom_box) over its periods: percent, centre line, 3-sigma limits and run signals; unweighted counts';
+COMMENT ON COLUMN custfocus.control_chart.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.control_chart.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.control_chart.metric IS 'csat, top_box or bottom_box';
+COMMENT ON COLUMN custfocus.control_chart.period IS 'The measure''s period';
+COMMENT ON COLUMN custfocus.control_chart.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.control_chart.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.control_chart.n IS 'Answers in the period';
+COMMENT ON COLUMN custfocus.control_chart.p IS 'Percent in the box (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.control_chart.centre IS 'Centre line: percent in the box over all periods';
+COMMENT ON COLUMN custfocus.control_chart.lcl IS 'Lower control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.ucl IS 'Upper control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.outside IS 'The point is outside the control limits';
+COMMENT ON COLUMN custfocus.control_chart.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
+COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
+COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
+COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period has fewer than custfocus.min_responses answers';
+
+-- Key drivers and importance-performance analysis, over the latest 12 months
+-- of each service's data in each survey.  Derived importance is 100 times
+-- Pearson's r between a requirement's items and the overall item (negative
+-- r counts as 0); where it cannot be computed the stated importance stands
+-- in.  The crosshairs are the means of the plotted requirements, and a value
+-- equal to a crosshair counts as high.
+CREATE FUNCTION custfocus.key_drivers_rows(p_role name)
+RETURNS TABLE (
+	program_code text, service_code text, survey_code text, requirement_code text, requirement_name text,
+	window_start date, window_end date, n bigint, correlation double precision,
+	derived_importance double precision, stated_importance double precision,
+	importance double precision, importance_source text, performance double precision,
+	gap double precision, priority double precision, quadrant text, suppressed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH v AS (
+		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
+			   custfocus.visible_service_ids(p_role) AS services,
+			   custfocus.min_responses() AS min_n
+	),
+	win AS (
+		SELECT r.service_id, r.survey_id, max(r.submitted_at) AS last_at
+		  FROM v JOIN custfocus.response r ON v.sees_all OR r.service_id = ANY (v.services)
+		 WHERE r.service_id IS NOT NULL
+		 GROUP BY r.service_id, r.survey_id
+	),
+	resp AS (
+		SELECT r.response_id, r.service_id, r.survey_id, r.weight
+		  FROM win JOIN custfocus.response r
+			ON r.service_id = win.service_id AND r.survey_id = win.survey_id
+		   AND r.submitted_at > win.last_at - interval '12 months'
+	),
+	overall AS (
+		SELECT r.response_id, custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS y
+		  FROM resp r
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.is_overall
+		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	),
+	drv AS (
+		SELECT r.response_id, r.service_id, r.survey_id, r.weight, i.requirement_id,
+			   custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS x,
+			   s.min_value, s.max_value
+		  FROM resp r
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	),
+	perf AS (
+		SELECT d.service_id, d.survey_id, d.requirement_id,
+			   custfocus.linear_mean_stats(d.x, d.min_value, d.max_value, d.weight) AS lm,
+			   count(o.y) AS pairs, corr(d.x, o.y) AS r
+		  FROM drv d LEFT JOIN overall o ON o.response_id = d.response_id
+		 GROUP BY d.service_id, d.survey_id, d.requirement_id
+	),
+	base AS (
+		SELECT p.*, v.min_n,
+			   CASE WHEN p.pairs >= v.min_n AND p.r IS NOT NULL THEN 100 * greatest(p.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   CASE WHEN (p.lm).n >= v.min_n THEN (p.lm).mean END AS performance
+		  FROM perf p CROSS JOIN v
+		  JOIN custfocus.requirement rq ON rq.requirement_id = p.requirement_id
+		  LEFT JOIN custfocus.service_requirement sr
+			ON sr.service_id = p.service_id AND sr.requirement_id = p.requirement_id
+	),
+	ipa AS (
+		SELECT b.*, coalesce(b.derived, b.stated) AS importance,
+			   avg(coalesce(b.derived, b.stated)) FILTER (WHERE coalesce(b.derived, b.stated) IS NOT NULL
+															AND b.performance IS NOT NULL)
+				   OVER (PARTITION BY b.service_id, b.survey_id) AS imp_mid,
+			   avg(b.performance) FILTER (WHERE coalesce(b.derived, b.stated) IS NOT NULL
+											  AND b.performance IS NOT NULL)
+				   OVER (PARTITION BY b.service_id, b.survey_id) AS perf_mid
+		  FROM base b
+	)
+	SELECT pg.code, s.code, sv.code, rq.code, rq.name,
+		   (win.last_at - interval '12 months')::date, win.last_at::date,
+		   (x.lm).n, CASE WHEN x.pairs >= x.min_n THEN x.r END, x.derived, x.stated, x.importance,
+		   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END,
+		   x.performance, x.importance - x.performance, x.importance * (x.importance - x.performance),
+		   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+				WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
+				WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
+				WHEN x.performance < x.perf_mid THEN 'Low priority'
+				ELSE 'Possible overkill' END,
+		   (x.lm).n < x.min_n OR (x.pairs > 0 AND x.pairs < x.min_n)
+	  FROM ipa x
+	  JOIN win ON win.service_id = x.service_id AND win.survey_id = x.survey_id
+	  JOIN custfocus.service s ON s.service_id = x.service_id
+	  JOIN custfocus.program pg ON pg.program_id = s.program_id
+	  JOIN custfocus.survey sv ON sv.survey_id = x.survey_id
+	  JOIN custfocus.requirement rq ON rq.requirement_id = x.requirement_id
+	 ORDER BY pg.code, s.code, sv.code, rq.code
+$$;
+COMMENT ON FUNCTION custfocus.key_drivers_rows(name) IS
+'Rows of the key_drivers view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.key_drivers_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.key_drivers WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.key_drivers_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.key_drivers IS
+'Importance-performance analysis per service and survey over its latest 12 months: each requirement''s importance (derived: 100 x Pearson r with the overall item; else stated), performance (linear mean 0..100), gap, priority and quadrant';
+COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.key_drivers.window_start IS 'Start of the 12 months analysed (12 months before the latest response)';
+COMMENT ON COLUMN custfocus.key_drivers.window_end IS 'Date of the latest response of the service to the survey';
+COMMENT ON COLUMN custfocus.key_drivers.n IS 'Answers to the requirement''s items in the window';
+COMMENT ON COLUMN custfocus.key_drivers.correlation IS 'Pearson r between the requirement''s items and the overall-satisfaction item (same respondent)';
+COMMENT ON COLUMN custfocus.key_drivers.derived_importance IS '100 x r, negative r as 0 (NULL when fewer than custfocus.min_responses pairs)';
+COMMENT ON COLUMN custfocus.key_drivers.stated_importance IS 'Stated importance of the requirement for the service (service_requirement, else requirement)';
+COMMENT ON COLUMN custfocus.key_drivers.importance IS 'Importance used: derived if available, else stated (0..100)';
+COMMENT ON COLUMN custfocus.key_drivers.importance_source IS 'derived or stated';
+COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requirement''s items on 0..100, weighted (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
+COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair counts as high)';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+
+CREATE FUNCTION custfocus.improvement_opportunities_rows(p_role name)
+RETURNS TABLE (
+	rank integer, program_code text, service_code text, survey_code text, requirement_code text,
+	requirement_name text, importance double precision, importance_source text,
+	performance double precision, gap double precision, priority double precision, quadrant text,
+	n bigint, open_actions bigint, open_action_titles text, reason text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT k.* FROM custfocus.key_drivers_rows(p_role) k WHERE k.priority IS NOT NULL
+	),
+	act AS (
+		SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+			   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+		  FROM custfocus.improvement_action a
+		  JOIN custfocus.service s ON s.service_id = a.service_id
+		  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
+		 WHERE a.status IN ('planned', 'in_progress')
+		 GROUP BY s.code, rq.code
+	),
+	ranked AS (
+		SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
+			   k.*, coalesce(act.n, 0) AS open_n, act.titles
+		  FROM k LEFT JOIN act ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
+	)
+	SELECT x.rnk, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+		   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
+		   x.open_n, x.titles,
+		   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+				  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+				  x.importance_source || CASE WHEN x.importance_source = 'derived'
+											  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+				  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+				  x.quadrant,
+				  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+					   ELSE format('%s open action(s): %s', x.open_n, x.titles) END)
+	  FROM ranked x
+	 ORDER BY x.rnk
+$$;
+COMMENT ON FUNCTION custfocus.improvement_opportunities_rows(name) IS
+'Rows of the improvement_opportunities view for the given role (which must be the caller)';
+REVOKE ALL ON FUNCTION custfocus.improvement_opportunities_rows(name) FROM PUBLIC;
+
+CREATE VIEW custfocus.improvement_opportunities WITH (security_invoker = true) AS
+	SELECT * FROM custfocus.improvement_opportunities_rows(CURRENT_USER);
+COMMENT ON VIEW custfocus.improvement_opportunities IS
+'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
+COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.survey_code IS 'Survey the figures come from';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance IS 'Importance on 0..100 (see importance_source)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance_source IS 'derived (from the correlation with overall satisfaction) or stated';
+COMMENT ON COLUMN custfocus.improvement_opportunities.performance IS 'Performance: linear mean of the requirement''s items on 0..100';
+COMMENT ON COLUMN custfocus.improvement_opportunities.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.improvement_opportunities.priority IS 'Importance x gap: the ranking key';
+COMMENT ON COLUMN custfocus.improvement_opportunities.quadrant IS 'Importance-performance quadrant';
+COMMENT ON COLUMN custfocus.improvement_opportunities.n IS 'Answers behind the performance figure';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_actions IS 'Improvement actions planned or in progress for this service and requirement';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_action_titles IS 'Their titles';
+COMMENT ON COLUMN custfocus.improvement_opportunities.reason IS 'Why the row ranks where it does, in words';
