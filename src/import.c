@@ -836,6 +836,34 @@ FindScale(ImportState *st, int32 scale_id)
 	return NULL;
 }
 
+/*
+ * Concurrent imports of one survey run one after the other.
+ *
+ * Two imports that insert the same respondents in different orders deadlock
+ * on the unique index of (survey_id, external_id): each waits for a key the
+ * other inserted first.  Sorting each batch would not be enough, because a
+ * session keeps the keys of its earlier batches while it inserts the next
+ * one, and sorting the whole file before inserting would mean holding all
+ * of it.  So an import first takes a transaction-scoped advisory lock on its
+ * survey: imports of one survey queue, the later ones then find the earlier
+ * ones' committed rows and count them as duplicates (as INSERT ... ON
+ * CONFLICT DO NOTHING would), and imports of different surveys, which share
+ * no keys, still run side by side.  The lock is the two-key form, keyed by
+ * the OID of custfocus.response and the survey id, and shows in pg_locks as
+ * such.
+ */
+static void
+LockSurvey(ImportState *st)
+{
+	Oid			response = get_relname_relid("response", get_namespace_oid("custfocus", false));
+
+	if (!OidIsValid(response))
+		elog(ERROR, "table custfocus.response does not exist");
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum((int32) response),
+						Int32GetDatum(st->survey_id));
+}
+
 /* Items with their scales, and every label of those scales */
 static void
 LoadItems(ImportState *st)
@@ -2117,6 +2145,7 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
 	LookupSurvey(st, survey);
+	LockSurvey(st);
 	LoadItems(st);
 	LoadCodes(st, &st->services, "SELECT service_id, code FROM custfocus.service");
 	LoadCodes(st, &st->segments, "SELECT segment_id, code FROM custfocus.segment");
