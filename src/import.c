@@ -91,6 +91,8 @@ typedef struct KeyEntry
 	uint32		hash;
 	double		value;			/* label value, or service/segment id */
 	bool		missing;		/* label meaning "not answered" */
+	bool		denied;			/* a service the caller may not add
+								 * responses about */
 } KeyEntry;
 
 typedef struct KeyMap
@@ -150,6 +152,7 @@ typedef struct ImportState
 	KeyMap		segments;
 	bool		has_default_service;
 	int32		default_service;
+	bool		serviceless_ok; /* may add responses without a service */
 	bool		has_default_segment;
 	int32		default_segment;
 	bool		has_default_submitted;
@@ -979,17 +982,74 @@ LoadCodes(ImportState *st, KeyMap *map, const char *query)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-static bool
+/*
+ * Which responses the caller may add, under the row-level security policy
+ * of custfocus.response (response_by_program in custfocus.sql): about a
+ * service of its programs, or without a service to a survey of its
+ * programs; anything when it sees all programs or the policy does not apply
+ * to it.  The services it cannot see at all are not in st->services, and
+ * read as unknown codes.  Checking here, row by row, lets a refused row be
+ * reported with its line, column and value (and skipped with on_error =
+ * skip) instead of failing the batch's INSERT; the policy itself stays the
+ * last line of defence, should it ever grant less than this check assumes.
+ */
+static void
+LoadWritable(ImportState *st)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1];
+	bool		isnull;
+	bool		all;
+	Datum	   *ids;
+	int			nids;
+	int			i;
+
+	args[0] = Int32GetDatum(st->survey_id);
+	if (SPI_execute_with_args("SELECT NOT pg_catalog.row_security_active('custfocus.response'::pg_catalog.regclass) "
+							  "       OR custfocus.sees_all_programs(), "
+							  "       $1 = ANY (custfocus.visible_survey_ids()), "
+							  "       custfocus.visible_service_ids()",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not look up the programs of the importing role");
+	all = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	st->serviceless_ok = all ||
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (!all)
+	{
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 3, &isnull)),
+						  INT4OID, sizeof(int32), true, TYPALIGN_INT, &ids, NULL, &nids);
+		for (i = 0; i < st->services.size; i++)
+		{
+			KeyEntry   *e = &st->services.entries[i];
+			int			k;
+
+			if (e->key == NULL)
+				continue;
+			e->denied = true;
+			for (k = 0; k < nids; k++)
+				if (DatumGetInt32(ids[k]) == (int32) e->value)
+				{
+					e->denied = false;
+					break;
+				}
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The entry of a code, or NULL; *id is set when there is one */
+static KeyEntry *
 LookupCode(ImportState *st, KeyMap *map, const char *s, size_t len, int32 *id)
 {
 	int			klen;
 	char	   *key = CellKey(st, s, len, &klen);
 	KeyEntry   *e = KeyMapLookup(map, key, klen);
 
-	if (e == NULL)
-		return false;
-	*id = (int32) e->value;
-	return true;
+	if (e != NULL)
+		*id = (int32) e->value;
+	return e;
 }
 
 /* "In person" -> in_person; NULL when not one of response.channel's values */
@@ -1799,8 +1859,10 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 				{
 					bool		is_service = (col->index == CM_META_SERVICE);
 					int32		id;
+					KeyEntry   *e = LookupCode(st, is_service ? &st->services : &st->segments,
+											   s, len, &id);
 
-					if (!LookupCode(st, is_service ? &st->services : &st->segments, s, len, &id))
+					if (e == NULL)
 					{
 						RowError(st, rec->line, col->name, ShowValue(s, len, true),
 								 ERRCODE_FOREIGN_KEY_VIOLATION,
@@ -1811,6 +1873,16 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 								 psprintf("Add the %s to custfocus.%s, or correct the export.",
 										  is_service ? "service" : "segment",
 										  is_service ? "service" : "segment"));
+						goto bad;
+					}
+					if (is_service && e->denied)
+					{
+						RowError(st, rec->line, col->name, ShowValue(s, len, true),
+								 ERRCODE_INSUFFICIENT_PRIVILEGE,
+								 psprintf("permission denied to import responses about service \"%s\"",
+										  ShowValue(s, len, true)),
+								 "Row-level security lets this role add responses only about the services of its own programs.",
+								 NULL);
 						goto bad;
 					}
 					if (is_service)
@@ -1872,6 +1944,16 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 				 ERRCODE_NOT_NULL_VIOLATION, "row has no respondent id",
 				 "Without one a later import of the same row could not be recognised as a duplicate.",
 				 "Correct the export, or import with {\"allow_missing_id\": true}.");
+		goto bad;
+	}
+	if (!has_service && !st->serviceless_ok)
+	{
+		/* a blank cell, or a row shorter than the header */
+		RowError(st, rec->line, ColumnName(st, map->meta[CM_META_SERVICE]), "",
+				 ERRCODE_INSUFFICIENT_PRIVILEGE, "row has no service",
+				 psprintf("Row-level security lets this role add a response without a service only to a survey of its own programs, and survey \"%s\" is not one.",
+						  st->survey_code),
+				 "Fill in the service, or give one for such rows with the \"service\" option.");
 		goto bad;
 	}
 	if (!has_submitted)
@@ -1983,6 +2065,14 @@ CheckRequiredColumns(ImportState *st)
 				 errmsg("the export has no submission date column"),
 				 errdetail("A column is taken as the submission date by the names submitted_at, EndDate, RecordedDate, End Date, submitdate, Date submitted, Completion time, Timestamp, visit_date or Date."),
 				 errhint("Name the column with {\"columns\": {\"header\": \"submitted_at\"}}, or give one date for all rows with {\"submitted_at\": \"2026-03-31\"}.")));
+	/* every row would be refused (see LoadWritable): say so once */
+	if (st->map->meta[CM_META_SERVICE] < 0 && !st->has_default_service && !st->serviceless_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the export has no service column, and this role may not import responses without a service into survey \"%s\"",
+						st->survey_code),
+				 errdetail("Row-level security lets this role add a response without a service only to a survey of its own programs."),
+				 errhint("Name the service column with {\"columns\": {\"header\": \"service\"}}, or give one service for all rows with {\"service\": \"code\"}.")));
 	st->own_error = false;
 }
 
@@ -2001,12 +2091,20 @@ ResolveDefaults(ImportState *st)
 	}
 	if (st->opts.service)
 	{
-		if (!LookupCode(st, &st->services, st->opts.service, strlen(st->opts.service),
-						&st->default_service))
+		KeyEntry   *e = LookupCode(st, &st->services, st->opts.service,
+								   strlen(st->opts.service), &st->default_service);
+
+		if (e == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("service \"%s\" in import option \"service\" does not exist",
 							st->opts.service)));
+		if (e->denied)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to import responses about service \"%s\" in import option \"service\"",
+							st->opts.service),
+					 errdetail("Row-level security lets this role add responses only about the services of its own programs.")));
 		st->has_default_service = true;
 	}
 	if (st->opts.segment)
@@ -2149,6 +2247,7 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 	LoadItems(st);
 	LoadCodes(st, &st->services, "SELECT service_id, code FROM custfocus.service");
 	LoadCodes(st, &st->segments, "SELECT segment_id, code FROM custfocus.segment");
+	LoadWritable(st);
 	MemoryContextSwitchTo(cxt);
 	ResolveDefaults(st);
 
