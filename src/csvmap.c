@@ -820,6 +820,23 @@ FeedSegment(CmReader *r, const char *seg, size_t len, bool ends_line, CmError *e
 	{
 		size_t		i;
 
+		/*
+		 * A byte-order mark at the start of a record is an artefact of
+		 * exports joined end to end (cat a.csv b.csv): left in, it would
+		 * become part of the respondent id and load the respondent twice.
+		 * Elsewhere U+FEFF is a character of the text (a zero-width
+		 * no-break space) and stays, in later fields and on the later lines
+		 * of a quoted field alike.  Only UTF-8 input (UTF-16 is UTF-8 by
+		 * now) is looked at: in other encodings the bytes are characters.
+		 */
+		if (r->line_offset == 0 && r->encoding != CM_ENC_BYTES && len >= 3 &&
+			(unsigned char) seg[0] == 0xEF && (unsigned char) seg[1] == 0xBB &&
+			(unsigned char) seg[2] == 0xBF)
+		{
+			seg += 3;
+			len -= 3;
+			r->line_offset += 3;
+		}
 		for (i = 0; i < len; i++)
 			if (!IsBlankByte(r, seg[i]))
 				break;
