@@ -2005,6 +2005,28 @@ bad:
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Names shown in one NOTICE's list: an export with a million columns would
+ * otherwise send a message of megabytes, which no one reads to the end.
+ */
+#define MAX_LISTED_NAMES		20
+
+/* Adds a name to a list of n names so far, up to MAX_LISTED_NAMES of them */
+static void
+ListName(StringInfo list, int n, const char *name, const char *note)
+{
+	if (n < MAX_LISTED_NAMES)
+		appendStringInfo(list, "%s\"%s\"%s", n ? ", " : "", name, note);
+}
+
+/* Ends a list of n names: how many were left out */
+static void
+EndList(StringInfo list, int n)
+{
+	if (n > MAX_LISTED_NAMES)
+		appendStringInfo(list, ", and %d more", n - MAX_LISTED_NAMES);
+}
+
 static void
 NoticeUnmapped(ImportState *st)
 {
@@ -2022,17 +2044,18 @@ NoticeUnmapped(ImportState *st)
 
 		if (col->target != CM_TARGET_NONE)
 			continue;
-		appendStringInfo(&cols, "%s\"%s\"%s", ncols ? ", " : "", col->name,
-						 col->identifying ? " (contact data)" : "");
+		ListName(&cols, ncols, col->name, col->identifying ? " (contact data)" : "");
 		ncols++;
 	}
 	for (i = 0; i < st->nitems; i++)
 	{
 		if (st->map->item_column[i] >= 0)
 			continue;
-		appendStringInfo(&items, "%s\"%s\"", nmissing ? ", " : "", st->items[i].code);
+		ListName(&items, nmissing, st->items[i].code, "");
 		nmissing++;
 	}
+	EndList(&cols, ncols);
+	EndList(&items, nmissing);
 	if (ncols > 0)
 		ereport(NOTICE,
 				(errmsg_plural("%d of %d columns of the export is not imported",
