@@ -60,6 +60,8 @@
 #define MAX_BATCH_ANSWERS		100000
 #define MAX_BATCH_BYTES			(32 * 1024 * 1024)
 #define MAX_SHOWN_VALUE			100
+/* a text answer this long is freed as soon as the batch's array holds it */
+#define BIG_TEXT				(1024 * 1024)
 
 typedef struct ImportOptions
 {
@@ -1514,6 +1516,10 @@ FlushBatch(ImportState *st)
 		args[1] = PointerGetDatum(MakeArray(st->a_item, NULL, na, INT4OID));
 		args[2] = PointerGetDatum(MakeArray(st->a_value, st->a_value_null, na, FLOAT4OID));
 		args[3] = PointerGetDatum(MakeArray(st->a_text, st->a_text_null, na, TEXTOID));
+		/* the array holds a copy: one huge comment need not be kept twice */
+		for (k = 0; k < na; k++)
+			if (!st->a_text_null[k] && VARSIZE(DatumGetPointer(st->a_text[k])) > BIG_TEXT)
+				pfree(DatumGetPointer(st->a_text[k]));
 		if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert answers");
 		st->answers_inserted += SPI_processed;
@@ -1611,22 +1617,31 @@ PreparePlans(ImportState *st)
 	st->ids_plan = SPI_prepare("SELECT pg_catalog.nextval('custfocus.response_response_id_seq'::pg_catalog.regclass) "
 							   "  FROM pg_catalog.generate_series(1, $1)",
 							   1, ids_types);
-	st->response_plan = SPI_prepare("INSERT INTO custfocus.response AS r "
-									"  (response_id, survey_id, service_id, segment_id, submitted_at, "
-									"   channel, weight, external_id, import_id) "
-									"SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-									"       u.channel, u.weight, u.external_id, $2 "
-									"  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-									"                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-									"                 pg_catalog.unnest($9)) "
-									"       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
-									"ON CONFLICT (survey_id, external_id) DO NOTHING "
-									"RETURNING r.response_id",
-									9, response_types);
-	st->answer_plan = SPI_prepare("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
-								  "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-								  "                        pg_catalog.unnest($3), pg_catalog.unnest($4))",
-								  4, answer_types);
+	/*
+	 * Generic plans: a custom plan would fold the batch's arrays into
+	 * constants of the plan, a copy of the batch for every plan built.
+	 */
+	st->response_plan = SPI_prepare_cursor("INSERT INTO custfocus.response AS r "
+									       "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+									       "   channel, weight, external_id, import_id) "
+									       "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+									       "       u.channel, u.weight, u.external_id, $2 "
+									       "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+									       "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+									       "                 pg_catalog.unnest($9)) "
+									       "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
+									       "ON CONFLICT (survey_id, external_id) DO NOTHING "
+									       "RETURNING r.response_id",
+									       9, response_types, CURSOR_OPT_GENERIC_PLAN);
+	/*
+	 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
+	 * have one length) hands each element on as it is; in FROM it would be
+	 * materialised first, a copy of every text answer.
+	 */
+	st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
+										 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
+										 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
+										 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
 	st->error_plan = SPI_prepare("INSERT INTO custfocus.import_error (import_id, line, column_name, value, message) "
 								 "VALUES ($1, $2, $3, $4, $5)",
 								 5, error_types);
@@ -2347,6 +2362,8 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 		st->context_line = rec->line;
 		CHECK_FOR_INTERRUPTS();
 		ProcessRecord(st, rec);
+		/* what the row needs is copied: the reader may let its buffers go */
+		CmReaderRelease(st->reader);
 		if (st->nrows >= st->opts.batch_size || st->nanswers >= MAX_BATCH_ANSWERS ||
 			st->batch_bytes >= MAX_BATCH_BYTES)
 			FlushBatch(st);
