@@ -151,3 +151,16 @@ SELECT l.f, l.line AS expected_line, e.line AS reported_line
   LEFT JOIN custfocus.import_error e ON e.import_id = (s.b).import_id
  WHERE t.n > 1
  ORDER BY l.f;
+
+-- Byte-order marks at the start of data rows, as exports joined end to end
+-- (cat a.csv b.csv) have them, are dropped: B2 comes twice and loads once,
+-- "B3" is a quoted id.  U+FEFF inside a field is text (a zero-width no-break
+-- space), and so is one on a later line of a quoted field: both stay.
+SELECT pg_temp.batch(custfocus.import_responses_file('cs2026', :'datadir' || 'bom_data_rows.csv'));
+SELECT r.external_id, octet_length(r.external_id) AS id_bytes,
+	   replace(a.text_value, U&'\FEFF', '<U+FEFF>') AS q6
+  FROM custfocus.response r
+  LEFT JOIN custfocus.answer a ON a.response_id = r.response_id AND a.text_value IS NOT NULL
+ WHERE r.import_id = (SELECT max(import_id) FROM custfocus.import_batch)
+ ORDER BY r.external_id;
+DELETE FROM custfocus.response WHERE import_id = (SELECT max(import_id) FROM custfocus.import_batch);

@@ -239,3 +239,15 @@ SELECT custfocus.import_responses('cs2026', E'id\n1\n', '{"service": "NOPE", "su
 SELECT custfocus.import_responses_file('cs2026', 'no/such/file.csv');
 SELECT custfocus.import_responses_file('cs2026', 'base');
 SELECT count(*) AS responses FROM custfocus.response;
+
+-- A very wide export (here 100,000 columns the survey does not know): the
+-- NOTICE names the first 20 columns not imported and counts the others,
+-- rather than sending every name
+SET client_min_messages = notice;
+SELECT status, rows_read, responses_inserted
+  FROM custfocus.import_responses('cs2026',
+	   'respondent_id,submitted_at,Q1,'
+	   || (SELECT string_agg('extra_' || g, ',' ORDER BY g) FROM generate_series(1, 100000) g)
+	   || E'\nW1,2026-01-01,4\n');
+SET client_min_messages = warning;
+DELETE FROM custfocus.response WHERE external_id = 'W1';

@@ -87,6 +87,33 @@ SELECT duplicates FROM custfocus.import_responses('cs2026', :'qualtrics',
 SELECT count(*) AS contacts FROM custfocus.respondent_contact;
 DELETE FROM custfocus.response;
 DELETE FROM custfocus.import_batch;
+
+-- A row the analyst may not add is a bad row like any other, named by its
+-- line, column and value, before anything is inserted: cs2026 belongs to no
+-- program, so row-level security lets the analyst add responses to it only
+-- about the services of its program (Vital Records).  A blank service cell
+-- is such a row; a service of another program is unknown to the analyst.
+\set rls_csv 'respondent_id,submitted_at,service,Q1\nS1,2026-03-01,VITAL-RECORDS,4\nS2,2026-03-02,,5\nS3,2026-03-03,vital-records,3\nS4,2026-03-04,IMMUNIZATION,2\nS5,2026-03-05\n'
+SET ROLE regress_cf_analyst;
+SELECT status, rows_read, responses_inserted, rows_skipped
+  FROM custfocus.import_responses('cs2026', replace(:'rls_csv', '\n', E'\n'), '{"on_error": "skip"}');
+SELECT e.line, e.column_name, e.value, e.message
+  FROM custfocus.import_error e JOIN custfocus.import_batch b USING (import_id)
+ WHERE b.imported_by = 'regress_cf_analyst' ORDER BY e.line;
+SELECT external_id FROM custfocus.response ORDER BY 1;
+-- all or nothing: the first such row fails the import, named
+SELECT status FROM custfocus.import_responses('cs2026', replace(:'rls_csv', '\n', E'\n'));
+-- the "service" option fills the blank cells
+SELECT status, responses_inserted, duplicates, rows_skipped
+  FROM custfocus.import_responses('cs2026', replace(:'rls_csv', '\n', E'\n'),
+	 '{"on_error": "skip", "service": "VITAL-RECORDS"}');
+-- without a service column every row would be refused: the import is, whole
+SELECT status FROM custfocus.import_responses('cs2026', E'respondent_id,submitted_at,Q1\nT1,2026-03-01,4\n');
+SELECT status FROM custfocus.import_responses('cs2026', E'respondent_id,submitted_at,Q1\nT1,2026-03-01,4\n',
+	'{"service": "VITAL-RECORDS"}');
+RESET ROLE;
+DELETE FROM custfocus.response;
+DELETE FROM custfocus.import_batch;
 SELECT custfocus.revoke_access('regress_cf_analyst'), custfocus.revoke_access('regress_cf_reader'),
 	   custfocus.revoke_program_access('regress_cf_analyst', 'VR');
 REVOKE pg_read_server_files FROM regress_cf_analyst;

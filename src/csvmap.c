@@ -32,6 +32,14 @@
 
 /* smallest growth step of libcsv's field buffer (its default is 128 bytes) */
 #define CM_MIN_BLOCK	((size_t) 64 * 1024)
+/*
+ * A field at least this long is not copied out of libcsv's buffer: the
+ * record takes the buffer over (see FieldCallback).  Buffers of the reader
+ * above this size are given back once the record is done (FinishRecord,
+ * CmReaderRelease), so that one huge field is not held on to, in several
+ * copies, for the rest of the import.
+ */
+#define CM_BIG_FIELD	((size_t) 1024 * 1024)
 /* the header line is looked for in at most this much input */
 #define CM_SNIFF_LIMIT	((size_t) 1024 * 1024)
 
@@ -73,6 +81,8 @@ struct CmReader
 	int			fields_cap;
 	size_t	   *field_off;
 	size_t	   *field_len;
+	char	  **field_own;		/* a long field's own buffer, or NULL */
+	size_t		own_len;		/* bytes in those buffers */
 	long	   *field_line;
 	char	   *data;
 	size_t		data_len;
@@ -248,6 +258,10 @@ CmReaderFree(CmReader *r)
 	CmFree(r->buf);
 	CmFree(r->field_off);
 	CmFree(r->field_len);
+	if (r->field_own)
+		for (i = 0; i < r->nfields; i++)
+			CmFree(r->field_own[i]);
+	CmFree(r->field_own);
 	CmFree(r->field_line);
 	CmFree(r->data);
 	CmFree(r->row);
@@ -667,7 +681,7 @@ FieldCallback(void *s, size_t len, void *arg)
 
 	if (r->overflow || r->nomem)
 		return;
-	if (r->data_len + len + 1 > r->opts.max_row)
+	if (r->data_len + r->own_len + len + 1 > r->opts.max_row)
 	{
 		r->overflow = true;
 		return;
@@ -683,7 +697,41 @@ FieldCallback(void *s, size_t len, void *arg)
 		cap = r->fields_cap;
 		if (!GrowArray((void **) &r->field_line, &cap, r->nfields + 1, sizeof(long)))
 			goto nomem;
+		cap = r->fields_cap;
+		if (!GrowArray((void **) &r->field_own, &cap, r->nfields + 1, sizeof(char *)))
+			goto nomem;
 		r->fields_cap = (int) cap;
+	}
+	r->field_own[r->nfields] = NULL;
+
+	/*
+	 * A long field takes libcsv's buffer over instead of being copied: a
+	 * copy would double what one huge field costs.  libcsv reads entry_buf
+	 * and entry_size (public members of struct csv_parser) afresh for every
+	 * byte, and allocates a new buffer when entry_pos reaches entry_size, so
+	 * leaving it none is as good as a fresh parser's state.
+	 */
+	if (len >= CM_BIG_FIELD && s == (void *) r->parser.entry_buf)
+	{
+		char	   *own = s;
+
+		if (r->parser.entry_size <= len)
+		{
+			own = CmReallocHook(own, len + 1);
+			if (own == NULL)
+				goto nomem;
+		}
+		own[len] = '\0';
+		r->parser.entry_buf = NULL;
+		r->parser.entry_size = 0;
+		csv_set_blk_size(&r->parser, CM_MIN_BLOCK);
+		r->field_own[r->nfields] = own;
+		r->field_off[r->nfields] = 0;
+		r->field_len[r->nfields] = len;
+		r->field_line[r->nfields] = r->line;
+		r->own_len += len + 1;
+		r->nfields++;
+		return;
 	}
 	if (!GrowBytes(&r->data, &r->data_cap, r->data_len + len + 1))
 		goto nomem;
@@ -723,9 +771,26 @@ AdvanceLine(CmReader *r, size_t len, bool ends_line)
 		r->line_offset += len;
 }
 
+/* Gives back the buffers of the long fields of the record */
+static void
+FreeOwnedFields(CmReader *r)
+{
+	int			i;
+
+	if (r->own_len == 0)
+		return;
+	for (i = 0; i < r->nfields; i++)
+	{
+		CmFree(r->field_own[i]);
+		r->field_own[i] = NULL;
+	}
+	r->own_len = 0;
+}
+
 static void
 ResetRecord(CmReader *r)
 {
+	FreeOwnedFields(r);
 	r->in_record = false;
 	r->record_done = false;
 	r->nfields = 0;
@@ -820,6 +885,23 @@ FeedSegment(CmReader *r, const char *seg, size_t len, bool ends_line, CmError *e
 	{
 		size_t		i;
 
+		/*
+		 * A byte-order mark at the start of a record is an artefact of
+		 * exports joined end to end (cat a.csv b.csv): left in, it would
+		 * become part of the respondent id and load the respondent twice.
+		 * Elsewhere U+FEFF is a character of the text (a zero-width
+		 * no-break space) and stays, in later fields and on the later lines
+		 * of a quoted field alike.  Only UTF-8 input (UTF-16 is UTF-8 by
+		 * now) is looked at: in other encodings the bytes are characters.
+		 */
+		if (r->line_offset == 0 && r->encoding != CM_ENC_BYTES && len >= 3 &&
+			(unsigned char) seg[0] == 0xEF && (unsigned char) seg[1] == 0xBB &&
+			(unsigned char) seg[2] == 0xBF)
+		{
+			seg += 3;
+			len -= 3;
+			r->line_offset += 3;
+		}
 		for (i = 0; i < len; i++)
 			if (!IsBlankByte(r, seg[i]))
 				break;
@@ -987,11 +1069,20 @@ FinishRecord(CmReader *r, const CmRecord **rec, CmError *err)
 	r->out.nfields = r->nfields;
 	for (i = 0; i < r->nfields; i++)
 	{
-		r->out.fields[i] = r->data + r->field_off[i];
+		r->out.fields[i] = r->field_own[i] ? r->field_own[i] : r->data + r->field_off[i];
 		r->out.lengths[i] = r->field_len[i];
 		r->out.end_lines[i] = r->field_line[i];
 	}
 	*rec = &r->out;
+
+	/* the raw text is kept only to read a malformed record again */
+	if (r->row_cap > CM_BIG_FIELD)
+	{
+		CmFree(r->row);
+		r->row = NULL;
+		r->row_cap = 0;
+		r->row_len = 0;
+	}
 
 	for (i = 0; i < r->nfields; i++)
 	{
@@ -1050,11 +1141,47 @@ nomem:
 	return Fatal(r, err, CM_ERR_NO_MEMORY, r->record_line, -1, "out of memory");
 }
 
+/* Read-ahead records already handed out: no longer valid, so freed */
+static void
+FreeHandedOut(CmReader *r)
+{
+	int			k;
+
+	for (k = 0; k < r->next_pending; k++)
+	{
+		FreeRecordCopy(r->pending_rec[k]);
+		r->pending_rec[k] = NULL;
+	}
+}
+
+/*
+ * The caller is done with the record CmReadRecord handed out (it is no
+ * longer valid): large buffers go back to the allocator now rather than at
+ * the next read, so that what the caller does next (the inserts, in the
+ * server) does not run with a huge field still held here.
+ */
+void
+CmReaderRelease(CmReader *r)
+{
+	FreeHandedOut(r);
+	if (r->in_record)
+		return;
+	FreeOwnedFields(r);
+	if (r->data_cap > CM_BIG_FIELD)
+	{
+		CmFree(r->data);
+		r->data = NULL;
+		r->data_cap = 0;
+		r->data_len = 0;
+	}
+}
+
 CmStatus
 CmReadRecord(CmReader *r, const CmRecord **rec, CmError *err)
 {
 	*rec = NULL;
 	ClearError(err);
+	FreeHandedOut(r);
 	if (r->fatal)
 	{
 		*err = r->fatal_err;
@@ -1907,19 +2034,14 @@ done:
 
 /* Remembers a record read ahead, to be returned by CmReadRecord later */
 static bool
-KeepPending(CmReader *r, CmStatus st, const CmRecord *rec, const CmError *err)
+KeepPending(CmReader *r, CmStatus st, CmRecord *rec, const CmError *err)
 {
 	int			k = r->npending;
 
+	/* rec is a copy already: taken over, not copied again */
 	r->pending_status[k] = st;
 	r->pending_err[k] = *err;
-	r->pending_rec[k] = NULL;
-	if (rec)
-	{
-		r->pending_rec[k] = CopyRecord(rec);
-		if (r->pending_rec[k] == NULL)
-			return false;
-	}
+	r->pending_rec[k] = rec;
 	r->npending++;
 	return true;
 }
@@ -2018,11 +2140,14 @@ CmReadHeader(CmReader *r, const CmMapSpec *spec, CmMap **mapp, CmError *err)
 
 	/* the rows read that are not header rows are data */
 	for (i = nheader; i < nread; i++)
+	{
 		if (!KeepPending(r, st[i], h[i], &errs[i]))
 		{
 			result = MapError(err, CM_ERR_NO_MEMORY, -1, -1, NULL, "out of memory");
 			goto done;
 		}
+		h[i] = NULL;
+	}
 
 	ncolumns = h[0]->nfields;
 	for (i = 1; i < nheader; i++)

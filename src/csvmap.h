@@ -200,6 +200,7 @@ extern CmReader *CmReaderCreate(const CmReaderOptions *opts,
 								CmReadFn read_fn, void *read_arg);
 extern void CmReaderFree(CmReader *r);
 extern CmStatus CmReadRecord(CmReader *r, const CmRecord **rec, CmError *err);
+extern void CmReaderRelease(CmReader *r);
 extern CmStatus CmReadHeader(CmReader *r, const CmMapSpec *spec,
 							 CmMap **map, CmError *err);
 extern void CmMapFree(CmMap *map);

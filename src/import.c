@@ -60,6 +60,8 @@
 #define MAX_BATCH_ANSWERS		100000
 #define MAX_BATCH_BYTES			(32 * 1024 * 1024)
 #define MAX_SHOWN_VALUE			100
+/* a text answer this long is freed as soon as the batch's array holds it */
+#define BIG_TEXT				(1024 * 1024)
 
 typedef struct ImportOptions
 {
@@ -91,6 +93,8 @@ typedef struct KeyEntry
 	uint32		hash;
 	double		value;			/* label value, or service/segment id */
 	bool		missing;		/* label meaning "not answered" */
+	bool		denied;			/* a service the caller may not add
+								 * responses about */
 } KeyEntry;
 
 typedef struct KeyMap
@@ -150,6 +154,7 @@ typedef struct ImportState
 	KeyMap		segments;
 	bool		has_default_service;
 	int32		default_service;
+	bool		serviceless_ok; /* may add responses without a service */
 	bool		has_default_segment;
 	int32		default_segment;
 	bool		has_default_submitted;
@@ -836,6 +841,34 @@ FindScale(ImportState *st, int32 scale_id)
 	return NULL;
 }
 
+/*
+ * Concurrent imports of one survey run one after the other.
+ *
+ * Two imports that insert the same respondents in different orders deadlock
+ * on the unique index of (survey_id, external_id): each waits for a key the
+ * other inserted first.  Sorting each batch would not be enough, because a
+ * session keeps the keys of its earlier batches while it inserts the next
+ * one, and sorting the whole file before inserting would mean holding all
+ * of it.  So an import first takes a transaction-scoped advisory lock on its
+ * survey: imports of one survey queue, the later ones then find the earlier
+ * ones' committed rows and count them as duplicates (as INSERT ... ON
+ * CONFLICT DO NOTHING would), and imports of different surveys, which share
+ * no keys, still run side by side.  The lock is the two-key form, keyed by
+ * the OID of custfocus.response and the survey id, and shows in pg_locks as
+ * such.
+ */
+static void
+LockSurvey(ImportState *st)
+{
+	Oid			response = get_relname_relid("response", get_namespace_oid("custfocus", false));
+
+	if (!OidIsValid(response))
+		elog(ERROR, "table custfocus.response does not exist");
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum((int32) response),
+						Int32GetDatum(st->survey_id));
+}
+
 /* Items with their scales, and every label of those scales */
 static void
 LoadItems(ImportState *st)
@@ -951,17 +984,74 @@ LoadCodes(ImportState *st, KeyMap *map, const char *query)
 	SPI_freetuptable(SPI_tuptable);
 }
 
-static bool
+/*
+ * Which responses the caller may add, under the row-level security policy
+ * of custfocus.response (response_by_program in custfocus.sql): about a
+ * service of its programs, or without a service to a survey of its
+ * programs; anything when it sees all programs or the policy does not apply
+ * to it.  The services it cannot see at all are not in st->services, and
+ * read as unknown codes.  Checking here, row by row, lets a refused row be
+ * reported with its line, column and value (and skipped with on_error =
+ * skip) instead of failing the batch's INSERT; the policy itself stays the
+ * last line of defence, should it ever grant less than this check assumes.
+ */
+static void
+LoadWritable(ImportState *st)
+{
+	Oid			argtypes[1] = {INT4OID};
+	Datum		args[1];
+	bool		isnull;
+	bool		all;
+	Datum	   *ids;
+	int			nids;
+	int			i;
+
+	args[0] = Int32GetDatum(st->survey_id);
+	if (SPI_execute_with_args("SELECT NOT pg_catalog.row_security_active('custfocus.response'::pg_catalog.regclass) "
+							  "       OR custfocus.sees_all_programs(), "
+							  "       $1 = ANY (custfocus.visible_survey_ids()), "
+							  "       custfocus.visible_service_ids()",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not look up the programs of the importing role");
+	all = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	st->serviceless_ok = all ||
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (!all)
+	{
+		deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
+														   SPI_tuptable->tupdesc, 3, &isnull)),
+						  INT4OID, sizeof(int32), true, TYPALIGN_INT, &ids, NULL, &nids);
+		for (i = 0; i < st->services.size; i++)
+		{
+			KeyEntry   *e = &st->services.entries[i];
+			int			k;
+
+			if (e->key == NULL)
+				continue;
+			e->denied = true;
+			for (k = 0; k < nids; k++)
+				if (DatumGetInt32(ids[k]) == (int32) e->value)
+				{
+					e->denied = false;
+					break;
+				}
+		}
+	}
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* The entry of a code, or NULL; *id is set when there is one */
+static KeyEntry *
 LookupCode(ImportState *st, KeyMap *map, const char *s, size_t len, int32 *id)
 {
 	int			klen;
 	char	   *key = CellKey(st, s, len, &klen);
 	KeyEntry   *e = KeyMapLookup(map, key, klen);
 
-	if (e == NULL)
-		return false;
-	*id = (int32) e->value;
-	return true;
+	if (e != NULL)
+		*id = (int32) e->value;
+	return e;
 }
 
 /* "In person" -> in_person; NULL when not one of response.channel's values */
@@ -1426,6 +1516,10 @@ FlushBatch(ImportState *st)
 		args[1] = PointerGetDatum(MakeArray(st->a_item, NULL, na, INT4OID));
 		args[2] = PointerGetDatum(MakeArray(st->a_value, st->a_value_null, na, FLOAT4OID));
 		args[3] = PointerGetDatum(MakeArray(st->a_text, st->a_text_null, na, TEXTOID));
+		/* the array holds a copy: one huge comment need not be kept twice */
+		for (k = 0; k < na; k++)
+			if (!st->a_text_null[k] && VARSIZE(DatumGetPointer(st->a_text[k])) > BIG_TEXT)
+				pfree(DatumGetPointer(st->a_text[k]));
 		if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert answers");
 		st->answers_inserted += SPI_processed;
@@ -1523,22 +1617,31 @@ PreparePlans(ImportState *st)
 	st->ids_plan = SPI_prepare("SELECT pg_catalog.nextval('custfocus.response_response_id_seq'::pg_catalog.regclass) "
 							   "  FROM pg_catalog.generate_series(1, $1)",
 							   1, ids_types);
-	st->response_plan = SPI_prepare("INSERT INTO custfocus.response AS r "
-									"  (response_id, survey_id, service_id, segment_id, submitted_at, "
-									"   channel, weight, external_id, import_id) "
-									"SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-									"       u.channel, u.weight, u.external_id, $2 "
-									"  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-									"                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-									"                 pg_catalog.unnest($9)) "
-									"       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
-									"ON CONFLICT (survey_id, external_id) DO NOTHING "
-									"RETURNING r.response_id",
-									9, response_types);
-	st->answer_plan = SPI_prepare("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
-								  "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-								  "                        pg_catalog.unnest($3), pg_catalog.unnest($4))",
-								  4, answer_types);
+	/*
+	 * Generic plans: a custom plan would fold the batch's arrays into
+	 * constants of the plan, a copy of the batch for every plan built.
+	 */
+	st->response_plan = SPI_prepare_cursor("INSERT INTO custfocus.response AS r "
+									       "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+									       "   channel, weight, external_id, import_id) "
+									       "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+									       "       u.channel, u.weight, u.external_id, $2 "
+									       "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+									       "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+									       "                 pg_catalog.unnest($9)) "
+									       "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
+									       "ON CONFLICT (survey_id, external_id) DO NOTHING "
+									       "RETURNING r.response_id",
+									       9, response_types, CURSOR_OPT_GENERIC_PLAN);
+	/*
+	 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
+	 * have one length) hands each element on as it is; in FROM it would be
+	 * materialised first, a copy of every text answer.
+	 */
+	st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
+										 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
+										 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
+										 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
 	st->error_plan = SPI_prepare("INSERT INTO custfocus.import_error (import_id, line, column_name, value, message) "
 								 "VALUES ($1, $2, $3, $4, $5)",
 								 5, error_types);
@@ -1771,8 +1874,10 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 				{
 					bool		is_service = (col->index == CM_META_SERVICE);
 					int32		id;
+					KeyEntry   *e = LookupCode(st, is_service ? &st->services : &st->segments,
+											   s, len, &id);
 
-					if (!LookupCode(st, is_service ? &st->services : &st->segments, s, len, &id))
+					if (e == NULL)
 					{
 						RowError(st, rec->line, col->name, ShowValue(s, len, true),
 								 ERRCODE_FOREIGN_KEY_VIOLATION,
@@ -1783,6 +1888,16 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 								 psprintf("Add the %s to custfocus.%s, or correct the export.",
 										  is_service ? "service" : "segment",
 										  is_service ? "service" : "segment"));
+						goto bad;
+					}
+					if (is_service && e->denied)
+					{
+						RowError(st, rec->line, col->name, ShowValue(s, len, true),
+								 ERRCODE_INSUFFICIENT_PRIVILEGE,
+								 psprintf("permission denied to import responses about service \"%s\"",
+										  ShowValue(s, len, true)),
+								 "Row-level security lets this role add responses only about the services of its own programs.",
+								 NULL);
 						goto bad;
 					}
 					if (is_service)
@@ -1846,6 +1961,16 @@ ProcessRecord(ImportState *st, const CmRecord *rec)
 				 "Correct the export, or import with {\"allow_missing_id\": true}.");
 		goto bad;
 	}
+	if (!has_service && !st->serviceless_ok)
+	{
+		/* a blank cell, or a row shorter than the header */
+		RowError(st, rec->line, ColumnName(st, map->meta[CM_META_SERVICE]), "",
+				 ERRCODE_INSUFFICIENT_PRIVILEGE, "row has no service",
+				 psprintf("Row-level security lets this role add a response without a service only to a survey of its own programs, and survey \"%s\" is not one.",
+						  st->survey_code),
+				 "Fill in the service, or give one for such rows with the \"service\" option.");
+		goto bad;
+	}
 	if (!has_submitted)
 	{
 		if (!st->has_default_submitted)
@@ -1895,6 +2020,28 @@ bad:
  * ---------------------------------------------------------------------
  */
 
+/*
+ * Names shown in one NOTICE's list: an export with a million columns would
+ * otherwise send a message of megabytes, which no one reads to the end.
+ */
+#define MAX_LISTED_NAMES		20
+
+/* Adds a name to a list of n names so far, up to MAX_LISTED_NAMES of them */
+static void
+ListName(StringInfo list, int n, const char *name, const char *note)
+{
+	if (n < MAX_LISTED_NAMES)
+		appendStringInfo(list, "%s\"%s\"%s", n ? ", " : "", name, note);
+}
+
+/* Ends a list of n names: how many were left out */
+static void
+EndList(StringInfo list, int n)
+{
+	if (n > MAX_LISTED_NAMES)
+		appendStringInfo(list, ", and %d more", n - MAX_LISTED_NAMES);
+}
+
 static void
 NoticeUnmapped(ImportState *st)
 {
@@ -1912,17 +2059,18 @@ NoticeUnmapped(ImportState *st)
 
 		if (col->target != CM_TARGET_NONE)
 			continue;
-		appendStringInfo(&cols, "%s\"%s\"%s", ncols ? ", " : "", col->name,
-						 col->identifying ? " (contact data)" : "");
+		ListName(&cols, ncols, col->name, col->identifying ? " (contact data)" : "");
 		ncols++;
 	}
 	for (i = 0; i < st->nitems; i++)
 	{
 		if (st->map->item_column[i] >= 0)
 			continue;
-		appendStringInfo(&items, "%s\"%s\"", nmissing ? ", " : "", st->items[i].code);
+		ListName(&items, nmissing, st->items[i].code, "");
 		nmissing++;
 	}
+	EndList(&cols, ncols);
+	EndList(&items, nmissing);
 	if (ncols > 0)
 		ereport(NOTICE,
 				(errmsg_plural("%d of %d columns of the export is not imported",
@@ -1955,6 +2103,14 @@ CheckRequiredColumns(ImportState *st)
 				 errmsg("the export has no submission date column"),
 				 errdetail("A column is taken as the submission date by the names submitted_at, EndDate, RecordedDate, End Date, submitdate, Date submitted, Completion time, Timestamp, visit_date or Date."),
 				 errhint("Name the column with {\"columns\": {\"header\": \"submitted_at\"}}, or give one date for all rows with {\"submitted_at\": \"2026-03-31\"}.")));
+	/* every row would be refused (see LoadWritable): say so once */
+	if (st->map->meta[CM_META_SERVICE] < 0 && !st->has_default_service && !st->serviceless_ok)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the export has no service column, and this role may not import responses without a service into survey \"%s\"",
+						st->survey_code),
+				 errdetail("Row-level security lets this role add a response without a service only to a survey of its own programs."),
+				 errhint("Name the service column with {\"columns\": {\"header\": \"service\"}}, or give one service for all rows with {\"service\": \"code\"}.")));
 	st->own_error = false;
 }
 
@@ -1973,12 +2129,20 @@ ResolveDefaults(ImportState *st)
 	}
 	if (st->opts.service)
 	{
-		if (!LookupCode(st, &st->services, st->opts.service, strlen(st->opts.service),
-						&st->default_service))
+		KeyEntry   *e = LookupCode(st, &st->services, st->opts.service,
+								   strlen(st->opts.service), &st->default_service);
+
+		if (e == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("service \"%s\" in import option \"service\" does not exist",
 							st->opts.service)));
+		if (e->denied)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied to import responses about service \"%s\" in import option \"service\"",
+							st->opts.service),
+					 errdetail("Row-level security lets this role add responses only about the services of its own programs.")));
 		st->has_default_service = true;
 	}
 	if (st->opts.segment)
@@ -2117,9 +2281,11 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 		elog(ERROR, "SPI_connect failed");
 	MemoryContextSwitchTo(cxt);
 	LookupSurvey(st, survey);
+	LockSurvey(st);
 	LoadItems(st);
 	LoadCodes(st, &st->services, "SELECT service_id, code FROM custfocus.service");
 	LoadCodes(st, &st->segments, "SELECT segment_id, code FROM custfocus.segment");
+	LoadWritable(st);
 	MemoryContextSwitchTo(cxt);
 	ResolveDefaults(st);
 
@@ -2196,6 +2362,8 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 		st->context_line = rec->line;
 		CHECK_FOR_INTERRUPTS();
 		ProcessRecord(st, rec);
+		/* what the row needs is copied: the reader may let its buffers go */
+		CmReaderRelease(st->reader);
 		if (st->nrows >= st->opts.batch_size || st->nanswers >= MAX_BATCH_ANSWERS ||
 			st->batch_bytes >= MAX_BATCH_BYTES)
 			FlushBatch(st);
