@@ -14,22 +14,10 @@ sessions=8
 rows=${IMPORT_CONCURRENT_ROWS:-3000}
 step=$((rows / 6))
 barrier=731001
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-db=custfocus_import_concurrent
-work=$(mktemp -d /tmp/custfocus-concurrent.XXXXXX)
-chmod 777 "$work"
+source test/lib.sh
+test_scratch import_concurrent
 holder=
-cleanup() {
-	[ -n "$holder" ] && kill "$holder" 2>/dev/null || true
-	rm -rf "$work"
-	dropdb --if-exists "$db" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "import_concurrent: $*" >&2
-	exit 1
-}
+test_cleanup_hook() { [ -n "$holder" ] && kill "$holder" 2>/dev/null || true; }
 
 # File k holds respondents k*step .. k*step+rows-1, in an order of its own
 # (odd files reversed, even ones shuffled with their own seed), so that any

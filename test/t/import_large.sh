@@ -9,21 +9,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 rows=${IMPORT_ROWS:-100000}
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-db=custfocus_import_large
-work=$(mktemp -d /tmp/custfocus-import.XXXXXX)
-# the server (another OS user) reads the exports and writes the COPY file
-chmod 777 "$work"
-cleanup() {
-	rm -rf "$work"
-	dropdb --if-exists "$db" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "import_large: $*" >&2
-	exit 1
-}
+source test/lib.sh
+test_scratch import_large
 
 # Rows of the sample survey: codes, some blanks, comments with commas,
 # quotes and line breaks, every tenth row a label instead of a code.

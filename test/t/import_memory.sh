@@ -12,20 +12,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 field=${IMPORT_MEMORY_FIELD:-60000000}
-export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
-db=custfocus_import_memory
-work=$(mktemp -d /tmp/custfocus-memory.XXXXXX)
-chmod 777 "$work"
-cleanup() {
-	rm -rf "$work"
-	dropdb --if-exists "$db" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-fail() {
-	echo "import_memory: $*" >&2
-	exit 1
-}
+source test/lib.sh
+test_scratch import_memory
 
 # one quoted comment of $field bytes, of text like a comment's (it
 # compresses, as text does, so that the toast table's pages stay few)
