@@ -131,6 +131,22 @@ $$;
 COMMENT ON FUNCTION custfocus.readable_survey_ids(name) IS
 'Surveys the role may read: those of its programs, of the programs above them, and agency-wide ones';
 
+CREATE FUNCTION custfocus.readable_program_ids(p_role name DEFAULT CURRENT_USER) RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE up (program_id, parent_id) AS (
+		SELECT p.program_id, p.parent_id FROM custfocus.program p
+		 WHERE p.program_id = ANY (custfocus.visible_program_ids(p_role))
+		UNION
+		SELECT p.program_id, p.parent_id FROM custfocus.program p
+		  JOIN up ON p.program_id = up.parent_id
+	)
+	SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM up
+$$;
+COMMENT ON FUNCTION custfocus.readable_program_ids(name) IS
+'Programs whose surveys the role may read: its programs, those below them and those above them';
+
 -- Row-level security.  Each policy calls the visibility functions in
 -- scalar sub-selects, which PostgreSQL runs once per query (an InitPlan), not
 -- once per row; the cast to integer[] makes "= ANY" take the array rather
@@ -142,9 +158,16 @@ COMMENT ON FUNCTION custfocus.readable_survey_ids(name) IS
 -- requirements, the surveys it owns and their items) is visible to the roles
 -- that see the program.  Agency-wide surveys (no program) are shared by all.
 ALTER TABLE custfocus.program ENABLE ROW LEVEL SECURITY;
+-- The policies test a row's own columns against the arrays, never its new
+-- id: the arrays are computed once, when the statement starts, so they hold
+-- no row the statement inserts, and a policy that looked for the new id
+-- there would reject the row, or refuse to return it to INSERT ... RETURNING
+-- (which holds the new row to the SELECT policies too).  A program placed
+-- under a visible program is visible, as everything below it is.
 CREATE POLICY program_by_program ON custfocus.program
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
+		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+		   OR parent_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
 COMMENT ON POLICY program_by_program ON custfocus.program IS
 'A role sees and changes the programs granted to it and the programs below them';
 
@@ -173,16 +196,17 @@ COMMENT ON POLICY service_requirement_by_program ON custfocus.service_requiremen
 -- survey, say) is the instrument of every program below it: those programs'
 -- roles may read it, but only the owning program's roles change it.
 ALTER TABLE custfocus.survey ENABLE ROW LEVEL SECURITY;
+-- Both policies test program_id, not survey_id (see program_by_program):
+-- a survey an analyst inserts for its program is then one it may read back.
 CREATE POLICY survey_read ON custfocus.survey FOR SELECT
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR survey_id = ANY ((SELECT custfocus.readable_survey_ids())::integer[]));
+		   OR program_id IS NULL
+		   OR program_id = ANY ((SELECT custfocus.readable_program_ids())::integer[]));
 COMMENT ON POLICY survey_read ON custfocus.survey IS
 'A role reads the surveys of its programs, of the programs above them, and agency-wide surveys without a program';
 CREATE POLICY survey_write ON custfocus.survey
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[]))
-	WITH CHECK ((SELECT custfocus.sees_all_programs())
-				OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
+		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
 COMMENT ON POLICY survey_write ON custfocus.survey IS
 'A role changes only the surveys its own programs own';
 

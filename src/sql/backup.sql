@@ -50,4 +50,4 @@ REVOKE ALL ON FUNCTION custfocus.answer_check() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.response_check_survey() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.feedback_track_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.improvement_action_track_status() FROM PUBLIC;
-
+REVOKE ALL ON FUNCTION custfocus.error_viewer() FROM PUBLIC;

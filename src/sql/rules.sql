@@ -70,11 +70,33 @@ COMMENT ON FUNCTION custfocus.scale_label_check() IS
 CREATE TRIGGER scale_label_check AFTER INSERT OR UPDATE ON custfocus.scale_label
 	FOR EACH ROW EXECUTE FUNCTION custfocus.scale_label_check();
 
+-- The messages of these checks are read by the role that made the change,
+-- and must not show it rows of programs it cannot see: the checks run as the
+-- owner and see everything.  So an item, a survey or a response is named only
+-- when the role reading the error may read it (the rules below, in
+-- custfocus.error_viewer() and at each RAISE); otherwise the message counts
+-- the offending rows or gives the id the caller itself supplied.
+CREATE FUNCTION custfocus.error_viewer() RETURNS name
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	-- Inside a SECURITY DEFINER function CURRENT_USER is the owner; the role
+	-- GUC still holds the role the session SET ROLE to, and otherwise the
+	-- session user is the one acting.
+	SELECT CASE WHEN pg_catalog.current_setting('role') = 'none' THEN SESSION_USER
+				ELSE pg_catalog.current_setting('role')::name END
+$$;
+COMMENT ON FUNCTION custfocus.error_viewer() IS
+'The role that reads an error raised by a check running as the owner: the role set with SET ROLE, else the session user';
+
 -- An item's metric fixes the shape of its scale (NPS is 0..10 whole numbers,
 -- yes/no is 0..1) so that the scores computed from them mean what they say,
 -- and an item's answers must fit its scale.  Both rules are checked by one
 -- function, for one item or for every item on one scale, so that changing an
--- item and changing a scale are held to the same rules.
+-- item and changing a scale are held to the same rules.  Scales are shared by
+-- every program, so narrowing one is checked against the answers of all of
+-- them; the error names an item only if the viewer may read its survey, a
+-- response only if the viewer sees it, and otherwise says how many there are.
 CREATE FUNCTION custfocus.check_items_fit_scale(p_item_id integer, p_scale_id integer)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -82,45 +104,106 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	bad record;
+	v_viewer name;
+	v_all boolean;
+	v_surveys integer[];
+	v_services integer[];
+	v_own_surveys integer[];
+	v_n bigint;
 BEGIN
-	SELECT i.code AS item_code, i.metric, s.code AS scale_code
-	  INTO bad
-	  FROM custfocus.item i
+	PERFORM FROM custfocus.item i
 	  JOIN custfocus.scale s ON s.scale_id = i.scale_id
 	 WHERE (i.item_id = p_item_id OR i.scale_id = p_scale_id)
 	   AND ((i.metric = 'nps' AND NOT (s.min_value = 0 AND s.max_value = 10 AND s.integral))
-			OR (i.metric = 'yes_no' AND NOT (s.min_value = 0 AND s.max_value = 1 AND s.integral)))
-	 LIMIT 1;
+			OR (i.metric = 'yes_no' AND NOT (s.min_value = 0 AND s.max_value = 1 AND s.integral)));
 	IF FOUND THEN
-		RAISE EXCEPTION 'item "%" has metric % but its scale "%" is not the whole numbers 0 to %',
-			bad.item_code, bad.metric, bad.scale_code, CASE bad.metric WHEN 'nps' THEN 10 ELSE 1 END
-			USING ERRCODE = 'check_violation',
-				  HINT = format('Use the built-in scale %s.', CASE bad.metric WHEN 'nps' THEN 'nps11' ELSE 'yes_no' END);
+		v_viewer := custfocus.error_viewer();
+		v_all := custfocus.sees_all_programs(v_viewer);
+		v_surveys := custfocus.readable_survey_ids(v_viewer);
+		SELECT i.code AS item_code, i.metric, s.code AS scale_code,
+			   v_all OR i.survey_id = ANY (v_surveys) AS readable, count(*) OVER () AS n
+		  INTO bad
+		  FROM custfocus.item i
+		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+		 WHERE (i.item_id = p_item_id OR i.scale_id = p_scale_id)
+		   AND ((i.metric = 'nps' AND NOT (s.min_value = 0 AND s.max_value = 10 AND s.integral))
+				OR (i.metric = 'yes_no' AND NOT (s.min_value = 0 AND s.max_value = 1 AND s.integral)))
+		 ORDER BY v_all OR i.survey_id = ANY (v_surveys) DESC, i.item_id
+		 LIMIT 1;
+		IF bad.readable THEN
+			RAISE EXCEPTION 'item "%" has metric % but its scale "%" is not the whole numbers 0 to %',
+				bad.item_code, bad.metric, bad.scale_code, CASE bad.metric WHEN 'nps' THEN 10 ELSE 1 END
+				USING ERRCODE = 'check_violation',
+					  HINT = format('Use the built-in scale %s.', CASE bad.metric WHEN 'nps' THEN 'nps11' ELSE 'yes_no' END);
+		ELSE
+			RAISE EXCEPTION 'scale "%" must stay the whole numbers 0 to % for the items with metric % on it',
+				bad.scale_code, CASE bad.metric WHEN 'nps' THEN 10 ELSE 1 END, bad.metric
+				USING ERRCODE = 'check_violation',
+					  DETAIL = format('%s such item(s), of surveys you cannot read.', bad.n);
+		END IF;
 	END IF;
 
-	SELECT a.response_id, a.value, i.code AS item_code, s.code AS scale_code, s.min_value, s.max_value, s.integral
-	  INTO bad
-	  FROM custfocus.item i
+	PERFORM FROM custfocus.item i
 	  JOIN custfocus.scale s ON s.scale_id = i.scale_id
 	  JOIN custfocus.answer a ON a.item_id = i.item_id
 	 WHERE (i.item_id = p_item_id OR i.scale_id = p_scale_id)
 	   AND (a.value < s.min_value OR a.value > s.max_value
+			OR (s.integral AND a.value <> pg_catalog.trunc(a.value)));
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	v_viewer := custfocus.error_viewer();
+	v_all := custfocus.sees_all_programs(v_viewer);
+	v_surveys := custfocus.readable_survey_ids(v_viewer);
+	v_services := custfocus.visible_service_ids(v_viewer);
+	v_own_surveys := custfocus.visible_survey_ids(v_viewer);
+	SELECT a.response_id, a.value, i.code AS item_code, s.code AS scale_code, s.min_value, s.max_value, s.integral,
+		   v_all OR i.survey_id = ANY (v_surveys) AS item_readable,
+		   v_all OR r.service_id = ANY (v_services)
+			   OR (r.service_id IS NULL AND r.survey_id = ANY (v_own_surveys)) AS response_visible,
+		   count(*) OVER () AS n
+	  INTO bad
+	  FROM custfocus.item i
+	  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+	  JOIN custfocus.answer a ON a.item_id = i.item_id
+	  JOIN custfocus.response r ON r.response_id = a.response_id
+	 WHERE (i.item_id = p_item_id OR i.scale_id = p_scale_id)
+	   AND (a.value < s.min_value OR a.value > s.max_value
 			OR (s.integral AND a.value <> pg_catalog.trunc(a.value)))
+	 ORDER BY v_all OR i.survey_id = ANY (v_surveys) DESC,
+			  v_all OR r.service_id = ANY (v_services)
+				  OR (r.service_id IS NULL AND r.survey_id = ANY (v_own_surveys)) DESC,
+			  a.response_id, i.item_id
 	 LIMIT 1;
-	IF FOUND THEN
+	v_n := bad.n;
+	IF bad.item_readable THEN
 		RAISE EXCEPTION 'item "%" has an answer % outside scale "%"', bad.item_code, bad.value, bad.scale_code
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s holds %s.',
+				  DETAIL = format('Scale "%s" takes %s values from %s to %s; %s outside it%s.',
 								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
-								  bad.min_value, bad.max_value, bad.response_id, bad.value);
+								  bad.min_value, bad.max_value,
+								  CASE WHEN v_n = 1 THEN '1 answer lies' ELSE v_n || ' answers lie' END,
+								  CASE WHEN bad.response_visible
+									   THEN format(' (response %s holds %s)', bad.response_id, bad.value)
+									   ELSE '' END);
+	ELSE
+		RAISE EXCEPTION 'scale "%" would leave % outside it', bad.scale_code,
+			CASE WHEN v_n = 1 THEN '1 answer' ELSE v_n || ' answers' END
+			USING ERRCODE = 'check_violation',
+				  DETAIL = format('Scale "%s" takes %s values from %s to %s; the answers outside it are to items of surveys you cannot read.',
+								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
+								  bad.min_value, bad.max_value);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION custfocus.check_items_fit_scale(integer, integer) IS
-'Raises an error if the item (or any item on the scale) does not fit its scale: metric rules, and answers already given';
+'Raises an error if the item (or any item on the scale) does not fit its scale: metric rules, and answers already given; names only what the viewer may see';
 
+-- The two triggers run as the owner, as the other cross-table checks do: the
+-- check must see every program's answers, and check_items_fit_scale is not
+-- executable by the roles that change items and scales.
 CREATE FUNCTION custfocus.item_check_scale() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -134,7 +217,7 @@ CREATE TRIGGER item_check_scale AFTER INSERT OR UPDATE OF scale_id, metric ON cu
 	FOR EACH ROW EXECUTE FUNCTION custfocus.item_check_scale();
 
 CREATE FUNCTION custfocus.scale_check_items() RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -165,8 +248,10 @@ AS $$
 DECLARE
 	bad record;
 	resp record;
+	v_item text;
+	v_resp text;
 BEGIN
-	SELECT n.response_id, n.value, i.code AS item_code, i.metric, i.survey_id AS item_survey_id,
+	SELECT n.response_id, n.value, n.item_id, i.code AS item_code, i.metric, i.survey_id AS item_survey_id,
 		   sv.code AS survey_code, s.code AS scale_code, s.min_value, s.max_value, s.integral,
 		   s.scale_id IS NOT NULL AND NOT (n.value IS NULL
 			   OR (n.value >= s.min_value AND n.value <= s.max_value
@@ -187,28 +272,39 @@ BEGIN
 		RETURN NULL;
 	END IF;
 
-	SELECT r.external_id, r.survey_id, rs.code AS survey_code INTO resp
-	  FROM custfocus.response r JOIN custfocus.survey rs ON rs.survey_id = r.survey_id
+	-- The caller gave the item and response ids; their codes, the surveys'
+	-- codes and the respondent id are shown only if the viewer may read them.
+	SELECT r.external_id, r.survey_id, rs.code AS survey_code,
+		   custfocus.sees_all_programs(v) OR r.service_id = ANY (custfocus.visible_service_ids(v))
+			   OR (r.service_id IS NULL AND r.survey_id = ANY (custfocus.visible_survey_ids(v))) AS visible,
+		   custfocus.sees_all_programs(v) OR r.survey_id = ANY (custfocus.readable_survey_ids(v)) AS survey_readable,
+		   custfocus.sees_all_programs(v) OR bad.item_survey_id = ANY (custfocus.readable_survey_ids(v)) AS item_readable
+	  INTO resp
+	  FROM custfocus.response r
+	  JOIN custfocus.survey rs ON rs.survey_id = r.survey_id
+	 CROSS JOIN custfocus.error_viewer() AS v
 	 WHERE r.response_id = bad.response_id;
-	IF NOT bad.off_scale AND NOT (bad.value IS NOT NULL AND bad.scale_code IS NULL) THEN
-		RAISE EXCEPTION 'item "%" belongs to survey "%", not to the survey "%" of response %',
-			bad.item_code, bad.survey_code, resp.survey_code, bad.response_id
-			USING ERRCODE = 'foreign_key_violation';
+	v_item := CASE WHEN resp.item_readable
+				   THEN format('item "%s" of survey "%s"', bad.item_code, bad.survey_code)
+				   ELSE format('item %s', bad.item_id) END;
+	v_resp := format('%s%s', bad.response_id,
+					 CASE WHEN resp.visible THEN coalesce(format(' (respondent %s)', resp.external_id), '') ELSE '' END);
+	IF bad.item_survey_id IS DISTINCT FROM resp.survey_id THEN
+		RAISE EXCEPTION '% does not belong to the survey%of response %', v_item,
+			CASE WHEN resp.survey_readable THEN format(' "%s" ', resp.survey_code) ELSE ' ' END, bad.response_id
+			USING ERRCODE = 'foreign_key_violation',
+				  HINT = 'An answer must answer an item of its response''s survey.';
 	ELSIF bad.scale_code IS NULL THEN
-		RAISE EXCEPTION 'item "%" of survey "%" is a text item and takes no numeric value, got %',
-			bad.item_code, bad.survey_code, bad.value
+		RAISE EXCEPTION '% is a text item and takes no numeric value, got %', v_item, bad.value
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Response %s%s.', bad.response_id,
-								  coalesce(format(' (respondent %s)', resp.external_id), '')),
+				  DETAIL = format('Response %s.', v_resp),
 				  HINT = 'Store free text in text_value.';
 	ELSE
-		RAISE EXCEPTION 'value % for item "%" of survey "%" is outside scale "%"',
-			bad.value, bad.item_code, bad.survey_code, bad.scale_code
+		RAISE EXCEPTION 'value % for % is outside scale "%"', bad.value, v_item, bad.scale_code
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s%s gave %s.',
+				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s gave %s.',
 								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
-								  bad.min_value, bad.max_value, bad.response_id,
-								  coalesce(format(' (respondent %s)', resp.external_id), ''), bad.value);
+								  bad.min_value, bad.max_value, v_resp, bad.value);
 	END IF;
 	RETURN NULL;
 END
