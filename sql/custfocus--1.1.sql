@@ -1,10 +1,10 @@
--- custfocus install script, first part: src/sql/*.sql, concatenated in the
--- order of INSTALL_SQL in the Makefile, make sql/custfocus--<version>.sql.
+-- custfocus install script: the one source of sql/custfocus--<version>.sql.
 --
 -- Conventions kept throughout (see README, Security):
 --   * every table and function name is schema-qualified, and every function
 --     pins search_path to pg_catalog, pg_temp, so objects a user creates
---     elsewhere cannot capture a call or an operator used from here;
+--     elsewhere cannot capture a call or an operator used from here (no
+--     SQL-standard bodies: the script must also load on PostgreSQL 13);
 --   * no CREATE OR REPLACE and no IF NOT EXISTS (CVE-2022-2625): the script
 --     must fail rather than adopt an object someone else created first;
 --   * every user-data table and sequence is registered with
