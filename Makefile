@@ -30,8 +30,11 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_SQL)
 # PGXS does not track header dependencies; every object depends on them all,
 # and on the PostgreSQL it was compiled against: objects of another major
 # must not be linked into this one (test/setup.sh switches with PG_CONFIG).
+# The stamp is rewritten while the Makefile is read, when it names another
+# PostgreSQL: a rule with a FORCE prerequisite would never run, since PGXS
+# declares every target .SECONDARY.
 $(OBJS): $(wildcard src/*.h) .pg_version
 PG_VERSION_STAMP := $(shell $(PG_CONFIG) --version) $(shell $(PG_CONFIG) --includedir-server)
-.pg_version: FORCE
-	@echo '$(PG_VERSION_STAMP)' | cmp -s - $@ || echo '$(PG_VERSION_STAMP)' >$@
-FORCE:
+ifneq ($(shell cat .pg_version 2>/dev/null),$(PG_VERSION_STAMP))
+$(shell echo '$(PG_VERSION_STAMP)' >.pg_version)
+endif

@@ -263,3 +263,25 @@ CREATE POLICY survey_write ON custfocus.survey
 		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
 COMMENT ON POLICY survey_write ON custfocus.survey IS
 'A role changes only the surveys its own programs own';
+
+-- Respondent ids (issue 12, items 3 and 4): unique per survey and service,
+-- not per survey, so that programs sharing a survey keep their own id spaces
+-- (see response_external_id_key in the install script); and a response is
+-- written only to a survey its writer may read.
+ALTER TABLE custfocus.service ADD CONSTRAINT service_id_positive CHECK (service_id > 0);
+ALTER TABLE custfocus.response DROP CONSTRAINT response_survey_id_external_id_key;
+CREATE UNIQUE INDEX response_external_id_key
+	ON custfocus.response (survey_id, (COALESCE(service_id, 0)), external_id);
+COMMENT ON COLUMN custfocus.response.external_id IS
+'Respondent or response id from the survey tool, unique per survey and service; makes re-imports idempotent';
+
+ALTER POLICY response_by_program ON custfocus.response
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[])
+		   OR (service_id IS NULL AND survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[])))
+	WITH CHECK ((SELECT custfocus.sees_all_programs())
+				OR (service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[])
+					AND survey_id = ANY ((SELECT custfocus.readable_survey_ids())::integer[]))
+				OR (service_id IS NULL AND survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[])));
+COMMENT ON POLICY response_by_program ON custfocus.response IS
+'A role sees and changes the responses about services of its programs (or, without a service, to surveys of its programs), and writes them only to surveys it may read';

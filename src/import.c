@@ -845,7 +845,7 @@ FindScale(ImportState *st, int32 scale_id)
  * Concurrent imports of one survey run one after the other.
  *
  * Two imports that insert the same respondents in different orders deadlock
- * on the unique index of (survey_id, external_id): each waits for a key the
+ * on the unique index of respondent ids: each waits for a key the
  * other inserted first.  Sorting each batch would not be enough, because a
  * session keeps the keys of its earlier batches while it inserts the next
  * one, and sorting the whole file before inserting would mean holding all
@@ -1605,6 +1605,21 @@ InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n)
 		elog(ERROR, "could not insert contact details");
 }
 
+/*
+ * The conflict target of the respondent id.  From 1.2 on ids are unique per
+ * survey and service (response_external_id_key); this library also serves
+ * a database whose extension has not been updated yet (ALTER EXTENSION ...
+ * UPDATE), where they are unique per survey.
+ */
+static const char *
+RespondentIdKey(void)
+{
+	if (OidIsValid(get_relname_relid("response_external_id_key",
+									 get_namespace_oid("custfocus", false))))
+		return "(survey_id, (COALESCE(service_id, 0)), external_id)";
+	return "(survey_id, external_id)";
+}
+
 static void
 PreparePlans(ImportState *st)
 {
@@ -1621,18 +1636,19 @@ PreparePlans(ImportState *st)
 	 * Generic plans: a custom plan would fold the batch's arrays into
 	 * constants of the plan, a copy of the batch for every plan built.
 	 */
-	st->response_plan = SPI_prepare_cursor("INSERT INTO custfocus.response AS r "
-									       "  (response_id, survey_id, service_id, segment_id, submitted_at, "
-									       "   channel, weight, external_id, import_id) "
-									       "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-									       "       u.channel, u.weight, u.external_id, $2 "
-									       "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-									       "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-									       "                 pg_catalog.unnest($9)) "
-									       "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
-									       "ON CONFLICT (survey_id, external_id) DO NOTHING "
-									       "RETURNING r.response_id",
-									       9, response_types, CURSOR_OPT_GENERIC_PLAN);
+	st->response_plan = SPI_prepare_cursor(psprintf("INSERT INTO custfocus.response AS r "
+													 "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+													 "   channel, weight, external_id, import_id) "
+													 "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+													 "       u.channel, u.weight, u.external_id, $2 "
+													 "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+													 "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+													 "                 pg_catalog.unnest($9)) "
+													 "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
+													 "ON CONFLICT %s DO NOTHING "
+													 "RETURNING r.response_id",
+													 RespondentIdKey()),
+										   9, response_types, CURSOR_OPT_GENERIC_PLAN);
 	/*
 	 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
 	 * have one length) hands each element on as it is; in FROM it would be

@@ -223,12 +223,19 @@ COMMENT ON POLICY item_write ON custfocus.item IS
 'A role changes only the items of surveys its own programs own';
 
 ALTER TABLE custfocus.response ENABLE ROW LEVEL SECURITY;
+-- A response a role writes must also be to a survey it may read: without
+-- that, an analyst who guessed the id of another program's survey could
+-- file answers to its items under one of its own services.
 CREATE POLICY response_by_program ON custfocus.response
 	USING ((SELECT custfocus.sees_all_programs())
 		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[])
-		   OR (service_id IS NULL AND survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[])));
+		   OR (service_id IS NULL AND survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[])))
+	WITH CHECK ((SELECT custfocus.sees_all_programs())
+				OR (service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[])
+					AND survey_id = ANY ((SELECT custfocus.readable_survey_ids())::integer[]))
+				OR (service_id IS NULL AND survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[])));
 COMMENT ON POLICY response_by_program ON custfocus.response IS
-'A role sees and changes the responses about services of its programs (or, without a service, to surveys of its programs)';
+'A role sees and changes the responses about services of its programs (or, without a service, to surveys of its programs), and writes them only to surveys it may read';
 
 -- An answer is visible with its response (whose own policy applies inside).
 ALTER TABLE custfocus.answer ENABLE ROW LEVEL SECURITY;

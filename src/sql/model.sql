@@ -79,7 +79,9 @@ CREATE TABLE custfocus.service (
 	name		text NOT NULL CHECK (name <> ''),
 	description	text,
 	active		boolean NOT NULL DEFAULT true,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	-- 0 stands for "no service" in response_external_id_key
+	CONSTRAINT service_id_positive CHECK (service_id > 0)
 );
 CREATE UNIQUE INDEX service_code_key ON custfocus.service (custfocus.label_key(code));
 CREATE INDEX service_program_id_idx ON custfocus.service (program_id);
@@ -349,9 +351,19 @@ CREATE TABLE custfocus.response (
 	weight		double precision NOT NULL DEFAULT 1 CHECK (weight > 0 AND weight < 'infinity'),
 	external_id	text CHECK (external_id <> ''),
 	import_id	bigint REFERENCES custfocus.import_batch (import_id),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	UNIQUE (survey_id, external_id)
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
+-- Respondent ids are unique per survey and service, not per survey: programs
+-- that share a survey (an agency-wide one) each keep their own id space, so
+-- one program's import can neither displace another's responses as
+-- "duplicates" nor learn from a duplicate count, or from a unique violation,
+-- that another program holds an id.  A service belongs to one program, and
+-- responses without a service are those of a survey's own program, so no
+-- two programs ever share a key.  Re-importing an export with the same
+-- service mapping still adds nothing twice.  (service_id 0 never exists:
+-- service_id_positive.)
+CREATE UNIQUE INDEX response_external_id_key
+	ON custfocus.response (survey_id, (COALESCE(service_id, 0)), external_id);
 CREATE INDEX response_service_submitted_idx ON custfocus.response (service_id, submitted_at);
 CREATE INDEX response_submitted_at_idx ON custfocus.response (submitted_at);
 CREATE INDEX response_segment_id_idx ON custfocus.response (segment_id);
@@ -365,7 +377,7 @@ COMMENT ON COLUMN custfocus.response.segment_id IS 'Segment of the respondent (N
 COMMENT ON COLUMN custfocus.response.submitted_at IS 'When the questionnaire was submitted';
 COMMENT ON COLUMN custfocus.response.channel IS 'How it was collected: web, email, phone, sms, paper, in_person, kiosk or other';
 COMMENT ON COLUMN custfocus.response.weight IS 'Survey weight (positive, finite; 1 when unweighted)';
-COMMENT ON COLUMN custfocus.response.external_id IS 'Respondent or response id from the survey tool, unique per survey; makes re-imports idempotent';
+COMMENT ON COLUMN custfocus.response.external_id IS 'Respondent or response id from the survey tool, unique per survey and service; makes re-imports idempotent';
 COMMENT ON COLUMN custfocus.response.import_id IS 'Import that loaded the response (NULL when entered by hand)';
 COMMENT ON COLUMN custfocus.response.created_at IS 'When the row was created';
 
