@@ -62,6 +62,12 @@
 #define MAX_SHOWN_VALUE			100
 /* a text answer this long is freed as soon as the batch's array holds it */
 #define BIG_TEXT				(1024 * 1024)
+/*
+ * Bytes an answer takes in the answer trigger's transition table besides
+ * its text: the minimal tuple's header and other columns, the memory
+ * chunk's header and the tuplestore's pointer to it (with room to grow).
+ */
+#define TRANSITION_ANSWER_BYTES	96
 
 typedef struct ImportOptions
 {
@@ -1417,6 +1423,7 @@ CompareIdIndex(const void *a, const void *b)
  */
 static bool HasContactColumns(ImportState *st);
 static void InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n);
+static void SetImportGuc(const char *name, const char *value);
 
 static void
 FlushBatch(ImportState *st)
@@ -1509,9 +1516,22 @@ FlushBatch(ImportState *st)
 	if (na > 0)
 	{
 		Datum	   *resp = palloc(sizeof(Datum) * na);
+		double		transition_bytes = 0;
+		bool		big = false;
+		int			nestlevel = -1;
 
 		for (k = 0; k < na; k++)
+		{
 			resp[k] = ids_datum[st->a_row[k]];
+			transition_bytes += TRANSITION_ANSWER_BYTES;
+			if (!st->a_text_null[k])
+			{
+				Size		len = VARSIZE_ANY(DatumGetPointer(st->a_text[k]));
+
+				transition_bytes += len;
+				big |= len > BIG_TEXT;
+			}
+		}
 		args[0] = PointerGetDatum(MakeArray(resp, NULL, na, INT8OID));
 		args[1] = PointerGetDatum(MakeArray(st->a_item, NULL, na, INT4OID));
 		args[2] = PointerGetDatum(MakeArray(st->a_value, st->a_value_null, na, FLOAT4OID));
@@ -1520,8 +1540,34 @@ FlushBatch(ImportState *st)
 		for (k = 0; k < na; k++)
 			if (!st->a_text_null[k] && VARSIZE(DatumGetPointer(st->a_text[k])) > BIG_TEXT)
 				pfree(DatumGetPointer(st->a_text[k]));
+
+		/*
+		 * A batch with a huge text answer keeps the answer trigger's
+		 * transition table in memory: work_mem is raised, for this INSERT
+		 * only, by what the batch's answers take there.  Spilled to a temp
+		 * file, the table would cost that huge text twice more: the
+		 * trigger's query reads each tuple back into a new copy, and since
+		 * PostgreSQL 18 (tuplestore tuples in a generation context) the
+		 * spilled in-memory tuple is not given back either, its block being
+		 * kept for reuse until the table is dropped.  That made four copies
+		 * at once on 18+ (batch array, heap tuple, the kept tuple, the
+		 * one read back).  Kept in memory, the table is read in place and
+		 * holds no more than the tuples it takes before spilling anyway;
+		 * batches of ordinary answers spill as work_mem says.
+		 */
+		if (big)
+		{
+			double		kb = (double) work_mem + transition_bytes / 1024.0 + 1024.0;
+			char		buf[32];
+
+			snprintf(buf, sizeof(buf), "%d", (int) Min(kb, (double) MAX_KILOBYTES));
+			nestlevel = NewGUCNestLevel();
+			SetImportGuc("work_mem", buf);
+		}
 		if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert answers");
+		if (big)
+			AtEOXact_GUC(true, nestlevel);
 		st->answers_inserted += SPI_processed;
 	}
 
