@@ -98,7 +98,8 @@ INSERT INTO custfocus.response (response_id, survey_id, service_id, segment_id, 
 	(702, 501, 202, 303, '2026-03-01 09:00', 'paper', 2.5, 'R_2'),
 	(703, 502, NULL, NULL, '2026-03-02 10:00', NULL, 1, NULL),
 	(704, 502, NULL, NULL, '2026-03-02 11:00', NULL, 1, NULL);
-INSERT INTO custfocus.response (survey_id, submitted_at, external_id) VALUES (501, now(), 'R_1');
+-- respondent ids are unique per survey and service
+INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id) VALUES (501, 201, now(), 'R_1');
 INSERT INTO custfocus.response (survey_id, submitted_at, weight) VALUES (501, now(), 0);
 INSERT INTO custfocus.response (survey_id, submitted_at, weight) VALUES (501, now(), -1);
 INSERT INTO custfocus.response (survey_id, submitted_at, weight) VALUES (501, now(), 'infinity');

@@ -139,8 +139,9 @@ SELECT pg_temp.try(format($$INSERT INTO custfocus.answer (response_id, item_id, 
 	SELECT response_id, %s, 1 FROM custfocus.response WHERE external_id = 'W_4'$$, :secret_item)) AS wrong_survey;
 SELECT pg_temp.try(format($$INSERT INTO custfocus.answer (response_id, item_id, value)
 	SELECT response_id, %s, 7 FROM custfocus.response WHERE external_id = 'W_4'$$, :secret_item)) AS wrong_survey_off_scale;
--- a response of WIC's service to Vital Records' survey (whose id it guessed),
--- then answers to that survey's item: still nothing of the survey is named
+-- a response of WIC's service to Vital Records' survey (whose id it guessed)
+-- is refused by the response policy (writes need a readable survey), so
+-- there is no response to answer that survey's item under
 INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
 	SELECT :secret_survey, service_id, '2026-03-05', 'W_5' FROM custfocus.service WHERE code = 'WIC-CLINIC';
 SELECT pg_temp.try(format($$INSERT INTO custfocus.answer (response_id, item_id, value)
