@@ -35,6 +35,8 @@ BEGIN
 	RETURN 'ok ' || n;
 EXCEPTION WHEN insufficient_privilege THEN
 	RETURN 'denied';
+WHEN OTHERS THEN
+	RETURN 'error ' || SQLSTATE;
 END $$;
 SET ROLE cf_upgrade_analyst;
 SELECT 'rename ' || pg_temp.try($$UPDATE custfocus.program SET name = 'WIC program' WHERE code = 'WIC'$$);
