@@ -85,11 +85,16 @@ SELECT s.code, string_agg(l.label || '=' || coalesce(l.value::text, 'missing'), 
  WHERE l.value IS NOT NULL
  GROUP BY s.code ORDER BY s.code;
 
--- The GUC is defined with its default and its prefix is reserved.
+-- The GUC is defined with its default and its prefix is reserved.  The
+-- agency's floor (custfocus.setting, 10) is in force; the setting of a
+-- session can raise the threshold, not lower it.
 SELECT custfocus.min_responses();
+SELECT min_responses, updated_at, updated_by FROM custfocus.setting;
 SHOW custfocus.min_responses;
 SET custfocus.min_responses = 5;
-SELECT custfocus.min_responses();
+SELECT custfocus.session_min_responses(), custfocus.min_responses();
+SET custfocus.min_responses = 30;
+SELECT custfocus.session_min_responses(), custfocus.min_responses();
 RESET custfocus.min_responses;
 SET custfocus.no_such_setting = 1;
 

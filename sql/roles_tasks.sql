@@ -52,27 +52,49 @@ INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric)
 SELECT item_id AS secret_item, survey_id AS secret_survey FROM custfocus.item WHERE code = 'VX_PATERNITY_DISPUTE' \gset
 
 ---------------------------------------------------------------------------
+-- The program tree is the agency's structure (issue 12, item 5): the admin
+-- adds a program under WIC (issue 12, item 13: INSERT ... RETURNING reads
+-- back the new row).
+---------------------------------------------------------------------------
+SET ROLE regress_rt_admin;
+INSERT INTO custfocus.program (code, name, parent_id)
+	SELECT 'WIC-PEER', 'WIC breastfeeding peer counselling', program_id FROM custfocus.program WHERE code = 'WIC'
+	RETURNING code, level;
+RESET ROLE;
+
+---------------------------------------------------------------------------
 -- Analyst of WIC
 ---------------------------------------------------------------------------
 SET ROLE regress_rt_analyst;
 
--- Record the organisation: a program under its own, a service, a need.
--- (Issue 12, item 13: INSERT ... RETURNING reads back the new row.)
-INSERT INTO custfocus.program (code, name, parent_id)
-	SELECT 'WIC-PEER', 'WIC breastfeeding peer counselling', program_id FROM custfocus.program WHERE code = 'WIC'
-	RETURNING code, level;
+-- Record the organisation.  Adding, moving or recoding a program is the
+-- admins' (since 1.2); describing its programs is the analyst's.
+SELECT pg_temp.try($$INSERT INTO custfocus.program (code, name, parent_id)
+	SELECT 'WIC-TEXT', 'WIC text reminders', program_id FROM custfocus.program WHERE code = 'WIC'$$) AS add_program;
+UPDATE custfocus.program SET name = 'WIC peer counselling', description = 'Peer counsellors call new parents'
+ WHERE code = 'WIC-PEER' RETURNING code, name, description;
+-- a service, its customers (an agency-wide segment, and a segment of WIC's
+-- own: agency-wide ones are the admins' since 1.2), a need, requirements
 INSERT INTO custfocus.service (program_id, code, name)
 	SELECT program_id, 'WIC-PEER-CALLS', 'Peer counsellor calls' FROM custfocus.program WHERE code = 'WIC-PEER'
 	RETURNING code;
-INSERT INTO custfocus.segment (code, name) VALUES ('WIC-PARENTS', 'Parents enrolled in WIC') RETURNING code;
+SELECT pg_temp.try($$INSERT INTO custfocus.segment (code, name) VALUES ('WIC-PARENTS', 'Parents enrolled in WIC')$$) AS agency_wide_segment;
+INSERT INTO custfocus.segment (code, name, program_id)
+	SELECT 'WIC-PARENTS', 'Parents enrolled in WIC', program_id FROM custfocus.program WHERE code = 'WIC'
+	RETURNING code;
+UPDATE custfocus.segment SET description = 'Enrolled this year' WHERE code = 'WIC-PARENTS' RETURNING description;
 INSERT INTO custfocus.service_segment (service_id, segment_id, need)
-	SELECT s.service_id, g.segment_id, 'support with breastfeeding'
-	  FROM custfocus.service s, custfocus.segment g WHERE s.code = 'WIC-PEER-CALLS' AND g.code = 'WIC-PARENTS'
+	SELECT s.service_id, g.segment_id, v.need
+	  FROM custfocus.service s, custfocus.segment g,
+		   (VALUES ('WIC-PARENTS', 'support with breastfeeding'), ('CLIENT', 'a call back')) AS v (segment, need)
+	 WHERE s.code = 'WIC-PEER-CALLS' AND g.code = v.segment
 	RETURNING need;
-INSERT INTO custfocus.requirement (code, name, importance) VALUES ('wic-warmth', 'Warmth', 70) RETURNING code;
+SELECT pg_temp.try($$INSERT INTO custfocus.requirement (code, name, importance) VALUES ('wic-warmth', 'Warmth', 70)$$) AS agency_wide_requirement;
+INSERT INTO custfocus.requirement (code, name, importance, program_id)
+	SELECT 'wic-warmth', 'Warmth', 70, program_id FROM custfocus.program WHERE code = 'WIC' RETURNING code;
 INSERT INTO custfocus.service_requirement (service_id, requirement_id)
 	SELECT s.service_id, r.requirement_id FROM custfocus.service s, custfocus.requirement r
-	 WHERE s.code = 'WIC-PEER-CALLS' AND r.code = 'wic-warmth'
+	 WHERE s.code = 'WIC-PEER-CALLS' AND r.code IN ('wic-warmth', 'courtesy')
 	RETURNING importance;
 
 -- Describe an instrument: a survey of its program (issue 12, item 13: with
@@ -82,7 +104,9 @@ INSERT INTO custfocus.survey (code, name, program_id)
 	SELECT 'wic-exit', 'WIC exit interview', program_id FROM custfocus.program WHERE code = 'WIC'
 	RETURNING code, name;
 UPDATE custfocus.survey SET description = 'Asked at the last visit' WHERE code = 'wic-exit' RETURNING description;
-INSERT INTO custfocus.scale (code, name, min_value, max_value) VALUES ('wic-warm5', 'Warmth, 1 to 5', 1, 5)
+SELECT pg_temp.try($$INSERT INTO custfocus.scale (code, name, min_value, max_value) VALUES ('wic-warm5', 'Warmth, 1 to 5', 1, 5)$$) AS agency_wide_scale;
+INSERT INTO custfocus.scale (code, name, min_value, max_value, program_id)
+	SELECT 'wic-warm5', 'Warmth, 1 to 5', 1, 5, program_id FROM custfocus.program WHERE code = 'WIC'
 	RETURNING code, min_value, max_value;
 INSERT INTO custfocus.scale_label (scale_id, label, value)
 	SELECT scale_id, v.label, v.value FROM custfocus.scale,
@@ -190,15 +214,30 @@ SELECT pg_temp.try($$SELECT count(*) FROM custfocus.respondent_contact$$) AS con
 RESET ROLE;
 
 ---------------------------------------------------------------------------
--- Analyst of Vital Records: narrowing a shared scale hits WIC's answers
--- (issue 12, items 2 and 9): refused, without naming WIC's items or
--- responses.
+-- Analyst of Vital Records.  WIC's scale is WIC's since 1.2 (issue 12,
+-- item 8): Vital Records neither reads nor changes it.
 ---------------------------------------------------------------------------
 SET ROLE regress_rt_vital;
-SELECT pg_temp.try($$UPDATE custfocus.scale SET max_value = 3 WHERE code = 'wic-warm5'$$) AS narrow_shared_scale;
-SELECT pg_temp.try($$UPDATE custfocus.scale SET min_value = 0, max_value = 9 WHERE code = 'wic-warm5'$$) AS widen_shared_scale;
-SELECT max_value FROM custfocus.scale WHERE code = 'wic-warm5';
-UPDATE custfocus.scale SET min_value = 1, max_value = 5 WHERE code = 'wic-warm5';
+UPDATE custfocus.scale SET max_value = 3 WHERE code = 'wic-warm5';
+SELECT count(*) AS wic_scales_seen FROM custfocus.scale WHERE code = 'wic-warm5';
+RESET ROLE;
+-- A scale of Vital Records that an item of WIC's survey uses: rows from
+-- before the ownership rules, or a superuser's (who bypasses them), can
+-- still tie them.  Narrowing it below WIC's answers is refused without
+-- naming WIC's items or responses (issue 12, items 2 and 9).
+INSERT INTO custfocus.scale (code, name, min_value, max_value, program_id)
+	SELECT 'vital-legacy5', 'Legacy scale, 1 to 5', 1, 5, program_id FROM custfocus.program WHERE code = 'VITAL';
+INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric)
+	SELECT sv.survey_id, 'X5', 'How was the wait?', sc.scale_id, 'rating'
+	  FROM custfocus.survey sv, custfocus.scale sc WHERE sv.code = 'wic-exit' AND sc.code = 'vital-legacy5';
+INSERT INTO custfocus.answer (response_id, item_id, value)
+	SELECT r.response_id, i.item_id, 5 FROM custfocus.response r JOIN custfocus.item i USING (survey_id)
+	 WHERE r.external_id IN ('W_1', 'W_2', 'W_3') AND i.code = 'X5';
+SET ROLE regress_rt_vital;
+SELECT pg_temp.try($$UPDATE custfocus.scale SET max_value = 3 WHERE code = 'vital-legacy5'$$) AS narrow_shared_scale;
+SELECT pg_temp.try($$UPDATE custfocus.scale SET min_value = 0, max_value = 9 WHERE code = 'vital-legacy5'$$) AS widen_shared_scale;
+SELECT max_value FROM custfocus.scale WHERE code = 'vital-legacy5';
+UPDATE custfocus.scale SET min_value = 1, max_value = 5 WHERE code = 'vital-legacy5';
 -- its own survey, items and a response of its own, answered
 INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric)
 	SELECT survey_id, 'VX_TEXT', 'Comments', NULL, 'text' FROM custfocus.survey WHERE code = 'vital-secret-exit'
@@ -211,6 +250,15 @@ RESET ROLE;
 SET ROLE regress_rt_admin;
 INSERT INTO custfocus.program (code, name, level) VALUES ('ADM-UNIT', 'Unit added by the admin', 'program')
 	RETURNING code;
+-- the program tree, and the agency-wide segments, requirements, scales and
+-- labels (built-in scales included) are the admin's
+UPDATE custfocus.program SET parent_id = (SELECT program_id FROM custfocus.program WHERE code = 'MDH'), level = 'division'
+ WHERE code = 'ADM-UNIT' RETURNING code, level;
+DELETE FROM custfocus.program WHERE code = 'ADM-UNIT' RETURNING code;
+INSERT INTO custfocus.segment (code, name) VALUES ('VETERANS', 'Veterans and their families') RETURNING code, program_id;
+UPDATE custfocus.requirement SET importance = 92 WHERE code = 'timeliness' RETURNING code, importance;
+INSERT INTO custfocus.scale_label (scale_id, label, value)
+	SELECT scale_id, 'Mostly satisfied', 4 FROM custfocus.scale WHERE code = 'satisfied5' RETURNING label, value, builtin;
 INSERT INTO custfocus.survey (code, name) VALUES ('agency-pulse', 'Agency pulse survey') RETURNING code;
 INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric)
 	SELECT sv.survey_id, v.code, v.text, v.scale_id, v.metric
@@ -254,7 +302,8 @@ DROP ROLE regress_rt_analyst, regress_rt_vital, regress_rt_admin, regress_rt_rea
 TRUNCATE custfocus.program_access, custfocus.role_access, custfocus.answer, custfocus.respondent_contact, custfocus.response, custfocus.import_error,
 		 custfocus.import_batch, custfocus.feedback, custfocus.improvement_action, custfocus.measure,
 		 custfocus.engagement, custfocus.item, custfocus.survey, custfocus.service_requirement,
-		 custfocus.service_segment, custfocus.requirement, custfocus.service, custfocus.segment,
-		 custfocus.program;
+		 custfocus.service_segment, custfocus.requirement, custfocus.service, custfocus.segment;
+-- (scale refers to program, and keeps its built-in rows)
 DELETE FROM custfocus.scale_label WHERE NOT builtin;
 DELETE FROM custfocus.scale WHERE NOT builtin;
+DELETE FROM custfocus.program;

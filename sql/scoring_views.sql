@@ -64,13 +64,14 @@ SELECT round(csat_ci_low::numeric, 4) = round((custfocus.wilson_ci(7, 10)).ci_lo
 	   round(linear_mean_ci_low::numeric, 4) AS lm_ci_low
   FROM custfocus.scorecard WHERE service_code = 'SA' AND grain = 'month' AND period_label = '2026-01';
 -- At 9, the February scores show once the threshold is 9; and the change
--- from January then appears, with its p-value.
-SET custfocus.min_responses = 9;
+-- from January then appears, with its p-value.  The threshold is the
+-- agency's floor, which an admin (here the superuser) lowers.
+UPDATE custfocus.setting SET min_responses = 9;
 SELECT period_label, csat_n, round(csat::numeric, 2) AS csat, round(csat_change::numeric, 2) AS csat_change,
 	   round(csat_change_p::numeric, 4) AS p, suppressed
   FROM custfocus.scorecard WHERE service_code = 'SA' AND grain = 'month';
 SELECT round((custfocus.prop_ztest(7, 9, 7, 10)).p_value::numeric, 4) AS same_p;
-RESET custfocus.min_responses;
+UPDATE custfocus.setting SET min_responses = DEFAULT;
 
 -- Trend (p-chart of CSAT): January 7/10, February 7/9 -> centre 14/19.
 SELECT level, service_code, grain, period_label, n, round(csat::numeric, 2) AS csat,

@@ -212,5 +212,8 @@ DROP ROLE regress_cf_reader, regress_cf_wic, regress_cf_vital, regress_cf_cfh, r
 TRUNCATE custfocus.program_access, custfocus.role_access, custfocus.answer, custfocus.respondent_contact, custfocus.response, custfocus.import_error,
 		 custfocus.import_batch, custfocus.feedback, custfocus.improvement_action, custfocus.measure,
 		 custfocus.engagement, custfocus.item, custfocus.survey, custfocus.service_requirement,
-		 custfocus.service_segment, custfocus.requirement, custfocus.service, custfocus.segment,
-		 custfocus.program;
+		 custfocus.service_segment, custfocus.requirement, custfocus.service, custfocus.segment;
+-- (scale refers to program, and keeps its built-in rows)
+DELETE FROM custfocus.scale_label WHERE NOT builtin;
+DELETE FROM custfocus.scale WHERE NOT builtin;
+DELETE FROM custfocus.program;

@@ -20,7 +20,7 @@
 
 PG_MODULE_MAGIC;
 
-int			custfocus_min_responses = 10;
+int			custfocus_min_responses = 0;
 
 void		_PG_init(void);
 
@@ -28,11 +28,13 @@ void
 _PG_init(void)
 {
 	DefineCustomIntVariable("custfocus.min_responses",
-							"Smallest number of valid answers for which a score is shown.",
-							"Views report NULL and set suppressed = true for groups with fewer valid answers, "
-							"so that small groups cannot be re-identified and noisy scores are not read as facts.",
+							"Smallest number of valid answers for which this session is shown a score; it can only raise the agency's floor.",
+							"Views report NULL and set suppressed = true for groups with fewer valid answers "
+							"than this setting or the agency's floor (custfocus.setting.min_responses, set by admins), "
+							"whichever is higher, so that small groups cannot be re-identified. "
+							"0, the default, asks for nothing beyond the floor.",
 							&custfocus_min_responses,
-							10, 0, INT_MAX,
+							0, 0, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 
@@ -40,15 +42,33 @@ _PG_init(void)
 }
 
 /*
- * The views read the threshold through this function rather than through
- * current_setting(), because calling it loads the library and so defines the
- * GUC with its default even in a session that has not touched custfocus yet.
+ * The session's custfocus.min_responses, as custfocus.session_min_responses().
+ * Read through a function rather than current_setting(), because calling it
+ * loads the library and so defines the GUC with its default even in a
+ * session that has not touched custfocus yet.  It is only a request:
+ * custfocus.min_responses() takes the higher of it and the agency's floor.
  */
+PG_FUNCTION_INFO_V1(session_min_responses);
+Datum
+session_min_responses(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(custfocus_min_responses);
+}
+
+/*
+ * custfocus.min_responses() of versions 1.0 and 1.1, whose scripts bind this
+ * symbol: the threshold itself, 10 by default.  A database not yet updated
+ * to 1.2 runs it with this library, where the setting's default is 0 (no
+ * request beyond the agency's floor), so an unset setting must still mean
+ * the old default, not "suppress nothing".
+ */
+#define CUSTFOCUS_LEGACY_MIN_RESPONSES 10
+
 PG_FUNCTION_INFO_V1(min_responses);
 Datum
 min_responses(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(custfocus_min_responses);
+	PG_RETURN_INT32(custfocus_min_responses > 0 ? custfocus_min_responses : CUSTFOCUS_LEGACY_MIN_RESPONSES);
 }
 
 /*

@@ -5,7 +5,7 @@
 #ifndef CUSTFOCUS_H
 #define CUSTFOCUS_H
 
-/* custfocus.min_responses: groups with fewer valid answers are suppressed */
+/* custfocus.min_responses: a session may raise the suppression floor with it */
 extern int	custfocus_min_responses;
 
 #endif							/* CUSTFOCUS_H */

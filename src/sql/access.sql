@@ -147,6 +147,40 @@ $$;
 COMMENT ON FUNCTION custfocus.readable_program_ids(name) IS
 'Programs whose surveys the role may read: its programs, those below them and those above them';
 
+-- A program's rows (a service's customers and requirements, a survey's
+-- items) may use the shared rows owned by that program or by a program
+-- above it, and agency-wide ones; never a sibling's or a child's.  The
+-- walk up the tree runs as the owner (a role may not see the programs above
+-- its own); program_path is not executable by others, and may_use answers
+-- only about programs the role sees, so neither reveals the tree.
+CREATE FUNCTION custfocus.program_path(p_program integer) RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE up (program_id, parent_id) AS (
+		SELECT p.program_id, p.parent_id FROM custfocus.program p
+		 WHERE p.program_id = p_program
+		UNION
+		SELECT p.program_id, p.parent_id FROM custfocus.program p
+		  JOIN up ON p.program_id = up.parent_id
+	)
+	SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM up
+$$;
+COMMENT ON FUNCTION custfocus.program_path(integer) IS
+'The program and every program above it (for the checks that run as the owner; not executable by other roles)';
+
+CREATE FUNCTION custfocus.may_use(p_program integer, p_owner integer, p_role name DEFAULT CURRENT_USER)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT p_owner IS NULL
+		OR ((custfocus.sees_all_programs(p_role) OR p_program = ANY (custfocus.visible_program_ids(p_role)))
+			AND p_owner = ANY (custfocus.program_path(p_program)))
+$$;
+COMMENT ON FUNCTION custfocus.may_use(integer, integer, name) IS
+'True when rows of program p_program may use a shared row (segment, requirement, scale) owned by p_owner: agency-wide (NULL), or owned by that program or one above it; false for programs the role does not see';
+
 -- Row-level security.  Each policy calls the visibility functions in
 -- scalar sub-selects, which PostgreSQL runs once per query (an InitPlan), not
 -- once per row; the cast to integer[] makes "= ANY" take the array rather
@@ -178,19 +212,96 @@ CREATE POLICY service_by_program ON custfocus.service
 COMMENT ON POLICY service_by_program ON custfocus.service IS
 'A role sees and changes the services of its programs';
 
+-- Shared reference rows: segments, requirements and scales (with their
+-- labels) belong to a program, whose analysts manage them, or to no program
+-- (agency-wide, managed by admins; the built-in scales are among them).  A
+-- role reads them as it reads surveys: agency-wide rows, and those of its
+-- programs, of the programs below and of the programs above them.  The
+-- policies test program_id, never the new row's id (see program_by_program).
+ALTER TABLE custfocus.segment ENABLE ROW LEVEL SECURITY;
+CREATE POLICY segment_read ON custfocus.segment FOR SELECT
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id IS NULL
+		   OR program_id = ANY ((SELECT custfocus.readable_program_ids())::integer[]));
+COMMENT ON POLICY segment_read ON custfocus.segment IS
+'A role reads agency-wide segments and those of its programs, of the programs below and of the programs above them';
+CREATE POLICY segment_write ON custfocus.segment
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
+COMMENT ON POLICY segment_write ON custfocus.segment IS
+'A role changes only the segments its own programs own; agency-wide segments are the admins''';
+
+ALTER TABLE custfocus.requirement ENABLE ROW LEVEL SECURITY;
+CREATE POLICY requirement_read ON custfocus.requirement FOR SELECT
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id IS NULL
+		   OR program_id = ANY ((SELECT custfocus.readable_program_ids())::integer[]));
+COMMENT ON POLICY requirement_read ON custfocus.requirement IS
+'A role reads agency-wide requirements and those of its programs, of the programs below and of the programs above them';
+CREATE POLICY requirement_write ON custfocus.requirement
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
+COMMENT ON POLICY requirement_write ON custfocus.requirement IS
+'A role changes only the requirements its own programs own; agency-wide requirements are the admins''';
+
+ALTER TABLE custfocus.scale ENABLE ROW LEVEL SECURITY;
+CREATE POLICY scale_read ON custfocus.scale FOR SELECT
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id IS NULL
+		   OR program_id = ANY ((SELECT custfocus.readable_program_ids())::integer[]));
+COMMENT ON POLICY scale_read ON custfocus.scale IS
+'A role reads agency-wide scales (the built-in ones included) and those of its programs, of the programs below and of the programs above them';
+CREATE POLICY scale_write ON custfocus.scale
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]));
+COMMENT ON POLICY scale_write ON custfocus.scale IS
+'A role changes only the scales its own programs own; agency-wide scales are the admins''';
+
+-- A label follows its scale (whose own read policy applies inside the
+-- sub-select).
+ALTER TABLE custfocus.scale_label ENABLE ROW LEVEL SECURITY;
+CREATE POLICY scale_label_read ON custfocus.scale_label FOR SELECT
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR EXISTS (SELECT FROM custfocus.scale s WHERE s.scale_id = scale_label.scale_id));
+COMMENT ON POLICY scale_label_read ON custfocus.scale_label IS
+'The labels of a scale are readable with the scale';
+CREATE POLICY scale_label_write ON custfocus.scale_label
+	USING ((SELECT custfocus.sees_all_programs())
+		   OR EXISTS (SELECT FROM custfocus.scale s
+					   WHERE s.scale_id = scale_label.scale_id
+						 AND s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])));
+COMMENT ON POLICY scale_label_write ON custfocus.scale_label IS
+'A role changes the labels of the scales its own programs own; labels of agency-wide scales are the admins''';
+
+-- A service may use the segments and requirements it may read that are
+-- agency-wide or owned by its program or one above it (may_use); the
+-- sub-selects see only what the role may read, so a sibling's row, which it
+-- cannot read, fails the check without being named.
 ALTER TABLE custfocus.service_segment ENABLE ROW LEVEL SECURITY;
 CREATE POLICY service_segment_by_program ON custfocus.service_segment
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]));
+		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]))
+	WITH CHECK (((SELECT custfocus.sees_all_programs())
+				 OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]))
+				AND EXISTS (SELECT FROM custfocus.segment g, custfocus.service s
+							 WHERE g.segment_id = service_segment.segment_id
+							   AND s.service_id = service_segment.service_id
+							   AND custfocus.may_use(s.program_id, g.program_id)));
 COMMENT ON POLICY service_segment_by_program ON custfocus.service_segment IS
-'A role sees and changes who uses the services of its programs';
+'A role sees and changes who uses the services of its programs; a service uses only agency-wide segments and those of its program or a program above it';
 
 ALTER TABLE custfocus.service_requirement ENABLE ROW LEVEL SECURITY;
 CREATE POLICY service_requirement_by_program ON custfocus.service_requirement
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]));
+		   OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]))
+	WITH CHECK (((SELECT custfocus.sees_all_programs())
+				 OR service_id = ANY ((SELECT custfocus.visible_service_ids())::integer[]))
+				AND EXISTS (SELECT FROM custfocus.requirement r, custfocus.service s
+							 WHERE r.requirement_id = service_requirement.requirement_id
+							   AND s.service_id = service_requirement.service_id
+							   AND custfocus.may_use(s.program_id, r.program_id)));
 COMMENT ON POLICY service_requirement_by_program ON custfocus.service_requirement IS
-'A role sees and changes the requirements of the services of its programs';
+'A role sees and changes the requirements of the services of its programs; a service uses only agency-wide requirements and those of its program or a program above it';
 
 -- A survey owned by a program higher up (the agency's customer satisfaction
 -- survey, say) is the instrument of every program below it: those programs'
@@ -218,9 +329,19 @@ COMMENT ON POLICY item_read ON custfocus.item IS
 'The items of a survey are readable with the survey';
 CREATE POLICY item_write ON custfocus.item
 	USING ((SELECT custfocus.sees_all_programs())
-		   OR survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[]));
+		   OR survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[]))
+	WITH CHECK (((SELECT custfocus.sees_all_programs())
+				 OR survey_id = ANY ((SELECT custfocus.visible_survey_ids())::integer[]))
+				AND (scale_id IS NULL
+					 OR EXISTS (SELECT FROM custfocus.scale sc, custfocus.survey sv
+								 WHERE sc.scale_id = item.scale_id AND sv.survey_id = item.survey_id
+								   AND custfocus.may_use(sv.program_id, sc.program_id)))
+				AND (requirement_id IS NULL
+					 OR EXISTS (SELECT FROM custfocus.requirement r, custfocus.survey sv
+								 WHERE r.requirement_id = item.requirement_id AND sv.survey_id = item.survey_id
+								   AND custfocus.may_use(sv.program_id, r.program_id))));
 COMMENT ON POLICY item_write ON custfocus.item IS
-'A role changes only the items of surveys its own programs own';
+'A role changes only the items of surveys its own programs own; an item uses only agency-wide scales and requirements and those of its survey''s program or a program above it';
 
 ALTER TABLE custfocus.response ENABLE ROW LEVEL SECURITY;
 -- A response a role writes must also be to a survey it may read: without
@@ -364,11 +485,16 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel, c.relname FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
-			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact')
+			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
 		LOOP
+			-- the program tree is the agency's structure: an analyst
+			-- describes its programs (name, description) but neither adds,
+			-- removes nor moves one, nor changes its code or level
+			IF obj.relname = 'program' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, UPDATE (name, description) ON %s TO %s', obj.rel, p_role);
 			-- an analyst records its own imports but does not rewrite or
 			-- delete the record of anyone's
-			IF obj.relname = 'import_batch' AND p_level = 'analyst' THEN
+			ELSIF obj.relname = 'import_batch' AND p_level = 'analyst' THEN
 				EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', obj.rel, p_role);
 			ELSIF obj.relname = 'import_error' AND p_level = 'analyst' THEN
 				EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', obj.rel, p_role);
@@ -392,9 +518,12 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
+			   AND c.relname <> 'setting'
 		LOOP
 			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 		END LOOP;
+		-- the settings are one row, changed in place
+		EXECUTE format('GRANT SELECT, UPDATE ON custfocus.setting TO %s', p_role);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.apply_retention(text, interval, text) TO %s', p_role);
 	END IF;
 
@@ -499,6 +628,7 @@ COMMENT ON FUNCTION custfocus.apply_retention(text, interval, text) IS
 
 -- Administrative functions are for the roles they are granted to.
 REVOKE ALL ON FUNCTION custfocus.check_role_asked(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.program_path(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.grant_access(regrole, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.revoke_access(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.grant_program_access(regrole, text) FROM PUBLIC;

@@ -2,6 +2,7 @@
 -- Backups: pg_dump must carry the user data of every table
 -------------------------------------------------------------------------------
 
+SELECT pg_catalog.pg_extension_config_dump('custfocus.setting', '');
 SELECT pg_catalog.pg_extension_config_dump('custfocus.program', '');
 SELECT pg_catalog.pg_extension_config_dump('custfocus.program_program_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('custfocus.service', '');
@@ -51,3 +52,5 @@ REVOKE ALL ON FUNCTION custfocus.response_check_survey() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.feedback_track_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.improvement_action_track_status() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.error_viewer() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.setting_stamp() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.setting_restore() FROM PUBLIC;

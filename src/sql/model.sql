@@ -24,11 +24,46 @@ COMMENT ON SCHEMA custfocus IS
 -- Settings and support functions
 -------------------------------------------------------------------------------
 
-CREATE FUNCTION custfocus.min_responses() RETURNS integer
-AS 'MODULE_PATHNAME', 'min_responses'
+-- The agency's settings: one row, changed by admins (grant_access gives them
+-- UPDATE; nobody else gets any privilege on it) and read through functions.
+-- The row is created here and dumped with the user data; a restore's COPY
+-- of it meets the row CREATE EXTENSION made, and setting_restore turns that
+-- INSERT into an UPDATE of the existing row (see rules.sql).
+CREATE TABLE custfocus.setting (
+	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
+	min_responses integer NOT NULL DEFAULT 10 CHECK (min_responses >= 1),
+	updated_at	timestamptz,
+	updated_by	name
+);
+COMMENT ON TABLE custfocus.setting IS
+'Agency-wide settings (one row), changed by admins only';
+COMMENT ON COLUMN custfocus.setting.id IS 'Always true: the table holds one row';
+COMMENT ON COLUMN custfocus.setting.min_responses IS 'Suppression floor: a score of fewer valid answers is not shown in any view (at least 1; a session may raise it with the custfocus.min_responses setting, never lower it)';
+COMMENT ON COLUMN custfocus.setting.updated_at IS 'When an admin last changed the row (NULL: never)';
+COMMENT ON COLUMN custfocus.setting.updated_by IS 'Role that last changed the row (NULL: never changed)';
+INSERT INTO custfocus.setting DEFAULT VALUES;
+
+-- (The C symbol min_responses stays, for the scripts of 1.0 and 1.1.)
+CREATE FUNCTION custfocus.session_min_responses() RETURNS integer
+AS 'MODULE_PATHNAME', 'session_min_responses'
 LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.session_min_responses() IS
+'Value of the custfocus.min_responses setting of the session: a threshold the session asks for, which can only raise the agency''s floor';
+
+-- Every view reads the threshold through this function in a scalar
+-- sub-select, which PostgreSQL runs once per query (an InitPlan), not once
+-- per row.  It runs as the owner, so that the floor is
+-- readable without a privilege on custfocus.setting; a missing row (which
+-- only a superuser can delete) means the default floor.
+CREATE FUNCTION custfocus.min_responses() RETURNS integer
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT greatest(coalesce((SELECT s.min_responses FROM custfocus.setting s WHERE s.id), 10),
+					custfocus.session_min_responses())
+$$;
 COMMENT ON FUNCTION custfocus.min_responses() IS
-'Current value of the custfocus.min_responses setting: groups with fewer valid answers have their scores suppressed';
+'Suppression threshold in force: the agency''s floor (custfocus.setting, set by admins) or the session''s custfocus.min_responses setting, whichever is higher; groups with fewer valid answers have their scores suppressed';
 
 CREATE FUNCTION custfocus.guard_builtin() RETURNS trigger
 AS 'MODULE_PATHNAME', 'guard_builtin'
@@ -106,9 +141,11 @@ CREATE TABLE custfocus.segment (
 	party		text NOT NULL DEFAULT 'individual'
 				CHECK (party IN ('individual', 'entity')),
 	description	text,
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	program_id	integer REFERENCES custfocus.program (program_id)
 );
 CREATE UNIQUE INDEX segment_code_key ON custfocus.segment (custfocus.label_key(code));
+CREATE INDEX segment_program_id_idx ON custfocus.segment (program_id);
 COMMENT ON TABLE custfocus.segment IS
 'Customer and stakeholder groups: who receives or has an interest in the services';
 COMMENT ON COLUMN custfocus.segment.segment_id IS 'Surrogate key';
@@ -119,6 +156,7 @@ COMMENT ON COLUMN custfocus.segment.kind IS 'internal (inside the agency) or ext
 COMMENT ON COLUMN custfocus.segment.party IS 'individual (a person) or entity (a business, agency or other organisation)';
 COMMENT ON COLUMN custfocus.segment.description IS 'Free-text description';
 COMMENT ON COLUMN custfocus.segment.created_at IS 'When the row was created';
+COMMENT ON COLUMN custfocus.segment.program_id IS 'Program that owns the segment and whose analysts manage it (NULL: agency-wide, managed by admins); usable by that program and the programs below it';
 
 CREATE TABLE custfocus.service_segment (
 	service_id	integer NOT NULL REFERENCES custfocus.service (service_id) ON DELETE CASCADE,
@@ -145,9 +183,11 @@ CREATE TABLE custfocus.requirement (
 	name		text NOT NULL CHECK (name <> ''),
 	description	text,
 	importance	double precision CHECK (importance > 0 AND importance <= 100),
-	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now()
+	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	program_id	integer REFERENCES custfocus.program (program_id)
 );
 CREATE UNIQUE INDEX requirement_code_key ON custfocus.requirement (custfocus.label_key(code));
+CREATE INDEX requirement_program_id_idx ON custfocus.requirement (program_id);
 COMMENT ON TABLE custfocus.requirement IS
 'Customer requirements (key drivers of satisfaction): timeliness, courtesy, accuracy, access, ...';
 COMMENT ON COLUMN custfocus.requirement.requirement_id IS 'Surrogate key';
@@ -156,6 +196,7 @@ COMMENT ON COLUMN custfocus.requirement.name IS 'Display name';
 COMMENT ON COLUMN custfocus.requirement.description IS 'What meeting the requirement means to the customer';
 COMMENT ON COLUMN custfocus.requirement.importance IS 'Stated importance on 0..100 for all services (NULL: not stated); service_requirement may override it';
 COMMENT ON COLUMN custfocus.requirement.created_at IS 'When the row was created';
+COMMENT ON COLUMN custfocus.requirement.program_id IS 'Program that owns the requirement and whose analysts manage it (NULL: agency-wide, managed by admins); usable by that program and the programs below it';
 
 CREATE TABLE custfocus.service_requirement (
 	service_id	integer NOT NULL REFERENCES custfocus.service (service_id) ON DELETE CASCADE,
@@ -190,12 +231,15 @@ CREATE TABLE custfocus.scale (
 	integral	boolean NOT NULL DEFAULT true,
 	builtin		boolean NOT NULL DEFAULT false,
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	program_id	integer REFERENCES custfocus.program (program_id),
 	CONSTRAINT scale_min_below_max CHECK (min_value < max_value),
 	CONSTRAINT scale_bounds_finite CHECK (min_value > '-infinity' AND max_value < 'infinity'),
-	CONSTRAINT scale_builtin_ids_below_1000 CHECK (builtin = (scale_id < 1000))
+	CONSTRAINT scale_builtin_ids_below_1000 CHECK (builtin = (scale_id < 1000)),
+	CONSTRAINT scale_builtin_agency_wide CHECK (NOT builtin OR program_id IS NULL)
 );
 ALTER SEQUENCE custfocus.scale_scale_id_seq OWNED BY custfocus.scale.scale_id;
 CREATE UNIQUE INDEX scale_code_key ON custfocus.scale (custfocus.label_key(code));
+CREATE INDEX scale_program_id_idx ON custfocus.scale (program_id);
 COMMENT ON TABLE custfocus.scale IS
 'Response scales: the coded range an item''s answers must fall in';
 COMMENT ON COLUMN custfocus.scale.scale_id IS 'Key; ids below 1000 are reserved for built-in scales';
@@ -206,6 +250,7 @@ COMMENT ON COLUMN custfocus.scale.max_value IS 'Highest coded value (the best an
 COMMENT ON COLUMN custfocus.scale.integral IS 'True when only whole numbers are valid codes';
 COMMENT ON COLUMN custfocus.scale.builtin IS 'True for the standard scales the extension installs (not dumped, re-created by CREATE EXTENSION)';
 COMMENT ON COLUMN custfocus.scale.created_at IS 'When the row was created';
+COMMENT ON COLUMN custfocus.scale.program_id IS 'Program that owns the scale and whose analysts manage it and its labels (NULL: agency-wide, managed by admins; always NULL for built-in scales); usable by that program and the programs below it';
 
 CREATE TABLE custfocus.scale_label (
 	scale_id	integer NOT NULL REFERENCES custfocus.scale (scale_id) ON DELETE CASCADE,

@@ -384,3 +384,46 @@ CREATE TRIGGER improvement_action_track_status BEFORE INSERT OR UPDATE OF status
 	ON custfocus.improvement_action
 	FOR EACH ROW EXECUTE FUNCTION custfocus.improvement_action_track_status();
 
+-- The settings row: who changed it and when.  A statement's change is
+-- stamped; the row a restore re-applies (setting_restore, one trigger level
+-- down) keeps the stamp it was dumped with.
+CREATE FUNCTION custfocus.setting_stamp() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.pg_trigger_depth() = 1 THEN
+		NEW.updated_at := pg_catalog.now();
+		NEW.updated_by := CURRENT_USER;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION custfocus.setting_stamp() IS
+'Trigger: records when and by whom the settings row was changed';
+CREATE TRIGGER setting_stamp BEFORE UPDATE ON custfocus.setting
+	FOR EACH ROW EXECUTE FUNCTION custfocus.setting_stamp();
+
+-- pg_dump carries the settings row, and a restore loads it into a database
+-- where CREATE EXTENSION has already made the row: the INSERT becomes an
+-- UPDATE of that row.  The trigger fires ALWAYS, so a parallel restore with
+-- session_replication_role = replica (README, Backups) keeps the row too.
+CREATE FUNCTION custfocus.setting_restore() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE custfocus.setting s
+	   SET min_responses = NEW.min_responses, updated_at = NEW.updated_at, updated_by = NEW.updated_by
+	 WHERE s.id = NEW.id;
+	IF FOUND THEN
+		RETURN NULL;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION custfocus.setting_restore() IS
+'Trigger: an INSERT of the settings row (a restore) updates the row that exists';
+CREATE TRIGGER setting_restore BEFORE INSERT ON custfocus.setting
+	FOR EACH ROW EXECUTE FUNCTION custfocus.setting_restore();
+ALTER TABLE custfocus.setting ENABLE ALWAYS TRIGGER setting_restore;

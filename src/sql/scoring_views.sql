@@ -164,7 +164,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
 	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
 	svc AS (SELECT DISTINCT unit.service_id FROM unit),
 	-- stage 1: one pass over the answers, per service and month
@@ -301,7 +301,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
 	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
 	per_month AS (
 		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
@@ -458,7 +458,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
 	x AS (
 		SELECT mv.*, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
 			   m.program_id, m.service_id,
@@ -537,7 +537,7 @@ RETURNS TABLE (
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH v AS (SELECT custfocus.min_responses() AS min_n),
+	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
 	series AS (
 		SELECT mv.measure_id,
 			   array_agg(mv.period_start ORDER BY mv.period_start) AS periods,
@@ -601,7 +601,7 @@ AS $$
 	WITH v AS (
 		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
 			   custfocus.visible_service_ids(p_role) AS services,
-			   custfocus.min_responses() AS min_n
+			   (SELECT custfocus.min_responses()) AS min_n
 	),
 	win AS (
 		SELECT r.service_id, r.survey_id, max(r.submitted_at) AS last_at

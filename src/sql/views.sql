@@ -20,7 +20,8 @@ LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH v AS (SELECT custfocus.sees_all_programs(p_role) AS sees_all,
-					  custfocus.visible_service_ids(p_role) AS services)
+					  custfocus.visible_service_ids(p_role) AS services,
+					  custfocus.readable_program_ids(p_role) AS readable)
 	SELECT g.code, g.name, g.relationship, g.kind, g.party,
 		   u.service_code, u.service_name, u.program_code, u.program_name, u.need
 	  FROM v
@@ -32,6 +33,7 @@ AS $$
 				   JOIN custfocus.service s ON s.service_id = ss.service_id
 				   JOIN custfocus.program p ON p.program_id = s.program_id) u
 			 ON u.segment_id = g.segment_id
+	 WHERE v.sees_all OR g.program_id IS NULL OR g.program_id = ANY (v.readable)
 	 ORDER BY g.code, u.service_code
 $$;
 COMMENT ON FUNCTION custfocus.customer_inventory_rows(name) IS
@@ -41,7 +43,7 @@ REVOKE ALL ON FUNCTION custfocus.customer_inventory_rows(name) FROM PUBLIC;
 CREATE VIEW custfocus.customer_inventory WITH (security_invoker = true) AS
 	SELECT * FROM custfocus.customer_inventory_rows(CURRENT_USER);
 COMMENT ON VIEW custfocus.customer_inventory IS
-'Step 1: every customer and stakeholder segment, the services it uses and the need that brings it (a segment with no service shows once, with the service columns empty)';
+'Step 1: every customer and stakeholder segment the role may read (agency-wide ones and those of its programs and the programs above and below them), the services it uses and the need that brings it (a segment with no service shows once, with the service columns empty)';
 COMMENT ON COLUMN custfocus.customer_inventory.segment_code IS 'Segment code';
 COMMENT ON COLUMN custfocus.customer_inventory.segment_name IS 'Segment name';
 COMMENT ON COLUMN custfocus.customer_inventory.relationship IS 'customer or stakeholder';
@@ -210,7 +212,7 @@ AS $$
 			   min(t.txt) AS example
 		  FROM term t
 		 GROUP BY t.service_id, t.lexeme
-		HAVING count(*) >= greatest(custfocus.min_responses(), 1)
+		HAVING count(*) >= (SELECT custfocus.min_responses())
 	),
 	ranked AS (
 		SELECT c.*, rank() OVER (PARTITION BY c.service_id ORDER BY c.documents DESC, c.lexeme)::integer AS rnk

@@ -9,13 +9,57 @@ cd "$(dirname "$0")/../.."
 
 old=cf_upgrade_old
 new=cf_upgrade_new
-trap 'dropdb --if-exists $old; dropdb --if-exists $new' EXIT
+roles=cf_upgrade_roles
+trap 'dropdb --if-exists $old; dropdb --if-exists $new; dropdb --if-exists $roles; psql -X -q -d postgres -c "DROP ROLE IF EXISTS cf_upgrade_analyst, cf_upgrade_admin"' EXIT
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 current=$(sed -n "s/^default_version = '\(.*\)'/\1/p" custfocus.control)
 
-dropdb --if-exists $old; dropdb --if-exists $new
+dropdb --if-exists $old; dropdb --if-exists $new; dropdb --if-exists $roles
 createdb $old
 createdb $new
+createdb $roles
+# Roles granted a level before the update (see README, Upgrading).
+psql_q -d postgres -c "DROP ROLE IF EXISTS cf_upgrade_analyst, cf_upgrade_admin" \
+	-c "CREATE ROLE cf_upgrade_analyst" -c "CREATE ROLE cf_upgrade_admin"
+
+# What 1.2 changes for the roles granted before it: an analyst describes its
+# program but neither moves, recodes, adds nor deletes one, nor changes
+# agency-wide rows; an admin sets the suppression floor.
+roles_after_update() {
+	psql_q -d "$1" -At <<'SQL'
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+	EXECUTE stmt;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN 'ok ' || n;
+EXCEPTION WHEN insufficient_privilege THEN
+	RETURN 'denied';
+WHEN OTHERS THEN
+	RETURN 'error ' || SQLSTATE;
+END $$;
+SET ROLE cf_upgrade_analyst;
+SELECT 'rename ' || pg_temp.try($$UPDATE custfocus.program SET name = 'WIC program' WHERE code = 'WIC'$$);
+SELECT 'reparent ' || pg_temp.try($$UPDATE custfocus.program SET parent_id = NULL WHERE code = 'WIC'$$);
+SELECT 'insert ' || pg_temp.try($$INSERT INTO custfocus.program (code, name) VALUES ('X', 'X')$$);
+SELECT 'delete ' || pg_temp.try($$DELETE FROM custfocus.program WHERE code = 'WIC'$$);
+SELECT 'timeliness ' || pg_temp.try($$UPDATE custfocus.requirement SET importance = 1 WHERE code = 'timeliness'$$);
+SELECT 'floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 1$$);
+RESET ROLE;
+SET ROLE cf_upgrade_admin;
+SELECT 'admin floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 10$$);
+SELECT 'admin timeliness ' || pg_temp.try($$UPDATE custfocus.requirement SET importance = 90 WHERE code = 'timeliness'$$);
+RESET ROLE;
+SQL
+}
+roles_expected="rename ok 1
+reparent denied
+insert denied
+delete denied
+timeliness ok 0
+floor denied
+admin floor ok 1
+admin timeliness ok 1"
 
 # Every object of the extension, described with what matters to its users:
 # definitions, privileges, comments, policies.
@@ -95,7 +139,21 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 		cat /tmp/custfocus-upgrade.diff >&2
 		exit 1
 	fi
-	echo "update $from -> $current: data and views unchanged, objects identical to a fresh install"
+	# roles granted a level by the old version, in a database of their own
+	# (their grants would differ from the fresh install's catalog above)
+	psql_q -d $roles -c "DROP EXTENSION IF EXISTS custfocus CASCADE" -c "CREATE EXTENSION custfocus VERSION '$from'"
+	psql_q -d $roles -v responses=20 -f test/data/sample_agency.sql
+	psql_q -d $roles -c "SELECT custfocus.grant_access('cf_upgrade_analyst', 'analyst')" \
+		-c "SELECT custfocus.grant_program_access('cf_upgrade_analyst', 'WIC')" \
+		-c "SELECT custfocus.grant_access('cf_upgrade_admin', 'admin')" \
+		-c "ALTER EXTENSION custfocus UPDATE" >/dev/null
+	got=$(roles_after_update $roles)
+	if [ "$got" != "$roles_expected" ]; then
+		echo "updated from $from, the roles granted before the update may do other things than 1.2 says:" >&2
+		diff <(echo "$roles_expected") <(echo "$got") >&2 || true
+		exit 1
+	fi
+	echo "update $from -> $current: data and views unchanged, objects identical to a fresh install, roles granted before it follow 1.2"
 done
 
 # What 1.1 added works on the updated database: an export loads.
