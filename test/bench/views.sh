@@ -22,7 +22,8 @@
 # the cost of a query without the transfer of its rows, for the views and the
 # scan alike.  Prints the tables and writes them to test/bench/out/views.md.
 # The default sizes take about 7 minutes on 2 cores (30000 responses about
-# one, 300000 about five); 1000000 adds about 20.  Not part of test/check.sh: timings are not tests.
+# one, 300000 about five); 1000000 adds about 20.  BENCH_ROUNDS=3 is quicker.
+# Not part of test/check.sh: timings are not tests.
 
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
