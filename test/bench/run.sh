@@ -15,8 +15,8 @@
 if [ "${1:-}" != --in-cluster ]; then
 	source "$(dirname "${BASH_SOURCE[0]}")/../setup.sh"
 	export BENCH_RESPONSES="${1:-200000}" BENCH_ROWS="${2:-5000000}"
-	exec pg_virtualenv -t -v "$CUSTFOCUS_PG_MAJOR" -o shared_buffers=2GB -o work_mem=256MB -o max_parallel_workers_per_gather=2 \
-		-o jit=off -o max_wal_size=8GB -o checkpoint_timeout=30min \
+	source "$CUSTFOCUS_ROOT/test/bench/lib.sh"
+	exec pg_virtualenv -t -v "$CUSTFOCUS_PG_MAJOR" "${bench_cluster_opts[@]}" \
 		"$CUSTFOCUS_ROOT/test/bench/run.sh" --in-cluster
 fi
 set -euo pipefail
@@ -27,39 +27,12 @@ work=$(mktemp -d)
 chmod 777 "$work"   # the server (user postgres) writes and reads the files
 trap 'rm -rf "$work"' EXIT
 export PGOPTIONS="-c client_min_messages=warning"
-psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+source test/bench/lib.sh   # psql, interleaved, ratio
 source test/bench/aggregates.sh
-
-# interleaved ROUNDS STATEMENT...: runs every statement once per round, all
-# rounds in one session, and prints each statement's best time in ms, one
-# per line.  The machine's load drifts over a run (it is shared); running
-# each statement once in every round spreads that drift over all of them
-# instead of charging it to whichever ran when it rose, and the best of
-# several rounds is the figure least disturbed by it.  A statement may be
-# several commands; then "@T " marks the one that is timed, as in
-# "BEGIN; @T COPY ...; ROLLBACK;".
-interleaved() {
-	local rounds=$1 i r stmt
-	shift
-	{ echo '\timing on'
-	  for ((r = 0; r < rounds; r++)); do
-		i=0
-		for stmt in "$@"; do
-			[[ $stmt == *'@T '* ]] || stmt="@T $stmt"
-			printf '%s\n' "${stmt/@T /$'\n'\\echo @$i$'\n'}"
-			i=$((i + 1))
-		done
-	  done; } |
-		psql -At 2>&1 |
-		awk -v n=$# '/^@[0-9]+$/ { cur = substr($0, 2); next }
-			/^Time: / && cur != "" { t = $2; if (!(cur in m) || t < m[cur]) m[cur] = t; cur = "" }
-			END { for (k = 0; k < n; k++) print m[k] }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rows=()
 row() { rows+=("$(printf '| %s | %s | %s |' "$1" "$2" "$3")"); printf '%-58s %12s  %s\n' "$1" "$2" "$3"; }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, $(psql -At -c 'SHOW server_version')"
+echo "machine: $(bench_machine)"
 psql -c 'CREATE EXTENSION custfocus'
 
 # --- aggregates, on a flat table of scores -----------------------------
@@ -165,7 +138,7 @@ for v in scorecard satisfaction_trend key_drivers improvement_opportunities data
 done
 
 {
-	echo "Benchmark of $(date -u +%Y-%m-%d): $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM, PostgreSQL $(psql -At -c 'SHOW server_version'); $BENCH_ROWS score rows, $BENCH_RESPONSES responses ($answers answers). Best of $AGG_ROUNDS interleaved rounds for the aggregates, of 3 for the import and the views."
+	echo "Benchmark of $(date -u +%Y-%m-%d): $(bench_machine); $BENCH_ROWS score rows, $BENCH_RESPONSES responses ($answers answers). Best of $AGG_ROUNDS interleaved rounds for the aggregates, of 3 for the import and the views."
 	echo
 	echo '| measure | time | ratio |'
 	echo '|---|---|---|'
