@@ -84,6 +84,7 @@ citus_cluster_start() {
 		"active nodes (1 coordinator, $("$bin/psql" -X -At -c 'SELECT count(*) FROM citus_get_active_worker_nodes()') workers)"
 	PATH=$bin:$PATH
 	export PATH
+	CITUS_CLUSTER_UP=1
 }
 
 citus_cluster_stop() {
@@ -91,10 +92,17 @@ citus_cluster_stop() {
 	trap - EXIT INT TERM
 	if [ -n "${CITUS_CLUSTER_DIR:-}" ] && [ -d "$CITUS_CLUSTER_DIR" ]; then
 		if [ $rc -ne 0 ]; then
+			# the servers' side: the whole end of each log if the cluster did
+			# not come up, else only their errors
 			for dir in "$CITUS_CLUSTER_DIR"/node*.log; do
 				[ -f "$dir" ] || continue
-				echo "---- last lines of $(basename "$dir") (exit status $rc) ----" >&2
-				tail -n 15 "$dir" >&2
+				if [ -n "${CITUS_CLUSTER_UP:-}" ]; then
+					grep -E 'ERROR|FATAL|PANIC|terminated by signal' "$dir" | tail -n 10 |
+						sed "s/^/$(basename "$dir" .log): /" >&2 || true
+				else
+					echo "---- last lines of $(basename "$dir") ----" >&2
+					tail -n 15 "$dir" >&2
+				fi
 			done
 		fi
 		for dir in "${CITUS_CLUSTER_NODES[@]}"; do
@@ -104,7 +112,7 @@ citus_cluster_stop() {
 		rm -rf "$CITUS_CLUSTER_DIR"
 		citus_cluster_say "stopped and removed"
 	fi
-	CITUS_CLUSTER_DIR=
+	CITUS_CLUSTER_DIR= CITUS_CLUSTER_UP=
 	return $rc
 }
 
