@@ -23,9 +23,11 @@
 # release of PostgreSQL or a new archive rebuilds.  Contents, not mtimes:
 # fresh-debian copies ../shared without keeping mtimes.
 #
-# A build takes about 2 minutes here (2 cores, shared with other work: Citus
-# 13.2.2 against PostgreSQL 15, `make -j2`, 120 s), plus half a minute for the
-# Debian packages on a fresh root; a cached call takes a few seconds.
+# A build takes about 2 minutes here (2 cores, shared with other work, make
+# -j2): Citus 13.2.2 against Debian's 15, which also makes LLVM bitcode, 120 s;
+# 14.0.1 against the 16 of .ci/build-postgres.sh (no LLVM), 48 s.  Add half a
+# minute for the Debian packages on a fresh root.  A cached call takes a few
+# seconds (plus installing the server if it is missing).
 set -euo pipefail
 major=${1:?usage: build.sh MAJOR [CACHE_DIR]}
 cache=${2:-/var/tmp/custfocus-ci}

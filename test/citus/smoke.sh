@@ -16,8 +16,8 @@
 # relative_weights: by survey, over one row per response) on both.  Unweighted
 # count-based results must be equal, moment-based and weighted ones equal to
 # 1e-12 relative (the partial states are combined in another order).  Each
-# check also requires EXPLAIN to show the aggregate as worker_partial_agg in
-# tasks over every shard.  Ends with "N passed, N failed" (one check per
+# check also requires EXPLAIN to show the aggregate as worker_partial_agg (or
+# worker_binary_partial_agg, Citus 14) in tasks over every shard.  Ends with "N passed, N failed" (one check per
 # aggregate), non-zero exit on failure.
 
 if [ "${1:-}" != --in-cluster ]; then
@@ -140,9 +140,12 @@ for agg in "${order[@]}"; do
 	why=()
 	# the plan: two-stage aggregation over every shard
 	plan=$(psql -At -c "EXPLAIN (VERBOSE, COSTS OFF) ${q//@T@/cf_scores}" 2>&1) || why+=("EXPLAIN failed: $plan")
+	# (Citus 13: worker_partial_agg and coord_combine_agg; Citus 14 sends the
+	# states in binary: worker_binary_partial_agg, coord_binary_combine_agg)
 	grep -q "Task Count: $shards\$" <<<"$plan" || why+=("plan has no 'Task Count: $shards'")
-	grep -q "worker_partial_agg('custfocus\.$agg(" <<<"$plan" || why+=("plan has no worker_partial_agg('custfocus.$agg(...)')")
-	grep -q "coord_combine_agg" <<<"$plan" || why+=("plan has no coord_combine_agg")
+	grep -Eq "worker_(binary_)?partial_agg\('custfocus\.$agg\(" <<<"$plan" ||
+		why+=("plan has no worker_partial_agg('custfocus.$agg(...)')")
+	grep -Eq "coord_(binary_)?combine_agg\(" <<<"$plan" || why+=("plan has no coord_combine_agg")
 	# the results, distributed and local, compared leaf by leaf
 	cmp=$(psql -At -F ' ' 2>&1 <<-SQL
 		CREATE TEMP TABLE r_dist AS ${q//@T@/cf_scores};
