@@ -94,11 +94,33 @@ if [ -s "$out" ] && [ -f "$depsfile" ] && [ "$(cat "$keyfile" 2>/dev/null)" = "$
 fi
 if [ -s "$out" ]; then say "cache $out is stale (was: $(cat "$keyfile" 2>/dev/null || echo none)), rebuilding"; fi
 
-# build dependencies (vendor/README.md); pg_config --libs of Debian's server
-# names all of them, and Citus's configure links against that list
+# build dependencies: Citus's own (libcurl, lz4, zstd), and the headers of
+# every library the server was built with: Citus's configure links its tests
+# against `pg_config --libs`, and the server's headers include ICU's when it
+# was configured with ICU (vendor/README.md lists them for Debian's 15; 17
+# needs libicu-dev besides, 18 libnuma-dev)
+deps=(gcc make libc6-dev patch libcurl4-openssl-dev liblz4-dev libzstd-dev)
+for lib in $("$pg_config" --libs); do
+	case $lib in
+	-lselinux) deps+=(libselinux1-dev) ;;
+	-lxslt) deps+=(libxslt1-dev) ;;
+	-lxml2) deps+=(libxml2-dev) ;;
+	-lpam) deps+=(libpam0g-dev) ;;
+	-lssl | -lcrypto) deps+=(libssl-dev) ;;
+	-lgssapi_krb5) deps+=(libkrb5-dev) ;;
+	-lz) deps+=(zlib1g-dev) ;;
+	-lreadline) deps+=(libreadline-dev) ;;
+	-ledit) deps+=(libedit-dev) ;;
+	-lnuma) deps+=(libnuma-dev) ;;
+	-luring) deps+=(liburing-dev) ;;
+	-lldap) deps+=(libldap-dev) ;;
+	-lsystemd) deps+=(libsystemd-dev) ;;
+	-licu*) deps+=(libicu-dev) ;;
+	esac
+done
+case $("$pg_config" --configure) in *--with-icu*) deps+=(libicu-dev) ;; esac
 # shellcheck disable=SC2046
-apt_install $(missing_of gcc make libc6-dev patch libcurl4-openssl-dev liblz4-dev libzstd-dev libkrb5-dev \
-	libssl-dev libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev zlib1g-dev)
+apt_install $(missing_of $(printf '%s\n' "${deps[@]}" | sort -u))
 if [ ! -f "$("$pg_config" --includedir-server)/postgres.h" ]; then
 	case $(dpkg -S "$pg_config" 2>/dev/null) in
 	postgresql-*) apt_install "postgresql-server-dev-$major" ;;
@@ -114,7 +136,11 @@ tar -xzf "$archive" -C "$work"
 cd "$work/citus-$version"
 for p in "${patches[@]}"; do patch -p1 -s <"$p"; done
 ./configure PG_CONFIG="$pg_config" >"$work/configure.log" 2>&1 || { tail -40 "$work/configure.log" >&2; exit 1; }
-make -j"$(nproc)" >"$work/make.log" 2>&1 || { grep -B2 -A8 -m5 'error' "$work/make.log" >&2 || tail -60 "$work/make.log" >&2; exit 1; }
+make -j"$(nproc)" >"$work/make.log" 2>&1 || {
+	grep -E -A6 ': (fatal )?error:' "$work/make.log" | head -n 40 >&2 || true
+	grep -F '***' "$work/make.log" | head -n 5 >&2 || true
+	exit 1
+}
 make install DESTDIR="$work/root" >>"$work/make.log" 2>&1 || { tail -60 "$work/make.log" >&2; exit 1; }
 [ -f "$work/root$("$pg_config" --pkglibdir)/citus.so" ] || { say "no citus.so in the install tree"; exit 1; }
 # the packages holding the libraries the modules (citus.so, citus_columnar.so,
