@@ -152,3 +152,13 @@ SELECT custfocus.box_stats_merge(x) FROM (SELECT '{0,0}'::bigint[] WHERE false) 
 SELECT custfocus.nps_stats_merge(x) FROM (VALUES ('{0,0,0,0,0,0}'::float8[])) s (x);
 SELECT custfocus.nps_stats_merge(x) FROM (VALUES ('{1,2,3}'::float8[])) s (x);
 DROP TABLE two_stage;
+
+-- A first row whose weight does not divide exactly: the Welford update put
+-- the mean one unit in the last place past the score, and the sum of
+-- squares a rounding error below zero, which the final function rejected
+-- as an invalid state.
+SELECT (s).n, round((s).mean::numeric, 10) AS mean, (s).sd, (s).ci_low, (s).ci_high
+  FROM (SELECT custfocus.linear_mean_stats(3, 1, 5, 0.8877722855547656) AS s) q;
+SELECT (custfocus.linear_mean_stats(v, 1, 5, w)).n, round((custfocus.linear_mean_stats(v, 1, 5, w)).mean::numeric, 10)
+  FROM (VALUES (3::double precision, 0.8877722855547656::double precision), (2, 2.7879596236926827),
+			   (4, 0.8561635013301021), (5, 3.042051519729129)) AS t (v, w);

@@ -181,7 +181,15 @@ linear_mean_stats_accum(PG_FUNCTION_ARGS)
 	s[LMS_SUM_W2] += w * w;
 	delta = y - s[LMS_MEAN];
 	s[LMS_MEAN] += delta * w / s[LMS_SUM_W];
-	s[LMS_SSD] += w * delta * (y - s[LMS_MEAN]);
+
+	/*
+	 * The increment is w * delta^2 * (1 - w / sum_w) >= 0, but computed as
+	 * w * delta * (y - new mean) it can come out a rounding error below
+	 * zero when the new mean lands a unit in the last place beyond y (the
+	 * first row of a weight that does not divide exactly, say): a negative
+	 * sum of squares that every later merge would reject.
+	 */
+	s[LMS_SSD] += Max(0.0, w * delta * (y - s[LMS_MEAN]));
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
