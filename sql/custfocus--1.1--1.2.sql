@@ -305,11 +305,15 @@ CREATE TABLE custfocus.setting (
 	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
 	min_responses integer NOT NULL DEFAULT 10 CHECK (min_responses >= 1),
 	updated_at	timestamptz,
-	updated_by	name
+	updated_by	name,
+	-- the server's zone when the extension was installed, until an admin
+	-- names the agency's
+	reporting_time_zone text NOT NULL DEFAULT pg_catalog.current_setting('TimeZone')
 );
 COMMENT ON TABLE custfocus.setting IS
 'Agency-wide settings (one row), changed by admins only';
 COMMENT ON COLUMN custfocus.setting.id IS 'Always true: the table holds one row';
+COMMENT ON COLUMN custfocus.setting.reporting_time_zone IS 'Time zone in which the views count months, quarters, years and ages, the same for every client whatever its session TimeZone (changing it rebuilds the roll-ups)';
 COMMENT ON COLUMN custfocus.setting.min_responses IS 'Suppression floor: a score of fewer valid answers is not shown in any view (at least 1; a session may raise it with the custfocus.min_responses setting, never lower it)';
 COMMENT ON COLUMN custfocus.setting.updated_at IS 'When an admin last changed the row (NULL: never)';
 COMMENT ON COLUMN custfocus.setting.updated_by IS 'Role that last changed the row (NULL: never changed)';
@@ -1039,3 +1043,871 @@ AS $$
 $$;
 COMMENT ON FUNCTION custfocus.key_drivers_rows(name) IS
 'Rows of the key_drivers view for the given role (which must be the caller)';
+
+-- Reporting (issue 13): roll-ups per service and month in the reporting time
+-- zone (src/sql/rollup.sql), kept by triggers; the scorecard and the trend
+-- read them through security_barrier views instead of rescanning every
+-- answer in a function; admins verify and rebuild them.  The views keep
+-- their names and columns, with new columns at the end.
+CREATE FUNCTION custfocus.reporting_time_zone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT s.reporting_time_zone FROM custfocus.setting s $$;
+COMMENT ON FUNCTION custfocus.reporting_time_zone() IS
+'The time zone every period and age in the views is counted in (custfocus.setting.reporting_time_zone), the same for every client whatever its session TimeZone';
+
+CREATE TABLE custfocus.rollup_service_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	responses	bigint NOT NULL,
+	csat		double precision[],
+	csat_counts	bigint[],
+	nps			double precision[],
+	lm			double precision[]
+);
+CREATE INDEX rollup_service_month_key_idx ON custfocus.rollup_service_month (service_id, month);
+COMMENT ON TABLE custfocus.rollup_service_month IS
+'Roll-up of responses and answers per service and month of the reporting time zone: aggregate states, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_service_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_service_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_service_month.responses IS 'Responses (with or without answers)';
+COMMENT ON COLUMN custfocus.rollup_service_month.csat IS 'top_box_state of oriented overall-satisfaction answers of rating and nps items, top two categories, weighted';
+COMMENT ON COLUMN custfocus.rollup_service_month.csat_counts IS 'top_box_state of oriented overall-satisfaction answers of any metric, top two categories, unweighted (for p-charts)';
+COMMENT ON COLUMN custfocus.rollup_service_month.nps IS 'nps_state of the answers to nps items, weighted';
+COMMENT ON COLUMN custfocus.rollup_service_month.lm IS 'linear_mean_state of the oriented answers to rating items, weighted';
+
+-- State merges that return states (the *_merge aggregates return results).
+CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
+	SFUNC = custfocus.counts_combine,
+	STYPE = bigint[],
+	COMBINEFUNC = custfocus.counts_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.counts_sum(bigint[]) IS
+'Merges count states (top_box_state without weights) into one state';
+CREATE AGGREGATE custfocus.sums_sum(double precision[]) (
+	SFUNC = custfocus.sums_combine,
+	STYPE = double precision[],
+	COMBINEFUNC = custfocus.sums_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.sums_sum(double precision[]) IS
+'Merges additive weighted states (top_box_state, nps_state) into one state';
+CREATE AGGREGATE custfocus.moments_sum(double precision[]) (
+	SFUNC = custfocus.linear_mean_stats_combine,
+	STYPE = double precision[],
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.moments_sum(double precision[]) IS
+'Merges linear_mean_state states into one state (Chan''s pairwise formula)';
+
+-- The roll-up rows of the given keys, computed from the raw data: what
+-- every row of a key merges to.  Keys with no response give no row.
+CREATE FUNCTION custfocus.rollup_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_service_month
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	resp AS (
+		SELECT k.service_id, k.month, r.response_id, r.weight
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+	),
+	counted AS (
+		SELECT resp.service_id, resp.month, count(*) AS responses FROM resp GROUP BY 1, 2
+	),
+	scored AS (
+		SELECT resp.service_id, resp.month,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1, resp.weight)
+				   FILTER (WHERE i.is_overall AND i.metric IN ('rating', 'nps')) AS csat,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1) FILTER (WHERE i.is_overall) AS csat_counts,
+			   custfocus.nps_state(a.value, resp.weight) FILTER (WHERE i.metric = 'nps') AS nps,
+			   custfocus.linear_mean_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+										   sc.min_value, sc.max_value, resp.weight) FILTER (WHERE i.metric = 'rating') AS lm
+		  FROM resp
+		  JOIN custfocus.answer a ON a.response_id = resp.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+		 GROUP BY 1, 2
+	)
+	SELECT c.service_id, c.month, c.responses, s.csat, s.csat_counts, s.nps, s.lm
+	  FROM counted c LEFT JOIN scored s ON s.service_id = c.service_id AND s.month = c.month
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compute(integer[], date[]) IS
+'The roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+-- Recompute keys: one statement deletes every row of the keys and inserts
+-- the recomputation, under one snapshot (see the design above).
+CREATE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- one recompute of a key at a time, the locks taken in key order
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
+'Recomputes the roll-up of the given (service, month) keys from the raw data';
+
+-- Merge each key's rows into one.  Keys another transaction is recomputing
+-- or compacting are skipped (try-lock), so compaction never waits.
+CREATE FUNCTION custfocus.rollup_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_service_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > 1) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT g.service_id, g.month, sum(g.responses), custfocus.sums_sum(g.csat), custfocus.counts_sum(g.csat_counts),
+		   custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
+	  FROM gone g GROUP BY g.service_id, g.month;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
+'Merges the roll-up rows of each key (of the given keys, or of all) into one; returns how many keys it compacted';
+
+CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+BEGIN
+	-- nobody appends while the table is rebuilt
+	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
+	PERFORM custfocus.report_unit_refresh();
+	DELETE FROM custfocus.rollup_service_month;
+	INSERT INTO custfocus.rollup_service_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
+'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
+-- Every key whose merged roll-up differs from a recomputation: counts must
+-- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
+CREATE FUNCTION custfocus.rollup_verify()
+RETURNS TABLE (service_id integer, month date, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH stored AS (
+		SELECT r.service_id, r.month, sum(r.responses) AS responses,
+			   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+			   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+		  FROM custfocus.rollup_service_month r GROUP BY 1, 2
+	),
+	fresh AS (
+		SELECT c.* FROM (
+			SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+			  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+					  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+		) keys
+		CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c
+	),
+	cmp AS (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat, '{0,0,0,0}') AS s_csat, coalesce(f.csat, '{0,0,0,0}') AS f_csat,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.nps, '{0,0,0,0,0,0}') AS s_nps, coalesce(f.nps, '{0,0,0,0,0,0}') AS f_nps,
+			   coalesce(s.lm, '{0,0,0,0,0}') AS s_lm, coalesce(f.lm, '{0,0,0,0,0}') AS f_lm
+		  FROM stored s FULL JOIN fresh f ON f.service_id = s.service_id AND f.month = s.month
+	)
+	SELECT c.service_id, c.month, p.problem
+	  FROM cmp c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, recomputed %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, recomputed %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, recomputed %s', c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+$$;
+COMMENT ON FUNCTION custfocus.rollup_verify() IS
+'Lists every (service, month) whose roll-up differs from a recomputation from the raw data (none when all is well)';
+
+-------------------------------------------------------------------------------
+-- Keeping the roll-ups current
+-------------------------------------------------------------------------------
+
+-- Inserted responses: one delta row of counts per service and month.
+CREATE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
+	SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
+	  FROM new_response n
+	 WHERE n.service_id IS NOT NULL
+	 GROUP BY 1, 2;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
+'Trigger: appends the counts of inserted responses to the roll-up';
+CREATE TRIGGER rollup_response_insert AFTER INSERT ON custfocus.response
+	REFERENCING NEW TABLE AS new_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_insert();
+
+-- Changed or deleted responses: recompute the keys they left and entered.
+-- (Their answers, deleted by the cascade, are gone by then.)
+CREATE FUNCTION custfocus.rollup_response_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
+				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
+				UNION
+				SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date
+				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
+				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)) k
+		 WHERE k.service_id IS NOT NULL;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o
+				 WHERE o.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_change() IS
+'Trigger: recomputes the roll-up keys of updated (service, time, weight) or deleted responses';
+CREATE TRIGGER rollup_response_update AFTER UPDATE ON custfocus.response
+	REFERENCING OLD TABLE AS old_response NEW TABLE AS new_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
+CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
+	REFERENCING OLD TABLE AS old_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
+
+-- Inserted answers: one delta row of states per service and month, then
+-- compaction of the keys that have gathered many rows.
+-- Answers are matched to their responses by primary key, whatever the
+-- statistics say halfway through a long load (as in answer_check); with
+-- sequential scans priced out, JIT would compile every statement, so it is
+-- off here.
+CREATE FUNCTION custfocus.rollup_answer_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET jit = off
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	WITH d AS (
+		INSERT INTO custfocus.rollup_service_month
+		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
+			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1, r.weight)
+				   FILTER (WHERE i.is_overall AND i.metric IN ('rating', 'nps')),
+			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1) FILTER (WHERE i.is_overall),
+			   custfocus.nps_state(n.value, r.weight) FILTER (WHERE i.metric = 'nps'),
+			   custfocus.linear_mean_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating')
+		  FROM new_answer n
+		  JOIN custfocus.response r ON r.response_id = n.response_id
+		  JOIN custfocus.item i ON i.item_id = n.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+		 GROUP BY 1, 2
+		RETURNING service_id, month
+	)
+	SELECT array_agg(d.service_id), array_agg(d.month) INTO v_services, v_months FROM d;
+	IF v_services IS NOT NULL AND EXISTS (
+		SELECT FROM custfocus.rollup_service_month r
+		 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_services, v_months))
+		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
+		PERFORM custfocus.rollup_compact(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
+'Trigger: appends the states of inserted answers to the roll-up, and compacts keys that have gathered many rows';
+CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
+	REFERENCING NEW TABLE AS new_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_insert();
+
+-- Changed or deleted answers: recompute their responses' keys (an answer
+-- deleted with its response finds no response: the response's own trigger
+-- recomputes that key).
+CREATE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT response_id FROM old_answer UNION SELECT response_id FROM new_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT response_id FROM old_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_change() IS
+'Trigger: recomputes the roll-up keys of updated or deleted answers';
+CREATE TRIGGER rollup_answer_update AFTER UPDATE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_answer NEW TABLE AS new_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_change();
+CREATE TRIGGER rollup_answer_delete AFTER DELETE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_change();
+
+-- What an item or a scale says about its answers (overall, metric, reverse
+-- coding, range) changes what they count for: recompute every key with
+-- answers to the items concerned.  Rare, and bounded by those answers.
+CREATE FUNCTION custfocus.rollup_items_change(p_items integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+	  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+			  FROM custfocus.answer a
+			  JOIN custfocus.response r ON r.response_id = a.response_id
+			 WHERE a.item_id = ANY (p_items) AND r.service_id IS NOT NULL) k;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_items_change(integer[]) IS
+'Recomputes the roll-up keys that hold answers to the given items';
+
+CREATE FUNCTION custfocus.rollup_item_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
+	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_update() IS
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding or scale changed';
+CREATE TRIGGER rollup_item_update AFTER UPDATE ON custfocus.item
+	REFERENCING OLD TABLE AS old_item NEW TABLE AS new_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_update();
+
+CREATE FUNCTION custfocus.rollup_scale_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(i.item_id))
+	   FROM old_scale o JOIN new_scale n ON n.scale_id = o.scale_id
+	   JOIN custfocus.item i ON i.scale_id = n.scale_id
+	  WHERE (o.min_value, o.max_value) IS DISTINCT FROM (n.min_value, n.max_value)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_scale_update() IS
+'Trigger: recomputes the roll-up keys of the items on scales whose range changed';
+CREATE TRIGGER rollup_scale_update AFTER UPDATE ON custfocus.scale
+	REFERENCING OLD TABLE AS old_scale NEW TABLE AS new_scale
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_scale_update();
+
+-- Emptied tables: nothing is left to roll up.
+CREATE FUNCTION custfocus.rollup_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_rebuild();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_truncate() IS
+'Trigger: rebuilds the roll-up after a TRUNCATE of responses or answers';
+CREATE TRIGGER rollup_response_truncate AFTER TRUNCATE ON custfocus.response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_truncate();
+CREATE TRIGGER rollup_answer_truncate AFTER TRUNCATE ON custfocus.answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_truncate();
+
+-------------------------------------------------------------------------------
+-- The units a service counts for, as a table the views can join and filter
+-------------------------------------------------------------------------------
+
+-- For each service: itself, and every program above it (the roll-ups), with
+-- the codes and names readers filter on.  Rebuilt whole (it is small) after
+-- any change to programs or services.
+CREATE TABLE custfocus.report_unit (
+	service_id	integer NOT NULL,
+	level		text NOT NULL,
+	program_id	integer NOT NULL,
+	unit_service_id integer,
+	program_code text NOT NULL,
+	program_name text NOT NULL,
+	program_level text NOT NULL,
+	parent_program_code text,
+	service_code text,
+	service_name text
+);
+CREATE INDEX report_unit_service_id_idx ON custfocus.report_unit (service_id);
+COMMENT ON TABLE custfocus.report_unit IS
+'For each service, the units its answers count for: the service itself and every program above it; derived from program and service, kept by triggers';
+COMMENT ON COLUMN custfocus.report_unit.service_id IS 'Service whose answers count';
+COMMENT ON COLUMN custfocus.report_unit.level IS 'service, or program for a roll-up';
+COMMENT ON COLUMN custfocus.report_unit.program_id IS 'The service''s program, or the program rolled up';
+COMMENT ON COLUMN custfocus.report_unit.unit_service_id IS 'The service itself on service rows, NULL on program rows';
+COMMENT ON COLUMN custfocus.report_unit.program_code IS 'Code of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_name IS 'Name of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_level IS 'Level of program_id: agency, division or program';
+COMMENT ON COLUMN custfocus.report_unit.parent_program_code IS 'Code of the program above program_id';
+COMMENT ON COLUMN custfocus.report_unit.service_code IS 'Code of the service on service rows';
+COMMENT ON COLUMN custfocus.report_unit.service_name IS 'Name of the service on service rows';
+
+CREATE FUNCTION custfocus.report_unit_refresh() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM custfocus.report_unit;
+	WITH RECURSIVE up (service_id, program_id) AS (
+		SELECT s.service_id, s.program_id FROM custfocus.service s
+		UNION ALL
+		SELECT up.service_id, p.parent_id FROM up
+		  JOIN custfocus.program p ON p.program_id = up.program_id
+		 WHERE p.parent_id IS NOT NULL
+	)
+	INSERT INTO custfocus.report_unit
+	SELECT s.service_id, 'service', p.program_id, s.service_id, p.code, p.name, p.level, pp.code, s.code, s.name
+	  FROM custfocus.service s
+	  JOIN custfocus.program p ON p.program_id = s.program_id
+	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id
+	UNION ALL
+	SELECT up.service_id, 'program', p.program_id, NULL, p.code, p.name, p.level, pp.code, NULL, NULL
+	  FROM up
+	  JOIN custfocus.program p ON p.program_id = up.program_id
+	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_unit_refresh() IS
+'Rebuilds report_unit from program and service';
+
+CREATE FUNCTION custfocus.report_unit_rebuild() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.report_unit_refresh();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_unit_rebuild() IS
+'Trigger: rebuilds report_unit after a change to programs or services';
+CREATE TRIGGER report_unit_program AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.program
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
+CREATE TRIGGER report_unit_service AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.service
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
+
+REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_verify() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_items_change(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_response_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_response_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_answer_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_answer_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_update() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_scale_update() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_truncate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.report_unit_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.report_unit_refresh() FROM PUBLIC;
+
+-- A new reporting time zone moves every period's edges: rebuild the roll-up.
+CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- refuses a zone PostgreSQL does not know, even with no data yet
+	PERFORM pg_catalog.timezone(NEW.reporting_time_zone, pg_catalog.now());
+	PERFORM custfocus.rollup_rebuild();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_time_zone_change() IS
+'Trigger: checks a new reporting time zone and rebuilds the roll-up in it';
+CREATE TRIGGER rollup_time_zone AFTER UPDATE OF reporting_time_zone ON custfocus.setting
+	FOR EACH ROW WHEN (OLD.reporting_time_zone IS DISTINCT FROM NEW.reporting_time_zone)
+	EXECUTE FUNCTION custfocus.rollup_time_zone_change();
+REVOKE ALL ON FUNCTION custfocus.rollup_time_zone_change() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION custfocus.grant_access(p_role regrole, p_level text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	obj record;
+BEGIN
+	IF p_level IS NULL OR p_level NOT IN ('reader', 'analyst', 'admin') THEN
+		RAISE EXCEPTION 'unknown access level "%"', p_level
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use reader, analyst or admin.';
+	END IF;
+	PERFORM custfocus.revoke_access(p_role);
+	EXECUTE format('GRANT USAGE ON SCHEMA custfocus TO %s', p_role);
+
+	-- every level reads the views
+	FOR obj IN
+		SELECT c.oid::regclass AS rel FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('v', 'm')
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %s', obj.rel, p_role);
+	END LOOP;
+	FOR obj IN
+		SELECT p.oid::regprocedure AS fn FROM pg_proc p
+		 WHERE p.pronamespace = 'custfocus'::regnamespace AND p.proname LIKE '%\_rows'
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', obj.fn, p_role);
+	END LOOP;
+
+	IF p_level IN ('analyst', 'admin') THEN
+		-- manage the program's data, load surveys, describe instruments
+		FOR obj IN
+			SELECT c.oid::regclass AS rel, c.relname FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
+			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
+			   -- derived data (roll-ups hold unsuppressed small groups of every
+			   -- program): only the extension's own functions touch them
+			   AND c.relname NOT IN ('rollup_service_month', 'report_unit')
+		LOOP
+			-- the program tree is the agency's structure: an analyst
+			-- describes its programs (name, description) but neither adds,
+			-- removes nor moves one, nor changes its code or level
+			IF obj.relname = 'program' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, UPDATE (name, description) ON %s TO %s', obj.rel, p_role);
+			-- an analyst records its own imports but does not rewrite or
+			-- delete the record of anyone's
+			ELSIF obj.relname = 'import_batch' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', obj.rel, p_role);
+			ELSIF obj.relname = 'import_error' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', obj.rel, p_role);
+			ELSE
+				EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
+			END IF;
+		END LOOP;
+		FOR obj IN
+			SELECT c.oid::regclass AS rel FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'S'
+		LOOP
+			EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', obj.rel, p_role);
+		END LOOP;
+		IF pg_catalog.to_regprocedure('custfocus.import_responses(text,text,jsonb)') IS NOT NULL THEN
+			EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.import_responses(text, text, jsonb) TO %s', p_role);
+			EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.import_responses_file(text, text, jsonb) TO %s', p_role);
+		END IF;
+	END IF;
+
+	IF p_level = 'admin' THEN
+		FOR obj IN
+			SELECT c.oid::regclass AS rel FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
+			   AND c.relname NOT IN ('setting', 'rollup_service_month', 'report_unit')
+		LOOP
+			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
+		END LOOP;
+		-- the settings are one row, changed in place
+		EXECUTE format('GRANT SELECT, UPDATE ON custfocus.setting TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.apply_retention(text, interval, text) TO %s', p_role);
+		-- the roll-ups' maintenance (see src/sql/rollup.sql)
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_verify() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_rebuild() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_compact(integer[], date[]) TO %s', p_role);
+	END IF;
+
+	INSERT INTO custfocus.role_access (role_name, level) VALUES (p_role::text::name, p_level);
+	-- a reader or analyst sees only the programs granted to it: say so
+	-- when there are none yet, rather than let the views come back empty
+	IF p_level <> 'admin'
+	   AND NOT EXISTS (SELECT FROM pg_roles r WHERE r.oid = p_role AND (r.rolsuper OR r.rolbypassrls))
+	   AND NOT EXISTS (SELECT FROM custfocus.program_access a
+						 JOIN pg_roles g ON g.rolname = a.role_name
+						WHERE pg_has_role(p_role, g.oid, 'USAGE')) THEN
+		RAISE NOTICE 'role "%" sees no program yet: the views will show it nothing', p_role
+			USING HINT = format('Grant it programs with custfocus.grant_program_access(%L, ''PROGRAM CODE''); a program covers every program below it.', p_role::text);
+	END IF;
+END
+$$;
+
+-- roles made admins before 1.2 get what grant_access now gives admins
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT a.role_name FROM custfocus.role_access a
+			   JOIN pg_catalog.pg_roles g ON g.rolname = a.role_name
+			  WHERE a.level = 'admin'
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.rollup_verify() TO %I', r.role_name);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.rollup_rebuild() TO %I', r.role_name);
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.rollup_compact(integer[], date[]) TO %I', r.role_name);
+	END LOOP;
+END
+$$;
+
+-- CREATE OR REPLACE VIEW keeps the views (and any view of a user's built on
+-- them) and replaces their options: security_barrier instead of
+-- security_invoker.
+CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, x.grain, x.period_start,
+	   custfocus.period_label(x.grain, x.period_start) AS period_label,
+	   x.responses,
+	   coalesce((x.csat).n, 0) AS csat_n, (x.csat_shown).percent AS csat, (x.csat_shown).ci_low AS csat_ci_low,
+	   (x.csat_shown).ci_high AS csat_ci_high,
+	   coalesce((x.nps).n, 0) AS nps_n, (x.nps_shown).nps AS nps, (x.nps_shown).ci_low AS nps_ci_low,
+	   (x.nps_shown).ci_high AS nps_ci_high,
+	   coalesce((x.lm).n, 0) AS linear_mean_n, (x.lm_shown).mean AS linear_mean, (x.lm_shown).ci_low AS linear_mean_ci_low,
+	   (x.lm_shown).ci_high AS linear_mean_ci_high,
+	   CASE WHEN x.adjacent THEN (x.csat_shown).percent - (x.prev_csat).percent END AS csat_change,
+	   CASE WHEN x.adjacent THEN (custfocus.prop_ztest(
+			(x.csat_shown).percent / 100 * (x.csat_shown).n_eff, (x.csat_shown).n_eff,
+			(x.prev_csat).percent / 100 * (x.prev_csat).n_eff, (x.prev_csat).n_eff)).p_value END AS csat_change_p,
+	   CASE WHEN x.adjacent THEN (x.nps_shown).nps - (x.prev_nps).nps END AS nps_change,
+	   CASE WHEN x.adjacent THEN (custfocus.nps_ztest((x.nps_shown).nps, (x.nps_shown).se,
+													  (x.prev_nps).nps, (x.prev_nps).se)).p_value END AS nps_change_p,
+	   x.suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[2] END AS csat_weight,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[4] END AS csat_weight_in_box,
+	   (x.csat_shown).n_eff AS csat_n_eff,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[2] END AS nps_weight,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[4] END AS nps_weight_promoters,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[6] END AS nps_weight_detractors,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] END AS linear_mean_weight,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] * x.lm_state[4] END AS linear_mean_weighted_sum
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.grain, y.period_start) AS adjacent,
+		   lag(y.csat_shown) OVER w AS prev_csat,
+		   lag(y.nps_shown) OVER w AS prev_nps
+	  FROM (
+		SELECT g.*,
+			   CASE WHEN (g.csat).n >= v.min_n THEN g.csat END AS csat_shown,
+			   CASE WHEN (g.nps).n >= v.min_n THEN g.nps END AS nps_shown,
+			   CASE WHEN (g.lm).n >= v.min_n THEN g.lm END AS lm_shown,
+			   (coalesce((g.csat).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1) AS suppressed
+		  FROM (
+		  -- each state merged once; the results come from the merged states
+		  SELECT m.*, custfocus.box_weighted_stats_final(m.csat_state) AS csat,
+				 custfocus.nps_weighted_stats_final(m.nps_state) AS nps,
+				 custfocus.linear_mean_stats_final(m.lm_state) AS lm
+			FROM (
+			SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+				   u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start,
+				   sum(r.responses)::bigint AS responses,
+				   custfocus.sums_sum(r.csat) AS csat_state, custfocus.sums_sum(r.nps) AS nps_state,
+				   custfocus.moments_sum(r.lm) AS lm_state
+			  FROM custfocus.report_unit u
+			  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
+			 CROSS JOIN LATERAL (VALUES ('month', r.month),
+										('quarter', date_trunc('quarter', r.month)::date),
+										('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+					  u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start
+			) m
+		  ) g
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n) v
+	  ) y
+	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
+				 ORDER BY y.period_start)
+  ) x;
+COMMENT ON VIEW custfocus.scorecard IS
+'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year of the reporting time zone: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), the change from the period before with its p-value, and additive columns to re-aggregate any selection; scores of fewer than custfocus.min_responses() answers are suppressed';
+COMMENT ON COLUMN custfocus.scorecard.level IS 'service, or program for a roll-up of every service under the program';
+COMMENT ON COLUMN custfocus.scorecard.program_code IS 'Program (of the service, or rolled up)';
+COMMENT ON COLUMN custfocus.scorecard.program_name IS 'Program name';
+COMMENT ON COLUMN custfocus.scorecard.service_code IS 'Service (NULL on program rows)';
+COMMENT ON COLUMN custfocus.scorecard.service_name IS 'Service name';
+COMMENT ON COLUMN custfocus.scorecard.grain IS 'month, quarter or year: filter on it';
+COMMENT ON COLUMN custfocus.scorecard.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.scorecard.period_label IS 'Period as text: 2026-03, 2026-Q1 or 2026';
+COMMENT ON COLUMN custfocus.scorecard.responses IS 'Responses in the period (additive over services and periods of one grain)';
+COMMENT ON COLUMN custfocus.scorecard.csat_n IS 'Answers to overall-satisfaction items (shown even when the score is suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.csat IS 'CSAT: percent of overall-satisfaction answers in the top two categories of their scale (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.csat_ci_low IS 'Lower end of the 95 % Wilson interval of CSAT (on the effective n)';
+COMMENT ON COLUMN custfocus.scorecard.csat_ci_high IS 'Upper end of the 95 % Wilson interval of CSAT';
+COMMENT ON COLUMN custfocus.scorecard.nps_n IS 'Answers to likelihood-to-recommend (nps) items';
+COMMENT ON COLUMN custfocus.scorecard.nps IS 'Net Promoter Score, -100..100 (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.nps_ci_low IS 'Lower end of the 95 % interval of NPS';
+COMMENT ON COLUMN custfocus.scorecard.nps_ci_high IS 'Upper end of the 95 % interval of NPS';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_n IS 'Answers to rating items';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean IS 'CAHPS linear mean of all rating answers on 0..100, reverse-coded items flipped (weighted)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_ci_low IS 'Lower end of the 95 % interval of the linear mean';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_ci_high IS 'Upper end of the 95 % interval of the linear mean';
+COMMENT ON COLUMN custfocus.scorecard.csat_change IS 'CSAT minus CSAT of the period just before (percentage points); NULL if that period has no shown CSAT';
+COMMENT ON COLUMN custfocus.scorecard.csat_change_p IS 'Two-sided p-value of the change (pooled two-proportion z-test on effective counts)';
+COMMENT ON COLUMN custfocus.scorecard.nps_change IS 'NPS minus NPS of the period just before';
+COMMENT ON COLUMN custfocus.scorecard.nps_change_p IS 'Two-sided p-value of the NPS change: z = difference / sqrt(SE1^2 + SE2^2)';
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has answers, but fewer than custfocus.min_responses(), and is shown as NULL (a score without answers is NULL and not suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.program_level IS 'Level of the program: agency, division or program (for drill-down)';
+COMMENT ON COLUMN custfocus.scorecard.parent_program_code IS 'Program above program_code (for drill-down)';
+COMMENT ON COLUMN custfocus.scorecard.csat_weight IS 'Sum of the weights of the CSAT answers (NULL when suppressed): CSAT of a selection = 100 * sum(csat_weight_in_box) / sum(csat_weight)';
+COMMENT ON COLUMN custfocus.scorecard.csat_weight_in_box IS 'Sum of the weights of the CSAT answers in the top two categories (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.csat_n_eff IS 'Kish''s effective number of CSAT answers, (sum w)^2 / sum w^2 (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight IS 'Sum of the weights of the NPS answers (NULL when suppressed): NPS of a selection = 100 * (sum(nps_weight_promoters) - sum(nps_weight_detractors)) / sum(nps_weight)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight_promoters IS 'Sum of the weights of promoters (9 or 10; NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight_detractors IS 'Sum of the weights of detractors (0 to 6; NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_weight IS 'Sum of the weights of the rating answers (NULL when suppressed): linear mean of a selection = sum(linear_mean_weighted_sum) / sum(linear_mean_weight)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_weighted_sum IS 'Sum of weight times score (0..100) of the rating answers (NULL when suppressed)';
+
+CREATE OR REPLACE VIEW custfocus.satisfaction_trend WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.grain, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS csat, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN c.p IS NOT NULL THEN c.x::bigint END AS in_box
+  FROM (
+	SELECT g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+		   g.parent_program_code, g.grain,
+		   array_agg(g.period_start ORDER BY g.period_start) AS periods,
+		   array_agg(g.b[2]::double precision ORDER BY g.period_start) AS xs,
+		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns
+	  FROM (
+		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+			   u.parent_program_code, p.grain, p.period_start,
+			   custfocus.counts_sum(r.csat_counts) AS b
+		  FROM custfocus.report_unit u
+		  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
+		 CROSS JOIN LATERAL (VALUES ('month', r.month),
+									('quarter', date_trunc('quarter', r.month)::date),
+									('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+		 WHERE (SELECT custfocus.sees_all_programs())
+			OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+		 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+				  u.parent_program_code, p.grain, p.period_start
+	  ) g
+	 WHERE g.b[1] > 0
+	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+			  g.parent_program_code, g.grain
+  ) x
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses())) c;
+COMMENT ON VIEW custfocus.satisfaction_trend IS
+'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts, periods of the reporting time zone';
+COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';
+COMMENT ON COLUMN custfocus.satisfaction_trend.program_code IS 'Program';
+COMMENT ON COLUMN custfocus.satisfaction_trend.service_code IS 'Service (NULL on program rows)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.grain IS 'month, quarter or year: filter on it';
+COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.satisfaction_trend.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period (additive)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.csat IS 'Percent in the top two categories (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over all periods of the series';
+COMMENT ON COLUMN custfocus.satisfaction_trend.lcl IS 'Lower control limit for this period''s n (percent, at least 0)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.ucl IS 'Upper control limit for this period''s n (percent, at most 100)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside the control limits';
+COMMENT ON COLUMN custfocus.satisfaction_trend.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
+COMMENT ON COLUMN custfocus.satisfaction_trend.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
+COMMENT ON COLUMN custfocus.satisfaction_trend.signal IS 'The signals of the point in words (NULL: none)';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers: its percent and signals are not shown';
+COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
+COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
+COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
+
+DROP FUNCTION custfocus.scorecard_rows(name);
+DROP FUNCTION custfocus.satisfaction_trend_rows(name);
+
+-- Build the roll-ups of the data already there.
+SELECT custfocus.report_unit_refresh();
+SELECT custfocus.rollup_rebuild();

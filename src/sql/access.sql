@@ -486,6 +486,9 @@ BEGIN
 			SELECT c.oid::regclass AS rel, c.relname FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
 			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
+			   -- derived data (roll-ups hold unsuppressed small groups of every
+			   -- program): only the extension's own functions touch them
+			   AND c.relname NOT IN ('rollup_service_month', 'report_unit')
 		LOOP
 			-- the program tree is the agency's structure: an analyst
 			-- describes its programs (name, description) but neither adds,
@@ -518,16 +521,30 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
-			   AND c.relname <> 'setting'
+			   AND c.relname NOT IN ('setting', 'rollup_service_month', 'report_unit')
 		LOOP
 			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 		END LOOP;
 		-- the settings are one row, changed in place
 		EXECUTE format('GRANT SELECT, UPDATE ON custfocus.setting TO %s', p_role);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.apply_retention(text, interval, text) TO %s', p_role);
+		-- the roll-ups' maintenance (see src/sql/rollup.sql)
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_verify() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_rebuild() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_compact(integer[], date[]) TO %s', p_role);
 	END IF;
 
 	INSERT INTO custfocus.role_access (role_name, level) VALUES (p_role::text::name, p_level);
+	-- a reader or analyst sees only the programs granted to it: say so
+	-- when there are none yet, rather than let the views come back empty
+	IF p_level <> 'admin'
+	   AND NOT EXISTS (SELECT FROM pg_roles r WHERE r.oid = p_role AND (r.rolsuper OR r.rolbypassrls))
+	   AND NOT EXISTS (SELECT FROM custfocus.program_access a
+						 JOIN pg_roles g ON g.rolname = a.role_name
+						WHERE pg_has_role(p_role, g.oid, 'USAGE')) THEN
+		RAISE NOTICE 'role "%" sees no program yet: the views will show it nothing', p_role
+			USING HINT = format('Grant it programs with custfocus.grant_program_access(%L, ''PROGRAM CODE''); a program covers every program below it.', p_role::text);
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION custfocus.grant_access(regrole, text) IS

@@ -33,11 +33,15 @@ CREATE TABLE custfocus.setting (
 	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
 	min_responses integer NOT NULL DEFAULT 10 CHECK (min_responses >= 1),
 	updated_at	timestamptz,
-	updated_by	name
+	updated_by	name,
+	-- the server's zone when the extension was installed, until an admin
+	-- names the agency's
+	reporting_time_zone text NOT NULL DEFAULT pg_catalog.current_setting('TimeZone')
 );
 COMMENT ON TABLE custfocus.setting IS
 'Agency-wide settings (one row), changed by admins only';
 COMMENT ON COLUMN custfocus.setting.id IS 'Always true: the table holds one row';
+COMMENT ON COLUMN custfocus.setting.reporting_time_zone IS 'Time zone in which the views count months, quarters, years and ages, the same for every client whatever its session TimeZone (changing it rebuilds the roll-ups)';
 COMMENT ON COLUMN custfocus.setting.min_responses IS 'Suppression floor: a score of fewer valid answers is not shown in any view (at least 1; a session may raise it with the custfocus.min_responses setting, never lower it)';
 COMMENT ON COLUMN custfocus.setting.updated_at IS 'When an admin last changed the row (NULL: never)';
 COMMENT ON COLUMN custfocus.setting.updated_by IS 'Role that last changed the row (NULL: never changed)';

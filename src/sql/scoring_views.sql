@@ -147,131 +147,104 @@ COMMENT ON FUNCTION custfocus.scoring_units(name) IS
 REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
 
 -- Scorecard.  Every answer counts for its service, for the service's program
--- and for every program above it (the roll-ups), at three grains.  The
--- answers are read once, into aggregate states per service and month; the
--- states are then merged into every unit and grain (GROUPING SETS).
-CREATE FUNCTION custfocus.scorecard_rows(p_role name)
-RETURNS TABLE (
-	level text, program_code text, program_name text, service_code text, service_name text,
-	grain text, period_start date, period_label text, responses bigint,
-	csat_n bigint, csat double precision, csat_ci_low double precision, csat_ci_high double precision,
-	nps_n bigint, nps double precision, nps_ci_low double precision, nps_ci_high double precision,
-	linear_mean_n bigint, linear_mean double precision, linear_mean_ci_low double precision,
-	linear_mean_ci_high double precision,
-	csat_change double precision, csat_change_p double precision,
-	nps_change double precision, nps_change_p double precision,
-	suppressed boolean)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
-	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
-	svc AS (SELECT DISTINCT unit.service_id FROM unit),
-	-- stage 1: one pass over the answers, per service and month
-	per_month AS (
-		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
-			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
-									   sc.max_value - 1, r.weight) FILTER (WHERE i.is_overall) AS csat,
-			   custfocus.nps_state(a.value, r.weight) FILTER (WHERE i.metric = 'nps') AS nps,
-			   custfocus.linear_mean_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
-										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating') AS lm
-		  FROM svc
-		  JOIN custfocus.response r ON r.service_id = svc.service_id
-		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id
-		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		 WHERE a.value IS NOT NULL AND i.metric IN ('rating', 'nps')
-		 GROUP BY r.service_id, 2
-	),
-	responses_per_month AS (
-		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m, count(*) AS responses
-		  FROM svc JOIN custfocus.response r ON r.service_id = svc.service_id
-		 GROUP BY r.service_id, 2
-	),
-	-- stage 2: merge the monthly states into every unit and grain
-	counted AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(x.m, x.q, x.y) AS period_start,
-			   sum(x.responses)::bigint AS responses
-		  FROM (SELECT rm.*, date_trunc('quarter', rm.m)::date AS q, date_trunc('year', rm.m)::date AS y
-				  FROM responses_per_month rm) x
-		  JOIN unit u ON u.service_id = x.service_id
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
-								 (u.level, u.program_id, u.unit_service_id, x.q),
-								 (u.level, u.program_id, u.unit_service_id, x.y))
-	),
-	scored AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(x.m, x.q, x.y) AS period_start,
-			   custfocus.box_stats_merge(x.csat) AS csat,
-			   custfocus.nps_stats_merge(x.nps) AS nps,
-			   custfocus.linear_mean_stats_merge(x.lm) AS lm
-		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
-				  FROM per_month pm) x
-		  JOIN unit u ON u.service_id = x.service_id
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
-								 (u.level, u.program_id, u.unit_service_id, x.q),
-								 (u.level, u.program_id, u.unit_service_id, x.y))
-	),
-	shown AS (
-		SELECT c.level, c.program_id, c.unit_service_id, c.grain, c.period_start, c.responses,
-			   (s.csat).n AS csat_n, (s.nps).n AS nps_n, (s.lm).n AS lm_n,
-			   CASE WHEN (s.csat).n >= v.min_n THEN s.csat END AS csat,
-			   CASE WHEN (s.nps).n >= v.min_n THEN s.nps END AS nps,
-			   CASE WHEN (s.lm).n >= v.min_n THEN s.lm END AS lm,
-			   ((s.csat).n < v.min_n OR (s.nps).n < v.min_n OR (s.lm).n < v.min_n) IS TRUE AS suppressed
-		  FROM counted c CROSS JOIN v
-		  LEFT JOIN scored s ON s.level = c.level AND s.program_id = c.program_id
-			   AND s.unit_service_id IS NOT DISTINCT FROM c.unit_service_id
-			   AND s.grain = c.grain AND s.period_start = c.period_start
-	),
-	withprev AS (
-		SELECT x.*,
-			   lag(x.period_start) OVER w AS prev_start,
-			   lag(x.csat) OVER w AS prev_csat,
-			   lag(x.nps) OVER w AS prev_nps
-		  FROM shown x
-		WINDOW w AS (PARTITION BY x.level, x.program_id, x.unit_service_id, x.grain ORDER BY x.period_start)
-	)
-	SELECT x.level, p.code, p.name, s.code, s.name, x.grain, x.period_start,
-		   custfocus.period_label(x.grain, x.period_start),
-		   x.responses,
-		   coalesce(x.csat_n, 0), (x.csat).percent, (x.csat).ci_low, (x.csat).ci_high,
-		   coalesce(x.nps_n, 0), (x.nps).nps, (x.nps).ci_low, (x.nps).ci_high,
-		   coalesce(x.lm_n, 0), (x.lm).mean, (x.lm).ci_low, (x.lm).ci_high,
-		   CASE WHEN adjacent THEN (x.csat).percent - (x.prev_csat).percent END,
-		   CASE WHEN adjacent THEN (custfocus.prop_ztest(
-				(x.csat).percent / 100 * (x.csat).n_eff, (x.csat).n_eff,
-				(x.prev_csat).percent / 100 * (x.prev_csat).n_eff, (x.prev_csat).n_eff)).p_value END,
-		   CASE WHEN adjacent THEN (x.nps).nps - (x.prev_nps).nps END,
-		   CASE WHEN adjacent THEN (custfocus.nps_ztest((x.nps).nps, (x.nps).se,
-														 (x.prev_nps).nps, (x.prev_nps).se)).p_value END,
-		   x.suppressed
-	  FROM withprev x
-	  JOIN custfocus.program p ON p.program_id = x.program_id
-	  LEFT JOIN custfocus.service s ON s.service_id = x.unit_service_id
-	 CROSS JOIN LATERAL (SELECT x.prev_start = custfocus.previous_period(x.grain, x.period_start) AS adjacent) adj
-	 ORDER BY x.level, p.code, s.code, x.grain, x.period_start
-$$;
-COMMENT ON FUNCTION custfocus.scorecard_rows(name) IS
-'Rows of the scorecard view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.scorecard_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.scorecard WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.scorecard_rows(CURRENT_USER);
+-- and for every program above it (the roll-ups), at three grains.  It reads
+-- the roll-up (rollup_service_month: states per service and month, see
+-- src/sql/rollup.sql), never the answers: its cost follows the number of
+-- services and months, not of answers, and a filter on a unit's code, the
+-- grain or the level reaches the roll-up's index.
+--
+-- The view runs with its owner's rights over tables the reader cannot read
+-- (the roll-ups hold unsuppressed small groups), so it keeps to the
+-- caller's programs itself, and it is a security_barrier view: a caller's
+-- WHERE with a function that is not leakproof cannot see a row before that
+-- rule has removed it.  CURRENT_USER inside is the caller.
+--
+-- Rules a reader can recompute from the raw data:
+--   * periods are months, quarters and years of the reporting time zone
+--     (custfocus.reporting_time_zone());
+--   * a score is suppressed (NULL, with its weighted sums) when it has
+--     answers, but fewer than custfocus.min_responses(); a score with no
+--     answers at all is NULL and not suppressed (nothing is hidden);
+--   * the change columns compare with the period just before, at the same
+--     grain, only when both scores are shown.
+CREATE VIEW custfocus.scorecard WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, x.grain, x.period_start,
+	   custfocus.period_label(x.grain, x.period_start) AS period_label,
+	   x.responses,
+	   coalesce((x.csat).n, 0) AS csat_n, (x.csat_shown).percent AS csat, (x.csat_shown).ci_low AS csat_ci_low,
+	   (x.csat_shown).ci_high AS csat_ci_high,
+	   coalesce((x.nps).n, 0) AS nps_n, (x.nps_shown).nps AS nps, (x.nps_shown).ci_low AS nps_ci_low,
+	   (x.nps_shown).ci_high AS nps_ci_high,
+	   coalesce((x.lm).n, 0) AS linear_mean_n, (x.lm_shown).mean AS linear_mean, (x.lm_shown).ci_low AS linear_mean_ci_low,
+	   (x.lm_shown).ci_high AS linear_mean_ci_high,
+	   CASE WHEN x.adjacent THEN (x.csat_shown).percent - (x.prev_csat).percent END AS csat_change,
+	   CASE WHEN x.adjacent THEN (custfocus.prop_ztest(
+			(x.csat_shown).percent / 100 * (x.csat_shown).n_eff, (x.csat_shown).n_eff,
+			(x.prev_csat).percent / 100 * (x.prev_csat).n_eff, (x.prev_csat).n_eff)).p_value END AS csat_change_p,
+	   CASE WHEN x.adjacent THEN (x.nps_shown).nps - (x.prev_nps).nps END AS nps_change,
+	   CASE WHEN x.adjacent THEN (custfocus.nps_ztest((x.nps_shown).nps, (x.nps_shown).se,
+													  (x.prev_nps).nps, (x.prev_nps).se)).p_value END AS nps_change_p,
+	   x.suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[2] END AS csat_weight,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[4] END AS csat_weight_in_box,
+	   (x.csat_shown).n_eff AS csat_n_eff,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[2] END AS nps_weight,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[4] END AS nps_weight_promoters,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[6] END AS nps_weight_detractors,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] END AS linear_mean_weight,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] * x.lm_state[4] END AS linear_mean_weighted_sum
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.grain, y.period_start) AS adjacent,
+		   lag(y.csat_shown) OVER w AS prev_csat,
+		   lag(y.nps_shown) OVER w AS prev_nps
+	  FROM (
+		SELECT g.*,
+			   CASE WHEN (g.csat).n >= v.min_n THEN g.csat END AS csat_shown,
+			   CASE WHEN (g.nps).n >= v.min_n THEN g.nps END AS nps_shown,
+			   CASE WHEN (g.lm).n >= v.min_n THEN g.lm END AS lm_shown,
+			   (coalesce((g.csat).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1) AS suppressed
+		  FROM (
+		  -- each state merged once; the results come from the merged states
+		  SELECT m.*, custfocus.box_weighted_stats_final(m.csat_state) AS csat,
+				 custfocus.nps_weighted_stats_final(m.nps_state) AS nps,
+				 custfocus.linear_mean_stats_final(m.lm_state) AS lm
+			FROM (
+			SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+				   u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start,
+				   sum(r.responses)::bigint AS responses,
+				   custfocus.sums_sum(r.csat) AS csat_state, custfocus.sums_sum(r.nps) AS nps_state,
+				   custfocus.moments_sum(r.lm) AS lm_state
+			  FROM custfocus.report_unit u
+			  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
+			 CROSS JOIN LATERAL (VALUES ('month', r.month),
+										('quarter', date_trunc('quarter', r.month)::date),
+										('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+					  u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start
+			) m
+		  ) g
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n) v
+	  ) y
+	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
+				 ORDER BY y.period_start)
+  ) x;
 COMMENT ON VIEW custfocus.scorecard IS
-'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), and the change from the period before with its p-value; scores of fewer than custfocus.min_responses answers are suppressed';
+'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year of the reporting time zone: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), the change from the period before with its p-value, and additive columns to re-aggregate any selection; scores of fewer than custfocus.min_responses() answers are suppressed';
 COMMENT ON COLUMN custfocus.scorecard.level IS 'service, or program for a roll-up of every service under the program';
 COMMENT ON COLUMN custfocus.scorecard.program_code IS 'Program (of the service, or rolled up)';
 COMMENT ON COLUMN custfocus.scorecard.program_name IS 'Program name';
 COMMENT ON COLUMN custfocus.scorecard.service_code IS 'Service (NULL on program rows)';
 COMMENT ON COLUMN custfocus.scorecard.service_name IS 'Service name';
 COMMENT ON COLUMN custfocus.scorecard.grain IS 'month, quarter or year: filter on it';
-COMMENT ON COLUMN custfocus.scorecard.period_start IS 'First day of the period (session time zone)';
+COMMENT ON COLUMN custfocus.scorecard.period_start IS 'First day of the period, in the reporting time zone';
 COMMENT ON COLUMN custfocus.scorecard.period_label IS 'Period as text: 2026-03, 2026-Q1 or 2026';
-COMMENT ON COLUMN custfocus.scorecard.responses IS 'Responses in the period';
+COMMENT ON COLUMN custfocus.scorecard.responses IS 'Responses in the period (additive over services and periods of one grain)';
 COMMENT ON COLUMN custfocus.scorecard.csat_n IS 'Answers to overall-satisfaction items (shown even when the score is suppressed)';
 COMMENT ON COLUMN custfocus.scorecard.csat IS 'CSAT: percent of overall-satisfaction answers in the top two categories of their scale (weighted)';
 COMMENT ON COLUMN custfocus.scorecard.csat_ci_low IS 'Lower end of the 95 % Wilson interval of CSAT (on the effective n)';
@@ -288,78 +261,63 @@ COMMENT ON COLUMN custfocus.scorecard.csat_change IS 'CSAT minus CSAT of the per
 COMMENT ON COLUMN custfocus.scorecard.csat_change_p IS 'Two-sided p-value of the change (pooled two-proportion z-test on effective counts)';
 COMMENT ON COLUMN custfocus.scorecard.nps_change IS 'NPS minus NPS of the period just before';
 COMMENT ON COLUMN custfocus.scorecard.nps_change_p IS 'Two-sided p-value of the NPS change: z = difference / sqrt(SE1^2 + SE2^2)';
-COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has fewer than custfocus.min_responses answers and is shown as NULL';
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has answers, but fewer than custfocus.min_responses(), and is shown as NULL (a score without answers is NULL and not suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.program_level IS 'Level of the program: agency, division or program (for drill-down)';
+COMMENT ON COLUMN custfocus.scorecard.parent_program_code IS 'Program above program_code (for drill-down)';
+COMMENT ON COLUMN custfocus.scorecard.csat_weight IS 'Sum of the weights of the CSAT answers (NULL when suppressed): CSAT of a selection = 100 * sum(csat_weight_in_box) / sum(csat_weight)';
+COMMENT ON COLUMN custfocus.scorecard.csat_weight_in_box IS 'Sum of the weights of the CSAT answers in the top two categories (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.csat_n_eff IS 'Kish''s effective number of CSAT answers, (sum w)^2 / sum w^2 (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight IS 'Sum of the weights of the NPS answers (NULL when suppressed): NPS of a selection = 100 * (sum(nps_weight_promoters) - sum(nps_weight_detractors)) / sum(nps_weight)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight_promoters IS 'Sum of the weights of promoters (9 or 10; NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.nps_weight_detractors IS 'Sum of the weights of detractors (0 to 6; NULL when suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_weight IS 'Sum of the weights of the rating answers (NULL when suppressed): linear mean of a selection = sum(linear_mean_weighted_sum) / sum(linear_mean_weight)';
+COMMENT ON COLUMN custfocus.scorecard.linear_mean_weighted_sum IS 'Sum of weight times score (0..100) of the rating answers (NULL when suppressed)';
 
 -- Satisfaction trend: the p-chart of CSAT (overall-satisfaction answers in
--- the top two categories) per service and program, at each grain.  Counts
--- are unweighted, as a p-chart's limits assume.
-CREATE FUNCTION custfocus.satisfaction_trend_rows(p_role name)
-RETURNS TABLE (
-	level text, program_code text, service_code text, grain text, period_start date, period_label text,
-	n bigint, csat double precision, centre double precision, lcl double precision, ucl double precision,
-	outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text, suppressed boolean)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
-	unit AS (SELECT * FROM custfocus.scoring_units(p_role)),
-	per_month AS (
-		SELECT r.service_id, date_trunc('month', r.submitted_at)::date AS m,
-			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
-									   sc.max_value - 1) AS b
-		  FROM (SELECT DISTINCT unit.service_id FROM unit) svc
-		  JOIN custfocus.response r ON r.service_id = svc.service_id
-		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.is_overall
-		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		 WHERE a.value IS NOT NULL
-		 GROUP BY r.service_id, 2
-	),
-	g AS (
-		SELECT u.level, u.program_id, u.unit_service_id,
-			   CASE WHEN GROUPING(x.m) = 0 THEN 'month' WHEN GROUPING(x.q) = 0 THEN 'quarter' ELSE 'year' END AS grain,
-			   coalesce(x.m, x.q, x.y) AS period_start,
-			   custfocus.box_stats_merge(x.b) AS b
-		  FROM (SELECT pm.*, date_trunc('quarter', pm.m)::date AS q, date_trunc('year', pm.m)::date AS y
-				  FROM per_month pm) x
-		  JOIN unit u ON u.service_id = x.service_id
-		 GROUP BY GROUPING SETS ((u.level, u.program_id, u.unit_service_id, x.m),
-								 (u.level, u.program_id, u.unit_service_id, x.q),
-								 (u.level, u.program_id, u.unit_service_id, x.y))
-	),
-	series AS (
-		SELECT g.level, g.program_id, g.unit_service_id, g.grain,
-			   array_agg(g.period_start ORDER BY g.period_start) AS periods,
-			   array_agg((g.b).in_box ORDER BY g.period_start) AS xs,
-			   array_agg((g.b).n::double precision ORDER BY g.period_start) AS ns
-		  FROM g GROUP BY g.level, g.program_id, g.unit_service_id, g.grain
-	)
-	SELECT x.level, p.code, s.code, x.grain, x.periods[c.point],
-		   custfocus.period_label(x.grain, x.periods[c.point]),
-		   c.n::bigint, 100 * c.p, 100 * c.centre, 100 * c.lcl, 100 * c.ucl,
-		   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL
-	  FROM series x
-	 CROSS JOIN v
-	 CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
-	  JOIN custfocus.program p ON p.program_id = x.program_id
-	  LEFT JOIN custfocus.service s ON s.service_id = x.unit_service_id
-	 ORDER BY x.level, p.code, s.code, x.grain, c.point
-$$;
-COMMENT ON FUNCTION custfocus.satisfaction_trend_rows(name) IS
-'Rows of the satisfaction_trend view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.satisfaction_trend_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.satisfaction_trend WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.satisfaction_trend_rows(CURRENT_USER);
+-- the top two categories) per service and program, at each grain, from the
+-- roll-up's unweighted counts (a p-chart's limits assume counts).  Same
+-- access rule and security_barrier as the scorecard.
+CREATE VIEW custfocus.satisfaction_trend WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.grain, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS csat, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN c.p IS NOT NULL THEN c.x::bigint END AS in_box
+  FROM (
+	SELECT g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+		   g.parent_program_code, g.grain,
+		   array_agg(g.period_start ORDER BY g.period_start) AS periods,
+		   array_agg(g.b[2]::double precision ORDER BY g.period_start) AS xs,
+		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns
+	  FROM (
+		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+			   u.parent_program_code, p.grain, p.period_start,
+			   custfocus.counts_sum(r.csat_counts) AS b
+		  FROM custfocus.report_unit u
+		  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
+		 CROSS JOIN LATERAL (VALUES ('month', r.month),
+									('quarter', date_trunc('quarter', r.month)::date),
+									('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+		 WHERE (SELECT custfocus.sees_all_programs())
+			OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+		 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+				  u.parent_program_code, p.grain, p.period_start
+	  ) g
+	 WHERE g.b[1] > 0
+	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+			  g.parent_program_code, g.grain
+  ) x
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses())) c;
 COMMENT ON VIEW custfocus.satisfaction_trend IS
-'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts';
+'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts, periods of the reporting time zone';
 COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';
 COMMENT ON COLUMN custfocus.satisfaction_trend.program_code IS 'Program';
 COMMENT ON COLUMN custfocus.satisfaction_trend.service_code IS 'Service (NULL on program rows)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.grain IS 'month, quarter or year: filter on it';
-COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the period, in the reporting time zone';
 COMMENT ON COLUMN custfocus.satisfaction_trend.period_label IS 'Period as text';
-COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period';
+COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period (additive)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.csat IS 'Percent in the top two categories (NULL when suppressed)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over all periods of the series';
 COMMENT ON COLUMN custfocus.satisfaction_trend.lcl IS 'Lower control limit for this period''s n (percent, at least 0)';
@@ -368,7 +326,10 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside 
 COMMENT ON COLUMN custfocus.satisfaction_trend.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
 COMMENT ON COLUMN custfocus.satisfaction_trend.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
 COMMENT ON COLUMN custfocus.satisfaction_trend.signal IS 'The signals of the point in words (NULL: none)';
-COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses answers: its percent and signals are not shown';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers: its percent and signals are not shown';
+COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
+COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
+COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
 
 -- The value of every active measure in every period, the one place that
 -- turns a measure's metric into an aggregate call.  Proportion metrics also

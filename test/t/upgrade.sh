@@ -123,6 +123,12 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 	got=$(psql_q -d $old -At -c "SELECT extversion FROM pg_extension WHERE extname = 'custfocus'")
 	[ "$got" = "$current" ] || { echo "update from $from ended at $got, not $current" >&2; exit 1; }
 
+	# the update built the roll-ups of the data already there
+	problems=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
+	[ "$problems" = 0 ] || { echo "after the update from $from the roll-ups differ from the data in $problems keys" >&2; exit 1; }
+	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_service_month")
+	[ "$rows" -gt 0 ] || { echo "the update from $from built no roll-up" >&2; exit 1; }
+
 	after=$(views $old)
 	if [ "$before" != "$after" ]; then
 		echo "the update from $from changed what the views show:" >&2

@@ -1,0 +1,614 @@
+-------------------------------------------------------------------------------
+-- Roll-ups: aggregate states per service and month, kept current in the
+-- same transaction as every change, so that the scorecard and the trend read
+-- a few thousand small rows instead of every answer ever collected
+-------------------------------------------------------------------------------
+
+-- The design, after TimescaleDB's continuous aggregates and Citus' rollup
+-- tables:
+--
+--   * rollup_service_month holds, per service and month of the reporting
+--     time zone, the number of responses and the transition states of the
+--     scores (top_box_state, nps_state, linear_mean_state: the same states
+--     the aggregates merge, so merging them gives exactly what the aggregates
+--     give over the raw answers).
+--   * Inserts only append: each statement that inserts responses or answers
+--     appends one row of states per service and month it touched (a delta),
+--     with no unique key and so no row lock that two imports could wait on
+--     in opposite orders: concurrent imports never deadlock here.  Readers
+--     merge every row of a key.
+--   * Updates and deletes recompute: the keys they touched are recomputed
+--     from the raw data, in one statement that deletes the key's rows and
+--     inserts the recomputed row under one snapshot, so a concurrent insert
+--     whose answers that snapshot does not see keeps its own delta, and one
+--     it sees is counted once.  Float states do not invert exactly, which is
+--     why deletes recompute rather than subtract.  Recomputes of one key are
+--     serialized by a transaction advisory lock on the key.
+--   * Compaction merges a key's rows into one (rollup_compact), skipping keys
+--     another transaction holds; the insert trigger compacts the keys it
+--     touched once they hold more than a few rows.
+--   * The roll-ups are derived data: pg_dump does not carry them, and the
+--     triggers rebuild them as a restore loads the answers.  rollup_rebuild()
+--     recomputes everything (after a restore with the triggers off, see
+--     Backups), rollup_verify() lists every key that differs from a
+--     recomputation (it should list none).
+
+CREATE FUNCTION custfocus.reporting_time_zone() RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT s.reporting_time_zone FROM custfocus.setting s $$;
+COMMENT ON FUNCTION custfocus.reporting_time_zone() IS
+'The time zone every period and age in the views is counted in (custfocus.setting.reporting_time_zone), the same for every client whatever its session TimeZone';
+
+CREATE TABLE custfocus.rollup_service_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	responses	bigint NOT NULL,
+	csat		double precision[],
+	csat_counts	bigint[],
+	nps			double precision[],
+	lm			double precision[]
+);
+CREATE INDEX rollup_service_month_key_idx ON custfocus.rollup_service_month (service_id, month);
+COMMENT ON TABLE custfocus.rollup_service_month IS
+'Roll-up of responses and answers per service and month of the reporting time zone: aggregate states, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_service_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_service_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_service_month.responses IS 'Responses (with or without answers)';
+COMMENT ON COLUMN custfocus.rollup_service_month.csat IS 'top_box_state of oriented overall-satisfaction answers of rating and nps items, top two categories, weighted';
+COMMENT ON COLUMN custfocus.rollup_service_month.csat_counts IS 'top_box_state of oriented overall-satisfaction answers of any metric, top two categories, unweighted (for p-charts)';
+COMMENT ON COLUMN custfocus.rollup_service_month.nps IS 'nps_state of the answers to nps items, weighted';
+COMMENT ON COLUMN custfocus.rollup_service_month.lm IS 'linear_mean_state of the oriented answers to rating items, weighted';
+
+-- State merges that return states (the *_merge aggregates return results).
+CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
+	SFUNC = custfocus.counts_combine,
+	STYPE = bigint[],
+	COMBINEFUNC = custfocus.counts_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.counts_sum(bigint[]) IS
+'Merges count states (top_box_state without weights) into one state';
+CREATE AGGREGATE custfocus.sums_sum(double precision[]) (
+	SFUNC = custfocus.sums_combine,
+	STYPE = double precision[],
+	COMBINEFUNC = custfocus.sums_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.sums_sum(double precision[]) IS
+'Merges additive weighted states (top_box_state, nps_state) into one state';
+CREATE AGGREGATE custfocus.moments_sum(double precision[]) (
+	SFUNC = custfocus.linear_mean_stats_combine,
+	STYPE = double precision[],
+	COMBINEFUNC = custfocus.linear_mean_stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.moments_sum(double precision[]) IS
+'Merges linear_mean_state states into one state (Chan''s pairwise formula)';
+
+-- The roll-up rows of the given keys, computed from the raw data: what
+-- every row of a key merges to.  Keys with no response give no row.
+CREATE FUNCTION custfocus.rollup_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_service_month
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	resp AS (
+		SELECT k.service_id, k.month, r.response_id, r.weight
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+	),
+	counted AS (
+		SELECT resp.service_id, resp.month, count(*) AS responses FROM resp GROUP BY 1, 2
+	),
+	scored AS (
+		SELECT resp.service_id, resp.month,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1, resp.weight)
+				   FILTER (WHERE i.is_overall AND i.metric IN ('rating', 'nps')) AS csat,
+			   custfocus.top_box_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1) FILTER (WHERE i.is_overall) AS csat_counts,
+			   custfocus.nps_state(a.value, resp.weight) FILTER (WHERE i.metric = 'nps') AS nps,
+			   custfocus.linear_mean_state(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+										   sc.min_value, sc.max_value, resp.weight) FILTER (WHERE i.metric = 'rating') AS lm
+		  FROM resp
+		  JOIN custfocus.answer a ON a.response_id = resp.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+		 GROUP BY 1, 2
+	)
+	SELECT c.service_id, c.month, c.responses, s.csat, s.csat_counts, s.nps, s.lm
+	  FROM counted c LEFT JOIN scored s ON s.service_id = c.service_id AND s.month = c.month
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compute(integer[], date[]) IS
+'The roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+-- Recompute keys: one statement deletes every row of the keys and inserts
+-- the recomputation, under one snapshot (see the design above).
+CREATE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- one recompute of a key at a time, the locks taken in key order
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
+'Recomputes the roll-up of the given (service, month) keys from the raw data';
+
+-- Merge each key's rows into one.  Keys another transaction is recomputing
+-- or compacting are skipped (try-lock), so compaction never waits.
+CREATE FUNCTION custfocus.rollup_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_service_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > 1) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT g.service_id, g.month, sum(g.responses), custfocus.sums_sum(g.csat), custfocus.counts_sum(g.csat_counts),
+		   custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
+	  FROM gone g GROUP BY g.service_id, g.month;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
+'Merges the roll-up rows of each key (of the given keys, or of all) into one; returns how many keys it compacted';
+
+CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+BEGIN
+	-- nobody appends while the table is rebuilt
+	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
+	PERFORM custfocus.report_unit_refresh();
+	DELETE FROM custfocus.rollup_service_month;
+	INSERT INTO custfocus.rollup_service_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
+'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
+-- Every key whose merged roll-up differs from a recomputation: counts must
+-- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
+CREATE FUNCTION custfocus.rollup_verify()
+RETURNS TABLE (service_id integer, month date, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH stored AS (
+		SELECT r.service_id, r.month, sum(r.responses) AS responses,
+			   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+			   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+		  FROM custfocus.rollup_service_month r GROUP BY 1, 2
+	),
+	fresh AS (
+		SELECT c.* FROM (
+			SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+			  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+					  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+		) keys
+		CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c
+	),
+	cmp AS (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat, '{0,0,0,0}') AS s_csat, coalesce(f.csat, '{0,0,0,0}') AS f_csat,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.nps, '{0,0,0,0,0,0}') AS s_nps, coalesce(f.nps, '{0,0,0,0,0,0}') AS f_nps,
+			   coalesce(s.lm, '{0,0,0,0,0}') AS s_lm, coalesce(f.lm, '{0,0,0,0,0}') AS f_lm
+		  FROM stored s FULL JOIN fresh f ON f.service_id = s.service_id AND f.month = s.month
+	)
+	SELECT c.service_id, c.month, p.problem
+	  FROM cmp c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, recomputed %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, recomputed %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, recomputed %s', c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+$$;
+COMMENT ON FUNCTION custfocus.rollup_verify() IS
+'Lists every (service, month) whose roll-up differs from a recomputation from the raw data (none when all is well)';
+
+-------------------------------------------------------------------------------
+-- Keeping the roll-ups current
+-------------------------------------------------------------------------------
+
+-- Inserted responses: one delta row of counts per service and month.
+CREATE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
+	SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
+	  FROM new_response n
+	 WHERE n.service_id IS NOT NULL
+	 GROUP BY 1, 2;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
+'Trigger: appends the counts of inserted responses to the roll-up';
+CREATE TRIGGER rollup_response_insert AFTER INSERT ON custfocus.response
+	REFERENCING NEW TABLE AS new_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_insert();
+
+-- Changed or deleted responses: recompute the keys they left and entered.
+-- (Their answers, deleted by the cascade, are gone by then.)
+CREATE FUNCTION custfocus.rollup_response_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
+				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
+				UNION
+				SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date
+				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
+				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)) k
+		 WHERE k.service_id IS NOT NULL;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o
+				 WHERE o.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_change() IS
+'Trigger: recomputes the roll-up keys of updated (service, time, weight) or deleted responses';
+CREATE TRIGGER rollup_response_update AFTER UPDATE ON custfocus.response
+	REFERENCING OLD TABLE AS old_response NEW TABLE AS new_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
+CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
+	REFERENCING OLD TABLE AS old_response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
+
+-- Inserted answers: one delta row of states per service and month, then
+-- compaction of the keys that have gathered many rows.
+-- Answers are matched to their responses by primary key, whatever the
+-- statistics say halfway through a long load (as in answer_check); with
+-- sequential scans priced out, JIT would compile every statement, so it is
+-- off here.
+CREATE FUNCTION custfocus.rollup_answer_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET jit = off
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	WITH d AS (
+		INSERT INTO custfocus.rollup_service_month
+		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
+			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1, r.weight)
+				   FILTER (WHERE i.is_overall AND i.metric IN ('rating', 'nps')),
+			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.max_value - 1) FILTER (WHERE i.is_overall),
+			   custfocus.nps_state(n.value, r.weight) FILTER (WHERE i.metric = 'nps'),
+			   custfocus.linear_mean_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
+										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating')
+		  FROM new_answer n
+		  JOIN custfocus.response r ON r.response_id = n.response_id
+		  JOIN custfocus.item i ON i.item_id = n.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+		 GROUP BY 1, 2
+		RETURNING service_id, month
+	)
+	SELECT array_agg(d.service_id), array_agg(d.month) INTO v_services, v_months FROM d;
+	IF v_services IS NOT NULL AND EXISTS (
+		SELECT FROM custfocus.rollup_service_month r
+		 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_services, v_months))
+		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
+		PERFORM custfocus.rollup_compact(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
+'Trigger: appends the states of inserted answers to the roll-up, and compacts keys that have gathered many rows';
+CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
+	REFERENCING NEW TABLE AS new_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_insert();
+
+-- Changed or deleted answers: recompute their responses' keys (an answer
+-- deleted with its response finds no response: the response's own trigger
+-- recomputes that key).
+CREATE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT response_id FROM old_answer UNION SELECT response_id FROM new_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT response_id FROM old_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_change() IS
+'Trigger: recomputes the roll-up keys of updated or deleted answers';
+CREATE TRIGGER rollup_answer_update AFTER UPDATE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_answer NEW TABLE AS new_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_change();
+CREATE TRIGGER rollup_answer_delete AFTER DELETE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_change();
+
+-- What an item or a scale says about its answers (overall, metric, reverse
+-- coding, range) changes what they count for: recompute every key with
+-- answers to the items concerned.  Rare, and bounded by those answers.
+CREATE FUNCTION custfocus.rollup_items_change(p_items integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+	  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+			  FROM custfocus.answer a
+			  JOIN custfocus.response r ON r.response_id = a.response_id
+			 WHERE a.item_id = ANY (p_items) AND r.service_id IS NOT NULL) k;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_items_change(integer[]) IS
+'Recomputes the roll-up keys that hold answers to the given items';
+
+CREATE FUNCTION custfocus.rollup_item_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
+	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_update() IS
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding or scale changed';
+CREATE TRIGGER rollup_item_update AFTER UPDATE ON custfocus.item
+	REFERENCING OLD TABLE AS old_item NEW TABLE AS new_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_update();
+
+CREATE FUNCTION custfocus.rollup_scale_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(i.item_id))
+	   FROM old_scale o JOIN new_scale n ON n.scale_id = o.scale_id
+	   JOIN custfocus.item i ON i.scale_id = n.scale_id
+	  WHERE (o.min_value, o.max_value) IS DISTINCT FROM (n.min_value, n.max_value)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_scale_update() IS
+'Trigger: recomputes the roll-up keys of the items on scales whose range changed';
+CREATE TRIGGER rollup_scale_update AFTER UPDATE ON custfocus.scale
+	REFERENCING OLD TABLE AS old_scale NEW TABLE AS new_scale
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_scale_update();
+
+-- Emptied tables: nothing is left to roll up.
+CREATE FUNCTION custfocus.rollup_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_rebuild();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_truncate() IS
+'Trigger: rebuilds the roll-up after a TRUNCATE of responses or answers';
+CREATE TRIGGER rollup_response_truncate AFTER TRUNCATE ON custfocus.response
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_truncate();
+CREATE TRIGGER rollup_answer_truncate AFTER TRUNCATE ON custfocus.answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_truncate();
+
+-------------------------------------------------------------------------------
+-- The units a service counts for, as a table the views can join and filter
+-------------------------------------------------------------------------------
+
+-- For each service: itself, and every program above it (the roll-ups), with
+-- the codes and names readers filter on.  Rebuilt whole (it is small) after
+-- any change to programs or services.
+CREATE TABLE custfocus.report_unit (
+	service_id	integer NOT NULL,
+	level		text NOT NULL,
+	program_id	integer NOT NULL,
+	unit_service_id integer,
+	program_code text NOT NULL,
+	program_name text NOT NULL,
+	program_level text NOT NULL,
+	parent_program_code text,
+	service_code text,
+	service_name text
+);
+CREATE INDEX report_unit_service_id_idx ON custfocus.report_unit (service_id);
+COMMENT ON TABLE custfocus.report_unit IS
+'For each service, the units its answers count for: the service itself and every program above it; derived from program and service, kept by triggers';
+COMMENT ON COLUMN custfocus.report_unit.service_id IS 'Service whose answers count';
+COMMENT ON COLUMN custfocus.report_unit.level IS 'service, or program for a roll-up';
+COMMENT ON COLUMN custfocus.report_unit.program_id IS 'The service''s program, or the program rolled up';
+COMMENT ON COLUMN custfocus.report_unit.unit_service_id IS 'The service itself on service rows, NULL on program rows';
+COMMENT ON COLUMN custfocus.report_unit.program_code IS 'Code of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_name IS 'Name of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_level IS 'Level of program_id: agency, division or program';
+COMMENT ON COLUMN custfocus.report_unit.parent_program_code IS 'Code of the program above program_id';
+COMMENT ON COLUMN custfocus.report_unit.service_code IS 'Code of the service on service rows';
+COMMENT ON COLUMN custfocus.report_unit.service_name IS 'Name of the service on service rows';
+
+CREATE FUNCTION custfocus.report_unit_refresh() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM custfocus.report_unit;
+	WITH RECURSIVE up (service_id, program_id) AS (
+		SELECT s.service_id, s.program_id FROM custfocus.service s
+		UNION ALL
+		SELECT up.service_id, p.parent_id FROM up
+		  JOIN custfocus.program p ON p.program_id = up.program_id
+		 WHERE p.parent_id IS NOT NULL
+	)
+	INSERT INTO custfocus.report_unit
+	SELECT s.service_id, 'service', p.program_id, s.service_id, p.code, p.name, p.level, pp.code, s.code, s.name
+	  FROM custfocus.service s
+	  JOIN custfocus.program p ON p.program_id = s.program_id
+	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id
+	UNION ALL
+	SELECT up.service_id, 'program', p.program_id, NULL, p.code, p.name, p.level, pp.code, NULL, NULL
+	  FROM up
+	  JOIN custfocus.program p ON p.program_id = up.program_id
+	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_unit_refresh() IS
+'Rebuilds report_unit from program and service';
+
+CREATE FUNCTION custfocus.report_unit_rebuild() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.report_unit_refresh();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_unit_rebuild() IS
+'Trigger: rebuilds report_unit after a change to programs or services';
+CREATE TRIGGER report_unit_program AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.program
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
+CREATE TRIGGER report_unit_service AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.service
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
+
+REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_verify() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_items_change(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_response_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_response_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_answer_insert() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_answer_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_update() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_scale_update() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_truncate() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.report_unit_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.report_unit_refresh() FROM PUBLIC;
+
+-- A new reporting time zone moves every period's edges: rebuild the roll-up.
+CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- refuses a zone PostgreSQL does not know, even with no data yet
+	PERFORM pg_catalog.timezone(NEW.reporting_time_zone, pg_catalog.now());
+	PERFORM custfocus.rollup_rebuild();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_time_zone_change() IS
+'Trigger: checks a new reporting time zone and rebuilds the roll-up in it';
+CREATE TRIGGER rollup_time_zone AFTER UPDATE OF reporting_time_zone ON custfocus.setting
+	FOR EACH ROW WHEN (OLD.reporting_time_zone IS DISTINCT FROM NEW.reporting_time_zone)
+	EXECUTE FUNCTION custfocus.rollup_time_zone_change();
+REVOKE ALL ON FUNCTION custfocus.rollup_time_zone_change() FROM PUBLIC;
