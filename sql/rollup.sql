@@ -316,6 +316,30 @@ SELECT custfocus.revoke_access('regress_ru_reader');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_reader';
 DROP ROLE regress_ru_reader;
 
+-- The roll-ups' maintenance is the admins': an admin made by grant_access
+-- verifies, compacts and rebuilds; a reader and an analyst may not.
+CREATE ROLE regress_ru_admin;
+CREATE ROLE regress_ru_analyst;
+SELECT custfocus.grant_access('regress_ru_admin', 'admin');
+SELECT custfocus.grant_access('regress_ru_analyst', 'analyst');
+SELECT custfocus.grant_program_access('regress_ru_analyst', 'RU_P1');
+SET ROLE regress_ru_admin;
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+SELECT custfocus.rollup_compact() >= 0 AS compacted, custfocus.rollup_rebuild() > 0 AS rebuilt;
+UPDATE custfocus.setting SET reporting_time_zone = 'No/Such_Zone';
+SET ROLE regress_ru_analyst;
+SELECT count(*) FROM custfocus.rollup_verify();
+SELECT custfocus.rollup_rebuild();
+SELECT count(*) FROM custfocus.rollup_service_month;
+-- ... while its own writes keep the roll-ups current through the triggers
+UPDATE custfocus.response SET weight = 2
+ WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1');
+RESET ROLE;
+SELECT count(*) AS verify_problems_after_analyst FROM custfocus.rollup_verify();
+SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
+DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
+DROP ROLE regress_ru_admin, regress_ru_analyst;
+
 UPDATE custfocus.setting SET min_responses = 10, reporting_time_zone = current_setting('TimeZone');
 DELETE FROM custfocus.response WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
 DELETE FROM custfocus.item WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
