@@ -115,6 +115,7 @@ INSERT INTO custfocus.scale_label (scale_id, label, value)
 	RETURNING label, value;
 UPDATE custfocus.scale_label SET label = 'Very cold'
  WHERE label = 'Cold' AND scale_id = (SELECT scale_id FROM custfocus.scale WHERE code = 'wic-warm5');
+WITH ins AS (
 INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement_id, is_overall, position)
 	SELECT sv.survey_id, v.code, v.text, sc.scale_id, v.metric, r.requirement_id, v.is_overall, v.position
 	  FROM (VALUES ('X1', 'How warm was the counsellor?', 'wic-warm5', 'rating', 'wic-warmth', false, 1),
@@ -124,7 +125,9 @@ INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement
 	  JOIN custfocus.survey sv ON sv.code = 'wic-exit'
 	  LEFT JOIN custfocus.scale sc ON sc.code = v.scale
 	  LEFT JOIN custfocus.requirement r ON r.code = v.requirement
-	RETURNING code, metric;
+	RETURNING code, metric
+)
+SELECT * FROM ins ORDER BY code;  -- RETURNING's order is not the VALUES' on every major
 UPDATE custfocus.item SET text = 'Anything else?' WHERE code = 'X4' RETURNING text;
 -- the scale of its own may be widened and narrowed while no answer is off it
 UPDATE custfocus.scale SET max_value = 7 WHERE code = 'wic-warm5' RETURNING max_value;
