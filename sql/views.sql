@@ -13,6 +13,22 @@ SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
  WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
    AND a.atttypid IN ('unknown'::regtype, 'record'::regtype, 'anyelement'::regtype);
+-- ... and a scalar one a client maps without guessing: no arrays (ODBC hands
+-- them over as the string {a,b}), composites, ranges or pseudo-types, and
+-- no numeric without a stated scale (a Decimal of unknown scale), also
+-- under a domain.  Expect none.
+SELECT c.relname AS view, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS offending_type
+  FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid
+  JOIN pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_type b ON b.oid = t.typbasetype
+ WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('v', 'm')
+   AND a.attnum > 0 AND NOT a.attisdropped
+   AND (coalesce(b.typcategory, t.typcategory) = 'A'
+		OR coalesce(b.typtype, t.typtype) IN ('c', 'p', 'r', 'm')
+		OR (coalesce(b.oid, t.oid) = 'numeric'::regtype
+			AND (CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) = -1))
+ ORDER BY 1, 2;
 SELECT c.relname, c.reloptions FROM pg_class c
  WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v' ORDER BY 1;
 
@@ -32,6 +48,18 @@ INSERT INTO custfocus.survey (survey_id, code, name) VALUES (931, 'sv1', 'Survey
 INSERT INTO custfocus.item (item_id, survey_id, code, text, scale_id, metric) VALUES
 	(941, 931, 'Q1', 'Overall', 2, 'rating'), (942, 931, 'T', 'Comments', NULL, 'text'),
 	(943, 932, 'Q1', 'Overall', 2, 'rating');
+-- For the dimension views: surveys and requirements of the agency, of each
+-- program and agency-wide ones.
+INSERT INTO custfocus.requirement (requirement_id, code, name, importance, program_id) VALUES
+	(971, 'r_all', 'Agency-wide', 80, NULL), (972, 'r_ag', 'The agency''s', NULL, 901),
+	(973, 'r_p1', 'Program one''s', 50, 902), (974, 'r_p2', 'Program two''s', 60, 903);
+INSERT INTO custfocus.survey (survey_id, code, name, version, program_id) VALUES
+	(933, 'sv_ag', 'The agency''s survey', '2', 901), (934, 'sv_p1', 'Program one''s survey', '1', 902),
+	(935, 'sv_p2', 'Program two''s survey', '1', 903);
+INSERT INTO custfocus.item (item_id, survey_id, code, text, scale_id, metric, requirement_id, reverse_coded) VALUES
+	(944, 933, 'A1', 'Was it quick?', 2, 'rating', 972, false),
+	(945, 934, 'B1', 'Was it slow?', 2, 'rating', 973, true),
+	(946, 935, 'C1', 'Was it kind?', 2, 'rating', 974, false);
 -- S1: three responses, the latest 10 days ago; S2: one response 400 days
 -- ago (stale) and one of survey two 100 days ago (lapsing); S3: none.
 INSERT INTO custfocus.response (response_id, survey_id, service_id, submitted_at, external_id) VALUES
@@ -92,6 +120,46 @@ SELECT service_code, responses FROM custfocus.data_coverage;
 SELECT DISTINCT service_code FROM custfocus.customer_inventory ORDER BY 1;
 SELECT feedback_id FROM custfocus.feedback_queue;
 SELECT count(*) FROM custfocus.response;
+-- The dimension views keep to P1: its program tree (P1 a root, its parent
+-- not named), its services, the surveys it may read (its own, the agency's,
+-- agency-wide ones; the agency's not named as such), their items, and the
+-- requirements of P1, of the agency above it and agency-wide ones, never
+-- P2's.
+SELECT * FROM custfocus.program_tree ORDER BY path;
+SELECT * FROM custfocus.services ORDER BY service_code;
+SELECT * FROM custfocus.surveys ORDER BY survey_code;
+SELECT * FROM custfocus.survey_items ORDER BY survey_code, item_code;
+SELECT * FROM custfocus.requirements WHERE requirement_code LIKE 'r\_%' ORDER BY requirement_code;
+-- ... and the reader still reads none of the tables behind them.
+SELECT count(*) FROM custfocus.program;
+SELECT count(*) FROM custfocus.service;
+SELECT count(*) FROM custfocus.survey;
+SELECT count(*) FROM custfocus.item;
+SELECT count(*) FROM custfocus.requirement;
+-- A function that is not leakproof in the reader's WHERE sees only the rows
+-- the view keeps.
+CREATE FUNCTION pg_temp.peek(text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS
+$$BEGIN RAISE NOTICE 'peek %', $1; RETURN true; END$$;
+SELECT service_code FROM custfocus.services WHERE pg_temp.peek(service_code) ORDER BY 1;
+-- The data dictionary, as the reader: every column of every view, each with
+-- a description and its type; the reader's navigator is the whole list.
+SELECT count(*) AS views,
+	   count(*) FILTER (WHERE has_table_privilege(c.oid, 'SELECT')) AS readable
+  FROM pg_class c WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v';
+SELECT (SELECT count(*) FROM custfocus.data_dictionary WHERE object_kind = 'view') AS dictionary_views,
+	   (SELECT count(*) FROM custfocus.data_dictionary WHERE object_kind = 'column') AS dictionary_columns,
+	   (SELECT count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v'
+		   AND a.attnum > 0 AND NOT a.attisdropped) AS view_columns;
+SELECT c.relname, a.attname AS missing_from_dictionary
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v' AND a.attnum > 0
+   AND NOT EXISTS (SELECT FROM custfocus.data_dictionary d
+					WHERE d.object = 'custfocus.' || c.relname AND d.column_name = a.attname
+					  AND d.ordinal = a.attnum AND d.data_type = format_type(a.atttypid, a.atttypmod));
+SELECT object, column_name AS undescribed FROM custfocus.data_dictionary
+ WHERE coalesce(btrim(description), '') = '';
+SELECT * FROM custfocus.data_dictionary WHERE object = 'custfocus.voc_themes' ORDER BY ordinal;
 RESET ROLE;
 -- Calling a view's function for another role is refused.
 SET SESSION AUTHORIZATION regress_cf_view_reader;

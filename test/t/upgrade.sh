@@ -45,6 +45,13 @@ SELECT 'insert ' || pg_temp.try($$INSERT INTO custfocus.program (code, name) VAL
 SELECT 'delete ' || pg_temp.try($$DELETE FROM custfocus.program WHERE code = 'WIC'$$);
 SELECT 'timeliness ' || pg_temp.try($$UPDATE custfocus.requirement SET importance = 1 WHERE code = 'timeliness'$$);
 SELECT 'floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 1$$);
+-- the views the update created again (issue 13's column types) and the new
+-- ones, with the functions behind them
+SELECT 'views ' || pg_temp.try($$SELECT (SELECT count(*) FROM custfocus.data_coverage)
+	+ (SELECT count(*) FROM custfocus.feedback_queue) + (SELECT count(*) FROM custfocus.voc_themes)
+	+ (SELECT count(*) FROM custfocus.program_tree) + (SELECT count(*) FROM custfocus.services)
+	+ (SELECT count(*) FROM custfocus.surveys) + (SELECT count(*) FROM custfocus.survey_items)
+	+ (SELECT count(*) FROM custfocus.requirements) + (SELECT count(*) FROM custfocus.data_dictionary)$$);
 RESET ROLE;
 SET ROLE cf_upgrade_admin;
 SELECT 'admin floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 10$$);
@@ -58,6 +65,7 @@ insert denied
 delete denied
 timeliness ok 0
 floor denied
+views ok 1
 admin floor ok 1
 admin timeliness ok 1"
 
