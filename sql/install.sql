@@ -41,6 +41,8 @@ SELECT p.oid::regprocedure AS unpinned
    AND p.prolang <> (SELECT oid FROM pg_language WHERE lanname = 'c')
    AND p.prokind <> 'a'
    AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')
+   -- SQL-standard bodies are bound when created: they look up no name when run
+   AND p.prosqlbody IS NULL
  ORDER BY 1;
 
 -- Functions that are not PARALLEL SAFE, each for a reason: triggers write or
@@ -58,7 +60,7 @@ SELECT c.relname AS not_dumped
    AND c.relkind IN ('r', 'S')
    AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'custfocus')::oid[])
    -- derived data, rebuilt by triggers as a restore loads the answers
-   AND c.relname NOT IN ('rollup_service_month', 'report_unit')
+   AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'report_unit')
  ORDER BY 1;
 
 SELECT c.relname, x.cond

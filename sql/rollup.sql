@@ -274,14 +274,14 @@ BEGIN
 END
 $$;
 SET enable_seqscan = off;   -- the test tables are tiny; the index must be usable
-SELECT bool_or(p ~ 'Index Scan.* on rollup_service_month_key_idx') AS uses_roll_up_index,
-	   bool_or(p ~ 'Seq Scan on rollup_service_month') AS scans_whole_roll_up,
+SELECT bool_or(p ~ 'Index Scan.* on rollup_unit_period_\w+_idx') AS uses_roll_up_index,
+	   bool_or(p ~ 'Seq Scan on rollup_unit_period') AS scans_whole_roll_up,
 	   bool_or(p ~ 'Filter: .*service_code = ''RU_S1''') AS service_filter_pushed_down,
 	   bool_or(p ~ 'answer|response') AS reads_answers
   FROM pg_temp.plan($$SELECT period_label, csat FROM custfocus.scorecard
 					  WHERE service_code = 'RU_S1' AND grain = 'quarter'$$) AS p;
-SELECT bool_or(p ~ 'Index Scan.* on rollup_service_month_key_idx') AS uses_roll_up_index,
-	   bool_or(p ~ 'Seq Scan on rollup_service_month') AS scans_whole_roll_up
+SELECT bool_or(p ~ 'Index Scan.* on rollup_unit_period_\w+_idx') AS uses_roll_up_index,
+	   bool_or(p ~ 'Seq Scan on rollup_unit_period') AS scans_whole_roll_up
   FROM pg_temp.plan($$SELECT * FROM custfocus.satisfaction_trend WHERE service_code = 'RU_S1'$$) AS p;
 RESET enable_seqscan;
 

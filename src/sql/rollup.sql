@@ -60,6 +60,67 @@ COMMENT ON COLUMN custfocus.rollup_service_month.csat_counts IS 'top_box_state o
 COMMENT ON COLUMN custfocus.rollup_service_month.nps IS 'nps_state of the answers to nps items, weighted';
 COMMENT ON COLUMN custfocus.rollup_service_month.lm IS 'linear_mean_state of the oriented answers to rating items, weighted';
 
+-- For each service: itself, and every program above it (the roll-ups), with
+-- the codes and names readers filter on.  Rebuilt whole (it is small) after
+-- any change to programs or services.
+CREATE TABLE custfocus.report_unit (
+	service_id	integer NOT NULL,
+	level		text NOT NULL,
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	program_code text NOT NULL,
+	program_name text NOT NULL,
+	program_level text NOT NULL,
+	parent_program_code text,
+	service_code text,
+	service_name text
+);
+CREATE INDEX report_unit_service_id_idx ON custfocus.report_unit (service_id);
+COMMENT ON TABLE custfocus.report_unit IS
+'For each service, the units its answers count for: the service itself and every program above it; derived from program and service, kept by triggers';
+COMMENT ON COLUMN custfocus.report_unit.service_id IS 'Service whose answers count';
+COMMENT ON COLUMN custfocus.report_unit.level IS 'service, or program for a roll-up';
+COMMENT ON COLUMN custfocus.report_unit.program_id IS 'The service''s program, or the program rolled up';
+COMMENT ON COLUMN custfocus.report_unit.unit_service_id IS 'The service itself on service rows, 0 on program rows (no service has id 0: service_id_positive)';
+COMMENT ON COLUMN custfocus.report_unit.program_code IS 'Code of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_name IS 'Name of program_id';
+COMMENT ON COLUMN custfocus.report_unit.program_level IS 'Level of program_id: agency, division or program';
+COMMENT ON COLUMN custfocus.report_unit.parent_program_code IS 'Code of the program above program_id';
+COMMENT ON COLUMN custfocus.report_unit.service_code IS 'Code of the service on service rows';
+COMMENT ON COLUMN custfocus.report_unit.service_name IS 'Name of the service on service rows';
+
+-- The roll-up per unit (a service, or a program with every service under
+-- it), grain and period: what the views read, so that a whole scorecard is
+-- a read of one row per unit and period rather than a merge of every
+-- service-month under it.  Kept from the service-month roll-up: inserts
+-- append their service-month deltas merged per unit (rollup_units_append);
+-- recomputed keys recompute their units from the service-month rows;
+-- a change to the program tree or the services rebuilds it.
+CREATE TABLE custfocus.rollup_unit_period (
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL,
+	responses	bigint NOT NULL,
+	csat		double precision[],
+	csat_counts	bigint[],
+	nps			double precision[],
+	lm			double precision[]
+);
+CREATE INDEX rollup_unit_period_key_idx ON custfocus.rollup_unit_period (program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_unit_period_service_idx ON custfocus.rollup_unit_period (unit_service_id, grain, period_start);
+COMMENT ON TABLE custfocus.rollup_unit_period IS
+'Roll-up per unit (service, or program with every service under it), grain and period of the reporting time zone: states merged from rollup_service_month, possibly several rows per key until compacted; derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_unit_period.program_id IS 'The service''s program, or the program rolled up';
+COMMENT ON COLUMN custfocus.rollup_unit_period.unit_service_id IS 'The service, or 0 for a program roll-up';
+COMMENT ON COLUMN custfocus.rollup_unit_period.grain IS 'month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_unit_period.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_unit_period.responses IS 'Responses';
+COMMENT ON COLUMN custfocus.rollup_unit_period.csat IS 'As rollup_service_month.csat, merged';
+COMMENT ON COLUMN custfocus.rollup_unit_period.csat_counts IS 'As rollup_service_month.csat_counts, merged';
+COMMENT ON COLUMN custfocus.rollup_unit_period.nps IS 'As rollup_service_month.nps, merged';
+COMMENT ON COLUMN custfocus.rollup_unit_period.lm IS 'As rollup_service_month.lm, merged';
+
 -- State merges that return states (the *_merge aggregates return results).
 CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
 	SFUNC = custfocus.counts_combine,
@@ -148,6 +209,7 @@ BEGIN
 	)
 	INSERT INTO custfocus.rollup_service_month
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
+	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
@@ -173,7 +235,7 @@ BEGIN
 			 GROUP BY 1, 2 HAVING count(*) > 1) k
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
-		RETURN 0;
+		RETURN CASE WHEN p_services IS NULL THEN custfocus.rollup_units_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -186,11 +248,14 @@ BEGIN
 		   custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF p_services IS NULL THEN
+		v_n := v_n + custfocus.rollup_units_compact();
+	END IF;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
-'Merges the roll-up rows of each key (of the given keys, or of all) into one; returns how many keys it compacted';
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit roll-up''s too) into one; returns how many keys it compacted';
 
 CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -211,6 +276,7 @@ BEGIN
 	) keys
 	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM custfocus.rollup_units_rebuild();
 	RETURN v_n;
 END
 $$;
@@ -257,9 +323,45 @@ AS $$
 					THEN format('states %s, recomputed %s', c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every unit key whose rows do not merge to the service-months'
+	SELECT c.unit_service_id, c.period_start, format('unit (program %s, service %s, %s): %s', c.program_id,
+													 c.unit_service_id, c.grain, p.problem)
+	  FROM (
+		SELECT coalesce(s.program_id, f.program_id) AS program_id,
+			   coalesce(s.unit_service_id, f.unit_service_id) AS unit_service_id,
+			   coalesce(s.grain, f.grain) AS grain, coalesce(s.period_start, f.period_start) AS period_start,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.csat, '{0,0,0,0}') || coalesce(s.nps, '{0,0,0,0,0,0}') || coalesce(s.lm, '{0,0,0,0,0}') AS s_st,
+			   coalesce(f.csat, '{0,0,0,0}') || coalesce(f.nps, '{0,0,0,0,0,0}') || coalesce(f.lm, '{0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.program_id, r.unit_service_id, r.grain, r.period_start, sum(r.responses) AS responses,
+					   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+					   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+				  FROM custfocus.rollup_unit_period r GROUP BY 1, 2, 3, 4) s
+		  FULL JOIN (
+				SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date AS period_start,
+					   sum(b.responses) AS responses, custfocus.sums_sum(b.csat) AS csat,
+					   custfocus.counts_sum(b.csat_counts) AS csat_counts, custfocus.sums_sum(b.nps) AS nps,
+					   custfocus.moments_sum(b.lm) AS lm
+				  FROM custfocus.rollup_service_month b
+				  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+				 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+				 GROUP BY 1, 2, 3, 4) f
+			ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id
+		   AND f.grain = s.grain AND f.period_start = s.period_start
+	  ) c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, merged %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, merged %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, merged %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
-'Lists every (service, month) whose roll-up differs from a recomputation from the raw data (none when all is well)';
+'Lists every (service, month) whose roll-up differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
 
 -------------------------------------------------------------------------------
 -- Keeping the roll-ups current
@@ -272,12 +374,20 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_tz text := custfocus.reporting_time_zone();
+	v_rows tid[];
 BEGIN
-	INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
-	SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
-	  FROM new_response n
-	 WHERE n.service_id IS NOT NULL
-	 GROUP BY 1, 2;
+	WITH d AS (
+		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
+		SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
+		  FROM new_response n
+		 WHERE n.service_id IS NOT NULL
+		 GROUP BY 1, 2
+		RETURNING ctid
+	)
+	SELECT array_agg(d.ctid) INTO v_rows FROM d;
+	IF v_rows IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_append(v_rows);
+	END IF;
 	RETURN NULL;
 END
 $$;
@@ -344,6 +454,7 @@ AS $$
 DECLARE
 	v_services integer[];
 	v_months date[];
+	v_rows tid[];
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
 	WITH d AS (
@@ -363,9 +474,12 @@ BEGIN
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
 		 GROUP BY 1, 2
-		RETURNING service_id, month
+		RETURNING service_id, month, ctid
 	)
-	SELECT array_agg(d.service_id), array_agg(d.month) INTO v_services, v_months FROM d;
+	SELECT array_agg(d.service_id), array_agg(d.month), array_agg(d.ctid) INTO v_services, v_months, v_rows FROM d;
+	IF v_rows IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_append(v_rows);
+	END IF;
 	IF v_services IS NOT NULL AND EXISTS (
 		SELECT FROM custfocus.rollup_service_month r
 		 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_services, v_months))
@@ -505,34 +619,169 @@ CREATE TRIGGER rollup_answer_truncate AFTER TRUNCATE ON custfocus.answer
 -- The units a service counts for, as a table the views can join and filter
 -------------------------------------------------------------------------------
 
--- For each service: itself, and every program above it (the roll-ups), with
--- the codes and names readers filter on.  Rebuilt whole (it is small) after
--- any change to programs or services.
-CREATE TABLE custfocus.report_unit (
-	service_id	integer NOT NULL,
-	level		text NOT NULL,
-	program_id	integer NOT NULL,
-	unit_service_id integer,
-	program_code text NOT NULL,
-	program_name text NOT NULL,
-	program_level text NOT NULL,
-	parent_program_code text,
-	service_code text,
-	service_name text
-);
-CREATE INDEX report_unit_service_id_idx ON custfocus.report_unit (service_id);
-COMMENT ON TABLE custfocus.report_unit IS
-'For each service, the units its answers count for: the service itself and every program above it; derived from program and service, kept by triggers';
-COMMENT ON COLUMN custfocus.report_unit.service_id IS 'Service whose answers count';
-COMMENT ON COLUMN custfocus.report_unit.level IS 'service, or program for a roll-up';
-COMMENT ON COLUMN custfocus.report_unit.program_id IS 'The service''s program, or the program rolled up';
-COMMENT ON COLUMN custfocus.report_unit.unit_service_id IS 'The service itself on service rows, NULL on program rows';
-COMMENT ON COLUMN custfocus.report_unit.program_code IS 'Code of program_id';
-COMMENT ON COLUMN custfocus.report_unit.program_name IS 'Name of program_id';
-COMMENT ON COLUMN custfocus.report_unit.program_level IS 'Level of program_id: agency, division or program';
-COMMENT ON COLUMN custfocus.report_unit.parent_program_code IS 'Code of the program above program_id';
-COMMENT ON COLUMN custfocus.report_unit.service_code IS 'Code of the service on service rows';
-COMMENT ON COLUMN custfocus.report_unit.service_name IS 'Name of the service on service rows';
+-- The unit rows of the given unit keys, merged from the service-month
+-- roll-up: what every row of a unit key merges to.
+CREATE FUNCTION custfocus.rollup_units_compute(p_programs integer[], p_services integer[], p_grains text[],
+											   p_periods date[])
+RETURNS SETOF custfocus.rollup_unit_period
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT k.program_id, k.unit_service_id, k.grain, k.period_start, sum(b.responses),
+		   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
+		   custfocus.moments_sum(b.lm)
+	  FROM (SELECT DISTINCT * FROM unnest(p_programs, p_services, p_grains, p_periods)
+							 AS u (program_id, unit_service_id, grain, period_start)) k
+	  JOIN custfocus.report_unit u ON u.program_id = k.program_id AND u.unit_service_id = k.unit_service_id
+	  JOIN custfocus.rollup_service_month b ON b.service_id = u.service_id
+		   AND b.month >= k.period_start
+		   AND b.month < k.period_start + CASE k.grain WHEN 'month' THEN interval '1 month'
+													   WHEN 'quarter' THEN interval '3 months'
+													   ELSE interval '1 year' END
+	 GROUP BY 1, 2, 3, 4
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_compute(integer[], integer[], text[], date[]) IS
+'The unit roll-up of the given (program, service or 0, grain, period) keys, merged from rollup_service_month';
+
+-- Append the unit deltas of service-month delta rows just inserted (by
+-- their ctid, in this transaction), merged per unit key.
+CREATE FUNCTION custfocus.rollup_units_append(p_rows tid[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k record;
+BEGIN
+	WITH d AS (
+		INSERT INTO custfocus.rollup_unit_period
+		SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
+			   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
+			   custfocus.moments_sum(b.lm)
+		  FROM custfocus.rollup_service_month b
+		  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+		 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+		 WHERE b.ctid = ANY (p_rows)
+		 GROUP BY 1, 2, 3, 4
+		RETURNING program_id, unit_service_id, grain, period_start
+	)
+	SELECT array_agg(d.program_id) AS p, array_agg(d.unit_service_id) AS s, array_agg(d.grain) AS g,
+		   array_agg(d.period_start) AS t
+	  INTO k FROM d;
+	-- every statement adds a row to each unit key it touches (a year of the
+	-- agency, by every statement): compact those that gathered many
+	IF k.p IS NOT NULL AND EXISTS (
+		SELECT FROM custfocus.rollup_unit_period r
+		 WHERE (r.program_id, r.unit_service_id, r.grain, r.period_start) IN (SELECT * FROM unnest(k.p, k.s, k.g, k.t))
+		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start HAVING count(*) > 8) THEN
+		PERFORM custfocus.rollup_units_compact(k.p, k.s, k.g, k.t);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_append(tid[]) IS
+'Appends to the unit roll-up the deltas of the given new rows of rollup_service_month';
+
+-- Merge each unit key's rows into one, skipping keys others hold.
+CREATE FUNCTION custfocus.rollup_units_compact(p_programs integer[] DEFAULT NULL, p_services integer[] DEFAULT NULL,
+											   p_grains text[] DEFAULT NULL, p_periods date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k record;
+	v_n bigint;
+BEGIN
+	SELECT array_agg(x.program_id ORDER BY x.h) AS p, array_agg(x.unit_service_id ORDER BY x.h) AS s,
+		   array_agg(x.grain ORDER BY x.h) AS g, array_agg(x.period_start ORDER BY x.h) AS t
+	  INTO k
+	  FROM (SELECT r.program_id, r.unit_service_id, r.grain, r.period_start,
+				   pg_catalog.hashtextextended(format('custfocus.rollup unit %s %s %s %s', r.program_id,
+											   r.unit_service_id, r.grain, r.period_start), 0) AS h
+			  FROM custfocus.rollup_unit_period r
+			 WHERE p_programs IS NULL
+				OR (r.program_id, r.unit_service_id, r.grain, r.period_start)
+				   IN (SELECT * FROM unnest(p_programs, p_services, p_grains, p_periods))
+			 GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x
+	 WHERE pg_try_advisory_xact_lock(x.h);
+	IF k.p IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH u AS (SELECT * FROM unnest(k.p, k.s, k.g, k.t) AS u (program_id, unit_service_id, grain, period_start)),
+	gone AS (
+		DELETE FROM custfocus.rollup_unit_period r USING u
+		 WHERE r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
+		   AND r.grain = u.grain AND r.period_start = u.period_start
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_unit_period
+	SELECT g.program_id, g.unit_service_id, g.grain, g.period_start, sum(g.responses), custfocus.sums_sum(g.csat),
+		   custfocus.counts_sum(g.csat_counts), custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
+	  FROM gone g GROUP BY 1, 2, 3, 4;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_compact(integer[], integer[], text[], date[]) IS
+'Merges the unit roll-up rows of each key (of the given keys, or of all) into one; returns how many keys it compacted';
+
+-- Recompute the unit keys of the given service-month keys from the
+-- service-month roll-up: one statement, one snapshot, after the
+-- service-month keys themselves were recomputed; unit keys locked in order,
+-- always after the service-month keys.
+CREATE FUNCTION custfocus.rollup_units_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k record;
+BEGIN
+	SELECT array_agg(x.program_id ORDER BY x.h) AS p, array_agg(x.unit_service_id ORDER BY x.h) AS s,
+		   array_agg(x.grain ORDER BY x.h) AS g, array_agg(x.period_start ORDER BY x.h) AS t,
+		   array_agg(x.h ORDER BY x.h) AS h
+	  INTO k
+	  FROM (SELECT DISTINCT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, m.month)::date AS period_start,
+				   pg_catalog.hashtextextended(format('custfocus.rollup unit %s %s %s %s', u.program_id,
+											   u.unit_service_id, g.grain, date_trunc(g.grain, m.month)::date), 0) AS h
+			  FROM unnest(p_services, p_months) AS m (service_id, month)
+			  JOIN custfocus.report_unit u ON u.service_id = m.service_id
+			 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)) x;
+	IF k.p IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(l.h) FROM unnest(k.h) AS l (h);
+	WITH u AS (SELECT * FROM unnest(k.p, k.s, k.g, k.t) AS u (program_id, unit_service_id, grain, period_start)),
+	gone AS (
+		DELETE FROM custfocus.rollup_unit_period r USING u
+		 WHERE r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
+		   AND r.grain = u.grain AND r.period_start = u.period_start
+	)
+	INSERT INTO custfocus.rollup_unit_period
+	SELECT * FROM custfocus.rollup_units_compute(k.p, k.s, k.g, k.t);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) IS
+'Recomputes the unit roll-up keys that the given (service, month) keys count for';
+
+-- The whole unit roll-up from the service-month roll-up.
+CREATE FUNCTION custfocus.rollup_units_rebuild() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	DELETE FROM custfocus.rollup_unit_period;
+	INSERT INTO custfocus.rollup_unit_period
+	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
+		   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
+		   custfocus.moments_sum(b.lm)
+	  FROM custfocus.rollup_service_month b
+	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+	 GROUP BY 1, 2, 3, 4;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_rebuild() IS
+'Rebuilds the unit roll-up from the service-month roll-up (after a change to programs or services)';
 
 CREATE FUNCTION custfocus.report_unit_refresh() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -553,7 +802,7 @@ BEGIN
 	  JOIN custfocus.program p ON p.program_id = s.program_id
 	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id
 	UNION ALL
-	SELECT up.service_id, 'program', p.program_id, NULL, p.code, p.name, p.level, pp.code, NULL, NULL
+	SELECT up.service_id, 'program', p.program_id, 0, p.code, p.name, p.level, pp.code, NULL, NULL
 	  FROM up
 	  JOIN custfocus.program p ON p.program_id = up.program_id
 	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id;
@@ -568,11 +817,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM custfocus.report_unit_refresh();
+	PERFORM custfocus.rollup_units_rebuild();
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_unit_rebuild() IS
-'Trigger: rebuilds report_unit after a change to programs or services';
+'Trigger: rebuilds report_unit, and the unit roll-up, after a change to programs or services';
 CREATE TRIGGER report_unit_program AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.program
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
 CREATE TRIGGER report_unit_service AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.service
@@ -593,6 +843,11 @@ REVOKE ALL ON FUNCTION custfocus.rollup_scale_update() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_truncate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.report_unit_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.report_unit_refresh() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_compute(integer[], integer[], text[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_append(tid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_compact(integer[], integer[], text[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_rebuild() FROM PUBLIC;
 
 -- A new reporting time zone moves every period's edges: rebuild the roll-up.
 CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger

@@ -12,26 +12,24 @@ COMMENT ON FUNCTION custfocus.oriented_score(double precision, boolean, double p
 'An answer turned so that a higher code is better: scale_min + scale_max - value for a reverse-coded item';
 
 -- Periods: the label a period is shown with, and the start of the period
--- before it, for the grains the views use (month, quarter, year).
+-- before it, for the grains the views use (month, quarter, year).  SQL-
+-- standard bodies, bound when created (no search_path is looked up when they
+-- run), and not STRICT, so that the planner inlines them into the views: a
+-- function with its own search_path is a call with a configuration change
+-- for every row, which dominated reading the whole scorecard.
 CREATE FUNCTION custfocus.period_label(grain text, period_start date) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE grain WHEN 'month' THEN to_char(period_start, 'YYYY-MM')
-					  WHEN 'quarter' THEN to_char(period_start, 'YYYY-"Q"Q')
-					  WHEN 'year' THEN to_char(period_start, 'YYYY') END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE grain WHEN 'month' THEN pg_catalog.to_char(period_start, 'YYYY-MM')
+				  WHEN 'quarter' THEN pg_catalog.to_char(period_start, 'YYYY-"Q"Q')
+				  WHEN 'year' THEN pg_catalog.to_char(period_start, 'YYYY') END;
 COMMENT ON FUNCTION custfocus.period_label(text, date) IS
 'A period as text: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)';
 
 CREATE FUNCTION custfocus.previous_period(grain text, period_start date) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT (period_start - CASE grain WHEN 'month' THEN interval '1 month'
-									  WHEN 'quarter' THEN interval '3 months'
-									  WHEN 'year' THEN interval '1 year' END)::date
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (period_start OPERATOR(pg_catalog.-) CASE grain WHEN 'month' THEN interval '1 month'
+													  WHEN 'quarter' THEN interval '3 months'
+													  WHEN 'year' THEN interval '1 year' END)::date;
 COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
 'First day of the period before the one starting on period_start, at the given grain';
 
@@ -148,9 +146,9 @@ REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
 
 -- Scorecard.  Every answer counts for its service, for the service's program
 -- and for every program above it (the roll-ups), at three grains.  It reads
--- the roll-up (rollup_service_month: states per service and month, see
+-- the roll-up per unit and period (rollup_unit_period, see
 -- src/sql/rollup.sql), never the answers: its cost follows the number of
--- services and months, not of answers, and a filter on a unit's code, the
+-- units and periods, not of answers, and a filter on a unit's code, the
 -- grain or the level reaches the roll-up's index.
 --
 -- The view runs with its owner's rights over tables the reader cannot read
@@ -208,28 +206,33 @@ SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, 
 				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
 				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1) AS suppressed
 		  FROM (
-		  -- each state merged once; the results come from the merged states
-		  SELECT m.*, custfocus.box_weighted_stats_final(m.csat_state) AS csat,
-				 custfocus.nps_weighted_stats_final(m.nps_state) AS nps,
-				 custfocus.linear_mean_stats_final(m.lm_state) AS lm
+		  -- each state merged once, and each result computed once: a function
+		  -- in FROM runs once a row, where the same call in the select list
+		  -- of a subquery the planner flattens would run for every field of
+		  -- its result the outer levels read
+		  SELECT m.*, csat_r AS csat, nps_r AS nps, lm_r AS lm
 			FROM (
 			SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
-				   u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start,
+				   u.parent_program_code, u.service_code, u.service_name, r.grain, r.period_start,
 				   sum(r.responses)::bigint AS responses,
 				   custfocus.sums_sum(r.csat) AS csat_state, custfocus.sums_sum(r.nps) AS nps_state,
 				   custfocus.moments_sum(r.lm) AS lm_state
-			  FROM custfocus.report_unit u
-			  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
-			 CROSS JOIN LATERAL (VALUES ('month', r.month),
-										('quarter', date_trunc('quarter', r.month)::date),
-										('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+			  FROM (SELECT DISTINCT level, program_id, unit_service_id, program_code, program_name, program_level,
+									parent_program_code, service_code, service_name
+					  FROM custfocus.report_unit) u
+			  JOIN custfocus.rollup_unit_period r ON r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
 			 WHERE (SELECT custfocus.sees_all_programs())
 				OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
 			 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
-					  u.parent_program_code, u.service_code, u.service_name, p.grain, p.period_start
+					  u.parent_program_code, u.service_code, u.service_name, r.grain, r.period_start
 			) m
+			CROSS JOIN LATERAL custfocus.box_weighted_stats_final(m.csat_state) AS csat_r
+			CROSS JOIN LATERAL custfocus.nps_weighted_stats_final(m.nps_state) AS nps_r
+			CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.lm_state) AS lm_r
 		  ) g
-		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n) v
+		 -- OFFSET 0 keeps this a sub-query evaluated once: pulled up, the
+		 -- (SECURITY DEFINER) function would be called in every row's tests
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
 	  ) y
 	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
 				 ORDER BY y.period_start)
@@ -292,17 +295,16 @@ SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS p
 		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns
 	  FROM (
 		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
-			   u.parent_program_code, p.grain, p.period_start,
+			   u.parent_program_code, r.grain, r.period_start,
 			   custfocus.counts_sum(r.csat_counts) AS b
-		  FROM custfocus.report_unit u
-		  JOIN custfocus.rollup_service_month r ON r.service_id = u.service_id
-		 CROSS JOIN LATERAL (VALUES ('month', r.month),
-									('quarter', date_trunc('quarter', r.month)::date),
-									('year', date_trunc('year', r.month)::date)) AS p (grain, period_start)
+		  FROM (SELECT DISTINCT level, program_id, unit_service_id, program_code, service_code, program_level,
+								parent_program_code
+				  FROM custfocus.report_unit) u
+		  JOIN custfocus.rollup_unit_period r ON r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
 		 WHERE (SELECT custfocus.sees_all_programs())
 			OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
 		 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
-				  u.parent_program_code, p.grain, p.period_start
+				  u.parent_program_code, r.grain, r.period_start
 	  ) g
 	 WHERE g.b[1] > 0
 	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
