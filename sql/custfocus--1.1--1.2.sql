@@ -1425,14 +1425,16 @@ DECLARE
 	v_months date[];
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
+		-- every row whose service, time or weight changed, and every row
+		-- whose id changed (it finds no twin on the other side)
 		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
-		  FROM (SELECT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
-				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
-				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
-				UNION
-				SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date
-				  FROM old_response o JOIN new_response n ON n.response_id = o.response_id
-				 WHERE (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)) k
+		  FROM (SELECT x.service_id, date_trunc('month', timezone(v_tz, x.submitted_at))::date AS month
+				  FROM old_response o FULL JOIN new_response n ON n.response_id = o.response_id
+				 CROSS JOIN LATERAL (VALUES (o.service_id, o.submitted_at), (n.service_id, n.submitted_at))
+						AS x (service_id, submitted_at)
+				 WHERE o.response_id IS NULL OR n.response_id IS NULL
+					OR (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
+				 GROUP BY 1, 2) k
 		 WHERE k.service_id IS NOT NULL;
 	ELSE
 		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
@@ -1473,6 +1475,25 @@ DECLARE
 	v_rows tid[];
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
+	-- The responses, items and scales these answers are counted with must
+	-- not change unseen under them: an UPDATE of a response's weight,
+	-- service or time, or of an item or a scale, in another transaction
+	-- does not wait for the answers (their foreign keys take key-share locks
+	-- only), and its recompute cannot see them.  Share locks make the later
+	-- of the two wait for the other, and the states are computed in the
+	-- next statement, which sees what the other committed (or, in
+	-- REPEATABLE READ, fails to serialize).  Responses this transaction
+	-- inserted itself (an import's) nobody else can see: no lock.
+	PERFORM 1 FROM custfocus.response r
+	 WHERE r.response_id IN (SELECT n.response_id FROM new_answer n)
+	   AND r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
+	 ORDER BY r.response_id FOR SHARE;
+	PERFORM 1 FROM custfocus.item i
+	 WHERE i.item_id IN (SELECT n.item_id FROM new_answer n)
+	 ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id IN (SELECT i.scale_id FROM custfocus.item i WHERE i.item_id IN (SELECT n.item_id FROM new_answer n))
+	 ORDER BY sc.scale_id FOR SHARE;
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month
 		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
@@ -1524,9 +1545,17 @@ DECLARE
 	v_months date[];
 BEGIN
 	IF TG_OP = 'UPDATE' THEN
+		-- answers whose response, item or value changed (matched on their
+		-- key; a changed key finds no twin); a change of text alone, as
+		-- retention's anonymising, counts for nothing here
 		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
 		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
-				  FROM (SELECT response_id FROM old_answer UNION SELECT response_id FROM new_answer) a
+				  FROM (SELECT DISTINCT x.response_id
+						  FROM old_answer o FULL JOIN new_answer n
+							ON n.response_id = o.response_id AND n.item_id = o.item_id
+						 CROSS JOIN LATERAL (VALUES (o.response_id), (n.response_id)) AS x (response_id)
+						 WHERE (o.response_id IS NULL OR n.response_id IS NULL OR o.value IS DISTINCT FROM n.value)
+						   AND x.response_id IS NOT NULL) a
 				  JOIN custfocus.response r ON r.response_id = a.response_id
 				 WHERE r.service_id IS NOT NULL) k;
 	ELSE
@@ -1804,6 +1833,9 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	-- one refresh at a time (each deletes every row and inserts its own, so
+	-- two at once would leave both sets); readers are not blocked
+	LOCK TABLE custfocus.report_unit IN EXCLUSIVE MODE;
 	DELETE FROM custfocus.report_unit;
 	WITH RECURSIVE up (service_id, program_id) AS (
 		SELECT s.service_id, s.program_id FROM custfocus.service s
@@ -1833,16 +1865,30 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM custfocus.report_unit_refresh();
-	PERFORM custfocus.rollup_units_rebuild();
+	-- a service moved to another program, or a program under another
+	-- parent, counts for other units: rebuild the unit roll-up (which takes
+	-- it whole, EXCLUSIVE, so only structural changes do); new or deleted
+	-- rows and new names change no roll-up
+	IF TG_ARGV[0] = 'structure' THEN
+		PERFORM custfocus.rollup_units_rebuild();
+	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_unit_rebuild() IS
-'Trigger: rebuilds report_unit, and the unit roll-up, after a change to programs or services';
-CREATE TRIGGER report_unit_program AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.program
-	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
-CREATE TRIGGER report_unit_service AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON custfocus.service
-	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild();
+'Trigger: rebuilds report_unit after a change to programs or services, and the unit roll-up after a change of the tree (argument structure)';
+CREATE TRIGGER report_unit_program AFTER INSERT OR DELETE OR TRUNCATE ON custfocus.program
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('names');
+CREATE TRIGGER report_unit_program_names AFTER UPDATE OF code, name, level ON custfocus.program
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('names');
+CREATE TRIGGER report_unit_program_tree AFTER UPDATE OF parent_id ON custfocus.program
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('structure');
+CREATE TRIGGER report_unit_service AFTER INSERT OR DELETE OR TRUNCATE ON custfocus.service
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('names');
+CREATE TRIGGER report_unit_service_names AFTER UPDATE OF code, name ON custfocus.service
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('names');
+CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.service
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('structure');
 
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;

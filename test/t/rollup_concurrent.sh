@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The roll-ups stay exact when a response, an item or the program tree
+# changes while another session inserts answers counted with it: the answer
+# trigger share-locks the responses, items and scales it counts with, so
+# the later of the two waits for the other instead of counting with what it
+# can no longer see.  Each case runs the two sessions side by side (the first
+# holds its change open with pg_sleep while the second inserts), in both
+# orders, then requires rollup_verify() to find nothing.  Runs in
+# test/check.sh's throw-away cluster.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+source test/lib.sh
+test_scratch rollup_concurrent
+psql_q() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+createdb "$db"
+psql_q -c "CREATE EXTENSION custfocus"
+psql_q -v responses=200 -f test/data/sample_agency.sql >/dev/null
+
+# a response of VITAL-RECORDS without answers, made anew for each case
+fresh_response() {
+	psql_q -At <<'SQL'
+INSERT INTO custfocus.response (survey_id, service_id, submitted_at, weight)
+SELECT s.survey_id, v.service_id, '2026-05-10 12:00', 1
+  FROM custfocus.survey s, custfocus.service v WHERE s.code = 'cs2026' AND v.code = 'VITAL-RECORDS'
+RETURNING response_id;
+SQL
+}
+answers_sql() {
+	echo "INSERT INTO custfocus.answer (response_id, item_id, value)
+	      SELECT $1, item_id, CASE WHEN metric = 'nps' THEN 9 ELSE 4 END FROM custfocus.item
+	       WHERE survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cs2026') AND metric IN ('rating', 'nps');"
+}
+check() {
+	local problems
+	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
+	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.rollup_verify()" >&2; fail "$1: the roll-ups differ from the data in $problems keys"; }
+	echo "rollup_concurrent: $1: exact"
+}
+
+# $1 the change, run in a transaction held open 2 s; $2 then answers, or
+# answers first (held open) then the change
+race() {
+	local name=$1 change=$2 order=$3 x
+	x=$(fresh_response)
+	change=${change//:X/$x}
+	if [ "$order" = change-first ]; then
+		psql_q -o /dev/null -c "BEGIN; $change SELECT pg_sleep(2); COMMIT;" &
+		sleep 0.7
+		psql_q -c "$(answers_sql "$x")"
+	else
+		psql_q -o /dev/null -c "BEGIN; $(answers_sql "$x") SELECT pg_sleep(2); COMMIT;" &
+		sleep 0.7
+		psql_q -c "$change"
+	fi
+	wait
+	check "$name, $order"
+}
+
+for order in change-first answers-first; do
+	race "weight changed" "UPDATE custfocus.response SET weight = 5 WHERE response_id = :X;" $order
+	race "moved to another program's service" \
+		"UPDATE custfocus.response SET service_id = (SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC') WHERE response_id = :X;" $order
+	race "item reverse-coded" \
+		"UPDATE custfocus.item SET reverse_coded = NOT reverse_coded WHERE code = 'Q1' AND survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cs2026');" $order
+done
+
+# An id changed (of a response without answers) moves its count too.
+x=$(fresh_response)
+psql_q -c "UPDATE custfocus.response SET response_id = response_id + 1000000, submitted_at = '2025-06-01',
+		   service_id = (SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC') WHERE response_id = $x"
+check "response id changed"
