@@ -2060,6 +2060,83 @@ RETURN (period_start OPERATOR(pg_catalog.-) CASE grain WHEN 'month' THEN interva
 COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
 'First day of the period before the one starting on period_start, at the given grain';
 
+-- Suppressed points take no part in a p-chart's centre line (it gave their
+-- successes away).
+CREATE OR REPLACE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k integer := coalesce(cardinality(p_x), 0);
+	pbar double precision;
+	side integer;
+	last_side integer := 0;
+	side_run integer := 0;
+	dir integer;
+	last_dir integer := 0;
+	dir_run integer := 0;
+	last_p double precision;
+	half double precision;
+BEGIN
+	IF k <> coalesce(cardinality(p_n), 0) THEN
+		RAISE EXCEPTION 'p_chart needs as many counts as successes, got % and %', k, cardinality(p_n)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
+	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0 AND a.n >= p_min_n;
+	FOR i IN 1 .. k LOOP
+		point := i;
+		x := p_x[i];
+		n := p_n[i];
+		IF x IS NULL OR n IS NULL OR n <= 0 OR x < 0 OR x > n THEN
+			RAISE EXCEPTION 'p_chart point % has % successes of %', i, x, n
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Each point needs 0 <= successes <= n and n > 0.';
+		END IF;
+		centre := pbar;
+		half := 3 * sqrt(pbar * (1 - pbar) / n);
+		lcl := CASE WHEN pbar IS NOT NULL THEN greatest(0, pbar - half) END;
+		ucl := CASE WHEN pbar IS NOT NULL THEN least(1, pbar + half) END;
+		IF n < p_min_n THEN
+			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		p := x / n;
+		outside := p < lcl OR p > ucl;
+		side := sign(p - pbar)::integer;
+		IF side <> 0 AND side = last_side THEN side_run := side_run + 1;
+		ELSIF side <> 0 THEN side_run := 1;
+		ELSE side_run := 0;
+		END IF;
+		last_side := side;
+		run_of_8 := side_run >= 8;
+		IF last_p IS NULL THEN
+			dir := 0;
+		ELSE
+			dir := sign(p - last_p)::integer;
+		END IF;
+		IF dir <> 0 AND dir = last_dir THEN dir_run := dir_run + 1;
+		ELSIF dir <> 0 THEN dir_run := 1;
+		ELSE dir_run := 0;
+		END IF;
+		last_dir := dir;
+		last_p := p;
+		trend_of_6 := dir_run >= 5;
+		signal := nullif(concat_ws(', ',
+			CASE WHEN outside THEN 'outside limits' END,
+			CASE WHEN run_of_8 THEN CASE WHEN side > 0 THEN '8 above centre' ELSE '8 below centre' END END,
+			CASE WHEN trend_of_6 THEN CASE WHEN dir > 0 THEN '6 rising' ELSE '6 falling' END END), '');
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling)';
+
 -- CREATE OR REPLACE VIEW keeps the views (and any view of a user's built on
 -- them) and replaces their options: security_barrier instead of
 -- security_invoker.
@@ -2215,7 +2292,7 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the
 COMMENT ON COLUMN custfocus.satisfaction_trend.period_label IS 'Period as text';
 COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period (additive)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.csat IS 'Percent in the top two categories (NULL when suppressed)';
-COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over all periods of the series';
+COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over the shown (not suppressed) periods of the series';
 COMMENT ON COLUMN custfocus.satisfaction_trend.lcl IS 'Lower control limit for this period''s n (percent, at least 0)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.ucl IS 'Upper control limit for this period''s n (percent, at most 100)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside the control limits';

@@ -73,7 +73,9 @@ SELECT period_label, csat_n, round(csat::numeric, 2) AS csat, round(csat_change:
 SELECT round((custfocus.prop_ztest(7, 9, 7, 10)).p_value::numeric, 4) AS same_p;
 UPDATE custfocus.setting SET min_responses = DEFAULT;
 
--- Trend (p-chart of CSAT): January 7/10, February 7/9 -> centre 14/19.
+-- Trend (p-chart of CSAT): January 7/10, February 7/9 (suppressed at a
+-- floor of 10) -> centre 7/10, from the shown point only: 14/19 would give
+-- February's 7 away.
 SELECT level, service_code, grain, period_label, n, round(csat::numeric, 2) AS csat,
 	   round(centre::numeric, 4) AS centre, signal, suppressed
   FROM custfocus.satisfaction_trend WHERE service_code = 'SA';

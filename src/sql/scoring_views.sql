@@ -34,8 +34,11 @@ COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
 'First day of the period before the one starting on period_start, at the given grain';
 
 -- The p-chart of one series, in one place for every view that draws one.
--- Points with fewer than p_min_n answers keep their counts in the centre
--- line but are not shown (p NULL) and take no part in the run rules.
+-- Points with fewer than p_min_n answers are not shown (p NULL) and take no
+-- part in the centre line or the run rules: a centre line that counted them
+-- would give their successes away (the centre of a series whose only point
+-- is suppressed is that point's percent).  With no point shown there is no
+-- centre line and no limits.
 CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
 RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
 			   centre double precision, lcl double precision, ucl double precision,
@@ -60,7 +63,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
-	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0;
+	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0 AND a.n >= p_min_n;
 	FOR i IN 1 .. k LOOP
 		point := i;
 		x := p_x[i];
@@ -72,8 +75,8 @@ BEGIN
 		END IF;
 		centre := pbar;
 		half := 3 * sqrt(pbar * (1 - pbar) / n);
-		lcl := greatest(0, pbar - half);
-		ucl := least(1, pbar + half);
+		lcl := CASE WHEN pbar IS NOT NULL THEN greatest(0, pbar - half) END;
+		ucl := CASE WHEN pbar IS NOT NULL THEN least(1, pbar + half) END;
 		IF n < p_min_n THEN
 			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
 			RETURN NEXT;
@@ -321,7 +324,7 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.period_start IS 'First day of the
 COMMENT ON COLUMN custfocus.satisfaction_trend.period_label IS 'Period as text';
 COMMENT ON COLUMN custfocus.satisfaction_trend.n IS 'Overall-satisfaction answers in the period (additive)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.csat IS 'Percent in the top two categories (NULL when suppressed)';
-COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over all periods of the series';
+COMMENT ON COLUMN custfocus.satisfaction_trend.centre IS 'Centre line: percent satisfied over the shown (not suppressed) periods of the series';
 COMMENT ON COLUMN custfocus.satisfaction_trend.lcl IS 'Lower control limit for this period''s n (percent, at least 0)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.ucl IS 'Upper control limit for this period''s n (percent, at most 100)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside the control limits';
