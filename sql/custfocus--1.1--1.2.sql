@@ -1484,16 +1484,20 @@ BEGIN
 	-- next statement, which sees what the other committed (or, in
 	-- REPEATABLE READ, fails to serialize).  Responses this transaction
 	-- inserted itself (an import's) nobody else can see: no lock.
-	PERFORM 1 FROM custfocus.response r
-	 WHERE r.response_id IN (SELECT n.response_id FROM new_answer n)
-	   AND r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
-	 ORDER BY r.response_id FOR SHARE;
-	PERFORM 1 FROM custfocus.item i
-	 WHERE i.item_id IN (SELECT n.item_id FROM new_answer n)
-	 ORDER BY i.item_id FOR SHARE;
-	PERFORM 1 FROM custfocus.scale sc
-	 WHERE sc.scale_id IN (SELECT i.scale_id FROM custfocus.item i WHERE i.item_id IN (SELECT n.item_id FROM new_answer n))
-	 ORDER BY sc.scale_id FOR SHARE;
+	-- (Each from the distinct keys of the new answers, probing by primary
+	-- key: as a semi-join the planner may scan the transition table once
+	-- per row of the other side.)
+	PERFORM 1 FROM (SELECT DISTINCT n.response_id FROM new_answer n) k
+	  JOIN custfocus.response r ON r.response_id = k.response_id
+	 WHERE r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
+	 ORDER BY r.response_id FOR SHARE OF r;
+	PERFORM 1 FROM (SELECT DISTINCT n.item_id FROM new_answer n) k
+	  JOIN custfocus.item i ON i.item_id = k.item_id
+	 ORDER BY i.item_id FOR SHARE OF i;
+	PERFORM 1 FROM (SELECT DISTINCT i.scale_id FROM (SELECT DISTINCT n.item_id FROM new_answer n) k
+					  JOIN custfocus.item i ON i.item_id = k.item_id) k
+	  JOIN custfocus.scale sc ON sc.scale_id = k.scale_id
+	 ORDER BY sc.scale_id FOR SHARE OF sc;
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month
 		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
