@@ -1473,6 +1473,8 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_rows tid[];
+	v_responses bigint[];
+	v_items integer[];
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
 	-- The responses, items and scales these answers are counted with must
@@ -1484,20 +1486,19 @@ BEGIN
 	-- next statement, which sees what the other committed (or, in
 	-- REPEATABLE READ, fails to serialize).  Responses this transaction
 	-- inserted itself (an import's) nobody else can see: no lock.
-	-- (Each from the distinct keys of the new answers, probing by primary
-	-- key: as a semi-join the planner may scan the transition table once
-	-- per row of the other side.)
-	PERFORM 1 FROM (SELECT DISTINCT n.response_id FROM new_answer n) k
-	  JOIN custfocus.response r ON r.response_id = k.response_id
-	 WHERE r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
-	 ORDER BY r.response_id FOR SHARE OF r;
-	PERFORM 1 FROM (SELECT DISTINCT n.item_id FROM new_answer n) k
-	  JOIN custfocus.item i ON i.item_id = k.item_id
-	 ORDER BY i.item_id FOR SHARE OF i;
-	PERFORM 1 FROM (SELECT DISTINCT i.scale_id FROM (SELECT DISTINCT n.item_id FROM new_answer n) k
-					  JOIN custfocus.item i ON i.item_id = k.item_id) k
-	  JOIN custfocus.scale sc ON sc.scale_id = k.scale_id
-	 ORDER BY sc.scale_id FOR SHARE OF sc;
+	-- (Each probes by primary key with an array of the new answers' keys:
+	-- as a join or a semi-join with the transition table the planner may
+	-- rescan one side once per row of the other.)
+	SELECT array_agg(DISTINCT n.response_id), array_agg(DISTINCT n.item_id)
+	  INTO v_responses, v_items FROM new_answer n;
+	PERFORM 1 FROM custfocus.response r
+	 WHERE r.response_id = ANY (v_responses)
+	   AND r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
+	 ORDER BY r.response_id FOR SHARE;
+	PERFORM 1 FROM custfocus.item i WHERE i.item_id = ANY (v_items) ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.item_id = ANY (v_items)))
+	 ORDER BY sc.scale_id FOR SHARE;
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month
 		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
