@@ -3,3 +3,866 @@
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION custfocus UPDATE TO '1.3'" to load this file. \quit
 
+-------------------------------------------------------------------------------
+-- Key drivers from roll-ups (issue 13)
+-------------------------------------------------------------------------------
+-- key_drivers and improvement_opportunities become security_barrier views
+-- reading a new roll-up of the driver answers (rollup_driver_month, kept by
+-- the same triggers as the others), instead of SECURITY DEFINER functions
+-- rescanning the answers.  Their window is now 12 months of the reporting
+-- time zone (README, Upgrading).  CREATE OR REPLACE is right here: the
+-- functions it replaces are the extension's own.
+
+CREATE TABLE custfocus.rollup_driver_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	survey_id	integer NOT NULL,
+	requirement_id integer NOT NULL,
+	perf		double precision[] NOT NULL,
+	pairs		double precision[] NOT NULL
+);
+CREATE INDEX rollup_driver_month_key_idx ON custfocus.rollup_driver_month (service_id, survey_id, month);
+COMMENT ON TABLE custfocus.rollup_driver_month IS
+'Roll-up of the answers to requirement (key driver) items per service, month of the reporting time zone, survey and requirement: performance and pairing with the overall item, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_driver_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_driver_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_driver_month.survey_id IS 'Survey of the responses';
+COMMENT ON COLUMN custfocus.rollup_driver_month.requirement_id IS 'Requirement the items measure';
+COMMENT ON COLUMN custfocus.rollup_driver_month.perf IS 'linear_mean_state of the oriented answers to the requirement''s items (not the overall item), weighted';
+COMMENT ON COLUMN custfocus.rollup_driver_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, driver answer) of the same respondent, oriented, unweighted';
+
+-- corr()'s own transition and combine functions, so that a merged state
+-- gives exactly what corr() gives (float8_corr), Citus and parallel plans
+-- included.
+CREATE AGGREGATE custfocus.pairs_state(double precision, double precision) (
+	SFUNC = pg_catalog.float8_regr_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = pg_catalog.float8_regr_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairs_state(double precision, double precision) IS
+'The transition state of corr(y, x) (float8_regr_accum), to be merged by pairs_sum and finished by float8_corr';
+CREATE AGGREGATE custfocus.pairs_sum(double precision[]) (
+	SFUNC = pg_catalog.float8_regr_combine,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = pg_catalog.float8_regr_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairs_sum(double precision[]) IS
+'Merges corr() states (pairs_state) into one state';
+
+-- Responses this transaction inserted that have no answers yet (see
+-- src/rollup.c): the answer trigger's cue that the transition table holds
+-- every answer of its responses.
+CREATE FUNCTION custfocus.rollup_fresh_add(bigint[]) RETURNS void
+AS 'MODULE_PATHNAME', 'rollup_fresh_add'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_fresh_add(bigint[]) IS
+'Roll-up triggers only: records responses this transaction has just inserted';
+CREATE FUNCTION custfocus.rollup_fresh_take(bigint[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'rollup_fresh_take'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
+'Roll-up triggers only: true when every given response was recorded by rollup_fresh_add (none had answers); forgets them';
+
+-- The driver roll-up of the given (service, month) keys computed from the
+-- raw data: what every row of a key merges to.
+CREATE FUNCTION custfocus.rollup_driver_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_driver_month
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	ans AS (
+		SELECT k.service_id, k.month, r.survey_id, r.response_id, r.weight, i.requirement_id, i.is_overall,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id AND (i.is_overall OR i.requirement_id IS NOT NULL)
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	)
+	SELECT d.service_id, d.month, d.survey_id, d.requirement_id,
+		   custfocus.linear_mean_state(d.score, d.min_value, d.max_value, d.weight),
+		   custfocus.pairs_state(o.score, d.score)
+	  FROM ans d
+	  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
+	 WHERE NOT d.is_overall AND d.requirement_id IS NOT NULL
+	 GROUP BY 1, 2, 3, 4
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) IS
+'The driver roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+-- Recompute the driver rows of keys, as rollup_refresh does its own.
+CREATE FUNCTION custfocus.rollup_driver_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_driver_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT * FROM custfocus.rollup_driver_compute(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) IS
+'Recomputes the driver roll-up of the given (service, month) keys from the raw data';
+
+-- Merge each driver key's rows into one, skipping keys others hold (the
+-- locks of the service-month keys).
+CREATE FUNCTION custfocus.rollup_driver_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_driver_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT (r.survey_id, r.requirement_id))) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_driver_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT g.service_id, g.month, g.survey_id, g.requirement_id, custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
+	  FROM gone g GROUP BY 1, 2, 3, 4;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) IS
+'Merges the driver roll-up rows of each key (of the given service-month keys, or of all) into one per survey and requirement; returns how many rows it wrote';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- one recompute of a key at a time, the locks taken in key order
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
+	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_driver_refresh(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
+'Recomputes the roll-ups (service-month, units, drivers) of the given (service, month) keys from the raw data';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_service_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > 1) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN CASE WHEN p_services IS NULL
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_driver_compact() ELSE 0 END;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT g.service_id, g.month, sum(g.responses), custfocus.sums_sum(g.csat), custfocus.counts_sum(g.csat_counts),
+		   custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
+	  FROM gone g GROUP BY g.service_id, g.month;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF p_services IS NULL THEN
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_driver_compact();
+	END IF;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and driver roll-ups'' too) into one; returns how many keys it compacted';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+BEGIN
+	-- nobody appends while the table is rebuilt
+	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_driver_month IN EXCLUSIVE MODE;
+	PERFORM custfocus.report_unit_refresh();
+	DELETE FROM custfocus.rollup_service_month;
+	INSERT INTO custfocus.rollup_service_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM custfocus.rollup_units_rebuild();
+	DELETE FROM custfocus.rollup_driver_month;
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
+'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
+RETURNS TABLE (service_id integer, month date, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH stored AS (
+		SELECT r.service_id, r.month, sum(r.responses) AS responses,
+			   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+			   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+		  FROM custfocus.rollup_service_month r GROUP BY 1, 2
+	),
+	fresh AS (
+		SELECT c.* FROM (
+			SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+			  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+					  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+		) keys
+		CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c
+	),
+	cmp AS (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat, '{0,0,0,0}') AS s_csat, coalesce(f.csat, '{0,0,0,0}') AS f_csat,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.nps, '{0,0,0,0,0,0}') AS s_nps, coalesce(f.nps, '{0,0,0,0,0,0}') AS f_nps,
+			   coalesce(s.lm, '{0,0,0,0,0}') AS s_lm, coalesce(f.lm, '{0,0,0,0,0}') AS f_lm
+		  FROM stored s FULL JOIN fresh f ON f.service_id = s.service_id AND f.month = s.month
+	)
+	SELECT c.service_id, c.month, p.problem
+	  FROM cmp c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, recomputed %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, recomputed %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, recomputed %s', c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every unit key whose rows do not merge to the service-months'
+	SELECT c.unit_service_id, c.period_start, format('unit (program %s, service %s, %s): %s', c.program_id,
+													 c.unit_service_id, c.grain, p.problem)
+	  FROM (
+		SELECT coalesce(s.program_id, f.program_id) AS program_id,
+			   coalesce(s.unit_service_id, f.unit_service_id) AS unit_service_id,
+			   coalesce(s.grain, f.grain) AS grain, coalesce(s.period_start, f.period_start) AS period_start,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.csat, '{0,0,0,0}') || coalesce(s.nps, '{0,0,0,0,0,0}') || coalesce(s.lm, '{0,0,0,0,0}') AS s_st,
+			   coalesce(f.csat, '{0,0,0,0}') || coalesce(f.nps, '{0,0,0,0,0,0}') || coalesce(f.lm, '{0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.program_id, r.unit_service_id, r.grain, r.period_start, sum(r.responses) AS responses,
+					   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+					   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+				  FROM custfocus.rollup_unit_period r GROUP BY 1, 2, 3, 4) s
+		  FULL JOIN (
+				SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date AS period_start,
+					   sum(b.responses) AS responses, custfocus.sums_sum(b.csat) AS csat,
+					   custfocus.counts_sum(b.csat_counts) AS csat_counts, custfocus.sums_sum(b.nps) AS nps,
+					   custfocus.moments_sum(b.lm) AS lm
+				  FROM custfocus.rollup_service_month b
+				  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+				 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+				 GROUP BY 1, 2, 3, 4) f
+			ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id
+		   AND f.grain = s.grain AND f.period_start = s.period_start
+	  ) c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, merged %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, merged %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, merged %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every driver key that differs from a recomputation
+	SELECT c.service_id, c.month, format('driver (survey %s, requirement %s): %s', c.survey_id, c.requirement_id,
+										 p.problem)
+	  FROM (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   coalesce(s.survey_id, f.survey_id) AS survey_id,
+			   coalesce(s.requirement_id, f.requirement_id) AS requirement_id,
+			   coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
+			   coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.service_id, r.month, r.survey_id, r.requirement_id, custfocus.moments_sum(r.perf) AS perf,
+					   custfocus.pairs_sum(r.pairs) AS pairs
+				  FROM custfocus.rollup_driver_month r GROUP BY 1, 2, 3, 4) s
+		  FULL JOIN (
+				SELECT c.* FROM (
+					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+					  FROM (SELECT DISTINCT r.service_id,
+								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+				) keys
+				CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
+		   AND f.requirement_id = s.requirement_id
+	  ) c
+	 -- the centred sums of the pairs (Sxx, Syy, Sxy: elements 8, 10, 11)
+	 -- may be zero, or cancel to near zero, where a different order of
+	 -- summation leaves a rounding error: they are compared to 1e-12 of the
+	 -- largest they could be (n times 100 squared, scores being on 0..100)
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
+																		  CASE WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+$$;
+COMMENT ON FUNCTION custfocus.rollup_verify() IS
+'Lists every (service, month) whose roll-up (service-month or driver) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_rows tid[];
+BEGIN
+	WITH d AS (
+		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
+		SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
+		  FROM new_response n
+		 WHERE n.service_id IS NOT NULL
+		 GROUP BY 1, 2
+		RETURNING ctid
+	)
+	SELECT array_agg(d.ctid) INTO v_rows FROM d;
+	IF v_rows IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_append(v_rows);
+	END IF;
+	-- they have no answers yet (rollup_answer_insert)
+	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
+'Trigger: appends the counts of inserted responses to the roll-up, and records them as having no answers yet';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_response_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		-- every row whose service, time or weight changed, and every row
+		-- whose id changed (it finds no twin on the other side)
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT x.service_id, date_trunc('month', timezone(v_tz, x.submitted_at))::date AS month
+				  FROM old_response o FULL JOIN new_response n ON n.response_id = o.response_id
+				 CROSS JOIN LATERAL (VALUES (o.service_id, o.submitted_at), (n.service_id, n.submitted_at))
+						AS x (service_id, submitted_at)
+				 WHERE o.response_id IS NULL OR n.response_id IS NULL
+					OR (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
+				 GROUP BY 1, 2) k
+		 WHERE k.service_id IS NOT NULL;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o
+				 WHERE o.service_id IS NOT NULL) k;
+	END IF;
+	-- an id that changed or went away may come back as someone else's
+	PERFORM custfocus.rollup_fresh_take(array_agg(o.response_id)) FROM old_response o;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_change() IS
+'Trigger: recomputes the roll-up keys of updated (service, time, weight) or deleted responses';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_answer_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET jit = off
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_rows tid[];
+	v_driver_services integer[];
+	v_driver_months date[];
+	v_responses bigint[];
+	v_items integer[];
+	v_fresh boolean;
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	-- The responses, items and scales these answers are counted with must
+	-- not change unseen under them: an UPDATE of a response's weight,
+	-- service or time, or of an item or a scale, in another transaction
+	-- does not wait for the answers (their foreign keys take key-share locks
+	-- only), and its recompute cannot see them.  Share locks make the later
+	-- of the two wait for the other, and the states are computed in the
+	-- next statement, which sees what the other committed (or, in
+	-- REPEATABLE READ, fails to serialize).  Responses this transaction
+	-- inserted itself (an import's) nobody else can see: no lock.
+	-- (Each probes by primary key with an array of the new answers' keys:
+	-- as a join or a semi-join with the transition table the planner may
+	-- rescan one side once per row of the other.)
+	SELECT array_agg(DISTINCT n.response_id), array_agg(DISTINCT n.item_id)
+	  INTO v_responses, v_items FROM new_answer n;
+	PERFORM 1 FROM custfocus.response r
+	 WHERE r.response_id = ANY (v_responses)
+	   AND r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
+	 ORDER BY r.response_id FOR SHARE;
+	PERFORM 1 FROM custfocus.item i WHERE i.item_id = ANY (v_items) ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.item_id = ANY (v_items)))
+	 ORDER BY sc.scale_id FOR SHARE;
+	v_fresh := custfocus.rollup_fresh_take(v_responses);
+	-- one pass over the new answers feeds both roll-ups
+	WITH ans AS MATERIALIZED (
+		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month, r.survey_id,
+			   n.response_id, r.weight, n.value, i.is_overall, i.metric, i.requirement_id,
+			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM new_answer n
+		  JOIN custfocus.response r ON r.response_id = n.response_id
+		  JOIN custfocus.item i ON i.item_id = n.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+	),
+	d AS (
+		INSERT INTO custfocus.rollup_service_month
+		SELECT a.service_id, a.month, 0,
+			   custfocus.top_box_state(a.score, a.max_value - 1, a.weight)
+				   FILTER (WHERE a.is_overall AND a.metric IN ('rating', 'nps')),
+			   custfocus.top_box_state(a.score, a.max_value - 1) FILTER (WHERE a.is_overall),
+			   custfocus.nps_state(a.value, a.weight) FILTER (WHERE a.metric = 'nps'),
+			   custfocus.linear_mean_state(a.score, a.min_value, a.max_value, a.weight) FILTER (WHERE a.metric = 'rating')
+		  FROM ans a
+		 GROUP BY 1, 2
+		RETURNING service_id, month, ctid
+	),
+	dd AS (
+		INSERT INTO custfocus.rollup_driver_month
+		SELECT x.service_id, x.month, x.survey_id, x.requirement_id,
+			   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
+			   custfocus.pairs_state(o.score, x.score)
+		  FROM ans x
+		  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+		 WHERE v_fresh AND NOT x.is_overall AND x.requirement_id IS NOT NULL
+		 GROUP BY 1, 2, 3, 4
+		RETURNING service_id, month
+	),
+	dk AS (
+		SELECT DISTINCT dd.service_id, dd.month FROM dd
+		UNION
+		SELECT a.service_id, a.month FROM ans a
+		 WHERE NOT v_fresh AND (a.is_overall OR a.requirement_id IS NOT NULL)
+	)
+	SELECT (SELECT array_agg(d.service_id) FROM d), (SELECT array_agg(d.month) FROM d),
+		   (SELECT array_agg(d.ctid) FROM d),
+		   (SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month) FROM dk),
+		   (SELECT array_agg(dk.month ORDER BY dk.service_id, dk.month) FROM dk)
+	  INTO v_services, v_months, v_rows, v_driver_services, v_driver_months;
+	IF v_rows IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_append(v_rows);
+	END IF;
+	IF v_services IS NOT NULL AND EXISTS (
+		SELECT FROM custfocus.rollup_service_month r
+		 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_services, v_months))
+		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
+		PERFORM custfocus.rollup_compact(v_services, v_months);
+	END IF;
+	IF v_driver_services IS NOT NULL THEN
+		IF NOT v_fresh THEN
+			PERFORM custfocus.rollup_driver_refresh(v_driver_services, v_driver_months);
+		ELSIF EXISTS (
+			SELECT FROM custfocus.rollup_driver_month r
+			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_driver_services, v_driver_months))
+			 GROUP BY r.service_id, r.month, r.survey_id, r.requirement_id HAVING count(*) > 8) THEN
+			PERFORM custfocus.rollup_driver_compact(v_driver_services, v_driver_months);
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the driver keys of answers to responses that had answers), and compacts keys that have gathered many rows';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		-- answers whose response, item or value changed (matched on their
+		-- key; a changed key finds no twin); a change of text alone, as
+		-- retention's anonymising, counts for nothing here
+		-- the responses now have answers (moved there, perhaps)
+		PERFORM custfocus.rollup_fresh_take(array_agg(n.response_id)) FROM new_answer n;
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT x.response_id
+						  FROM old_answer o FULL JOIN new_answer n
+							ON n.response_id = o.response_id AND n.item_id = o.item_id
+						 CROSS JOIN LATERAL (VALUES (o.response_id), (n.response_id)) AS x (response_id)
+						 WHERE (o.response_id IS NULL OR n.response_id IS NULL OR o.value IS DISTINCT FROM n.value)
+						   AND x.response_id IS NOT NULL) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT response_id FROM old_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_change() IS
+'Trigger: recomputes the roll-up keys of updated or deleted answers';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_item_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
+	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.requirement_id, o.survey_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.requirement_id, n.survey_id)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_update() IS
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale, requirement or survey changed';
+
+CREATE OR REPLACE FUNCTION custfocus.grant_access(p_role regrole, p_level text) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	obj record;
+BEGIN
+	IF p_level IS NULL OR p_level NOT IN ('reader', 'analyst', 'admin') THEN
+		RAISE EXCEPTION 'unknown access level "%"', p_level
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use reader, analyst or admin.';
+	END IF;
+	PERFORM custfocus.revoke_access(p_role);
+	EXECUTE format('GRANT USAGE ON SCHEMA custfocus TO %s', p_role);
+
+	-- every level reads the views
+	FOR obj IN
+		SELECT c.oid::regclass AS rel FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('v', 'm')
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %s', obj.rel, p_role);
+	END LOOP;
+	FOR obj IN
+		SELECT p.oid::regprocedure AS fn FROM pg_proc p
+		 WHERE p.pronamespace = 'custfocus'::regnamespace AND p.proname LIKE '%\_rows'
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', obj.fn, p_role);
+	END LOOP;
+
+	IF p_level IN ('analyst', 'admin') THEN
+		-- manage the program's data, load surveys, describe instruments
+		FOR obj IN
+			SELECT c.oid::regclass AS rel, c.relname FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
+			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
+			   -- derived data (roll-ups hold unsuppressed small groups of every
+			   -- program): only the extension's own functions touch them
+			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+		LOOP
+			-- the program tree is the agency's structure: an analyst
+			-- describes its programs (name, description) but neither adds,
+			-- removes nor moves one, nor changes its code or level
+			IF obj.relname = 'program' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, UPDATE (name, description) ON %s TO %s', obj.rel, p_role);
+			-- an analyst records its own imports but does not rewrite or
+			-- delete the record of anyone's
+			ELSIF obj.relname = 'import_batch' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', obj.rel, p_role);
+			ELSIF obj.relname = 'import_error' AND p_level = 'analyst' THEN
+				EXECUTE format('GRANT SELECT, INSERT ON %s TO %s', obj.rel, p_role);
+			ELSE
+				EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
+			END IF;
+		END LOOP;
+		FOR obj IN
+			SELECT c.oid::regclass AS rel FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'S'
+		LOOP
+			EXECUTE format('GRANT USAGE ON SEQUENCE %s TO %s', obj.rel, p_role);
+		END LOOP;
+		IF pg_catalog.to_regprocedure('custfocus.import_responses(text,text,jsonb)') IS NOT NULL THEN
+			EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.import_responses(text, text, jsonb) TO %s', p_role);
+			EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.import_responses_file(text, text, jsonb) TO %s', p_role);
+		END IF;
+	END IF;
+
+	IF p_level = 'admin' THEN
+		FOR obj IN
+			SELECT c.oid::regclass AS rel FROM pg_class c
+			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
+			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+		LOOP
+			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
+		END LOOP;
+		-- the settings are one row, changed in place
+		EXECUTE format('GRANT SELECT, UPDATE ON custfocus.setting TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.apply_retention(text, interval, text) TO %s', p_role);
+		-- the roll-ups' maintenance (see src/sql/rollup.sql)
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_verify() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_rebuild() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_compact(integer[], date[]) TO %s', p_role);
+	END IF;
+
+	INSERT INTO custfocus.role_access (role_name, level) VALUES (p_role::text::name, p_level);
+	-- a reader or analyst sees only the programs granted to it: say so
+	-- when there are none yet, rather than let the views come back empty
+	IF p_level <> 'admin'
+	   AND NOT EXISTS (SELECT FROM pg_roles r WHERE r.oid = p_role AND (r.rolsuper OR r.rolbypassrls))
+	   AND NOT EXISTS (SELECT FROM custfocus.program_access a
+						 JOIN pg_roles g ON g.rolname = a.role_name
+						WHERE pg_has_role(p_role, g.oid, 'USAGE')) THEN
+		RAISE NOTICE 'role "%" sees no program yet: the views will show it nothing', p_role
+			USING HINT = format('Grant it programs with custfocus.grant_program_access(%L, ''PROGRAM CODE''); a program covers every program below it.', p_role::text);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.grant_access(regrole, text) IS
+'Grants a role reader (views only), analyst (reader + import + manage data) or admin (everything, all programs) access';
+
+REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) FROM PUBLIC;
+
+-- the views, and the functions they no longer need
+DROP VIEW custfocus.improvement_opportunities;
+DROP VIEW custfocus.key_drivers;
+DROP FUNCTION custfocus.improvement_opportunities_rows(name);
+DROP FUNCTION custfocus.key_drivers_rows(name);
+
+CREATE VIEW custfocus.key_drivers WITH (security_barrier) AS
+SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_mid THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
+  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   rq.code AS requirement_code, rq.name AS requirement_name, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
+		  FROM (
+			-- each service's window in each survey, and the states merged over it
+			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
+				   d.requirement_id, w.window_start, w.window_end,
+				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 CROSS JOIN LATERAL (
+					SELECT l.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
+					  FROM custfocus.rollup_driver_month l
+					 WHERE l.service_id = s.service_id
+					 GROUP BY l.survey_id) w
+			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
+			  JOIN custfocus.rollup_driver_month d ON d.service_id = s.service_id AND d.survey_id = w.survey_id
+				   AND d.month >= w.window_start AND d.month <= w.window_end
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, d.requirement_id, w.window_start, w.window_end
+		  ) m
+		 -- each result computed once (see the scorecard)
+		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, pg_catalog.float8_corr(m.pairs) AS r OFFSET 0) c
+		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
+		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+	  ) b
+	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+  ) x
+ ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
+COMMENT ON VIEW custfocus.key_drivers IS
+'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the driver roll-up';
+COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.key_drivers.window_start IS 'First day of the 12 months analysed (months of the reporting time zone)';
+COMMENT ON COLUMN custfocus.key_drivers.window_end IS 'Last day of the 12 months analysed: the end of the latest month with answers to the survey''s requirement items about the service';
+COMMENT ON COLUMN custfocus.key_drivers.n IS 'Answers to the requirement''s items in the window';
+COMMENT ON COLUMN custfocus.key_drivers.correlation IS 'Pearson r between the requirement''s items and the overall-satisfaction item (same respondent, every respondent who answered both; unweighted; NULL when fewer than custfocus.min_responses() pairs)';
+COMMENT ON COLUMN custfocus.key_drivers.derived_importance IS '100 x r, negative r as 0 (NULL when fewer than custfocus.min_responses pairs)';
+COMMENT ON COLUMN custfocus.key_drivers.stated_importance IS 'Stated importance of the requirement for the service (service_requirement, else requirement)';
+COMMENT ON COLUMN custfocus.key_drivers.importance IS 'Importance used: derived if available, else stated (0..100)';
+COMMENT ON COLUMN custfocus.key_drivers.importance_source IS 'derived or stated';
+COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requirement''s items on 0..100, weighted (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
+COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair counts as high)';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+
+CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
+SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
+	   x.open_n AS open_actions, x.titles AS open_action_titles,
+	   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+			  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+			  x.importance_source || CASE WHEN x.importance_source = 'derived'
+										  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+			  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+			  x.quadrant,
+			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+  FROM (
+	SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
+		   k.*, coalesce(act.n, 0) AS open_n, act.titles
+	  FROM custfocus.key_drivers k
+	  LEFT JOIN (
+			SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+			  FROM custfocus.improvement_action a
+			  JOIN custfocus.service s ON s.service_id = a.service_id
+			  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
+			 WHERE a.status IN ('planned', 'in_progress')
+			 GROUP BY s.code, rq.code) act
+		ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
+	 WHERE k.priority IS NOT NULL
+  ) x
+ ORDER BY x.rnk, x.service_code, x.requirement_code;
+COMMENT ON VIEW custfocus.improvement_opportunities IS
+'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
+COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.survey_code IS 'Survey the figures come from';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance IS 'Importance on 0..100 (see importance_source)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance_source IS 'derived (from the correlation with overall satisfaction) or stated';
+COMMENT ON COLUMN custfocus.improvement_opportunities.performance IS 'Performance: linear mean of the requirement''s items on 0..100';
+COMMENT ON COLUMN custfocus.improvement_opportunities.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.improvement_opportunities.priority IS 'Importance x gap: the ranking key';
+COMMENT ON COLUMN custfocus.improvement_opportunities.quadrant IS 'Importance-performance quadrant';
+COMMENT ON COLUMN custfocus.improvement_opportunities.n IS 'Answers behind the performance figure';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_actions IS 'Improvement actions planned or in progress for this service and requirement';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_action_titles IS 'Their titles';
+COMMENT ON COLUMN custfocus.improvement_opportunities.reason IS 'Why the row ranks where it does, in words';
+
+-- the roles granted a level read the new views as they read the old
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT a.role_name FROM custfocus.role_access a
+			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.key_drivers TO %I', r.role_name);
+		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.improvement_opportunities TO %I', r.role_name);
+	END LOOP;
+END
+$$;
+
+-- the driver roll-up of the data already there
+INSERT INTO custfocus.rollup_driver_month
+SELECT c.* FROM (
+	SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+	  FROM (SELECT DISTINCT r.service_id,
+				   date_trunc('month', pg_catalog.timezone(custfocus.reporting_time_zone(), r.submitted_at))::date AS month
+			  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+) keys
+CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
+-- END key drivers from roll-ups

@@ -39,6 +39,8 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("custfocus");
+
+	custfocus_rollup_init();
 }
 
 /*

@@ -8,4 +8,7 @@
 /* custfocus.min_responses: a session may raise the suppression floor with it */
 extern int	custfocus_min_responses;
 
+/* rollup.c: the responses this transaction inserted that have no answers yet */
+extern void custfocus_rollup_init(void);
+
 #endif							/* CUSTFOCUS_H */

@@ -488,7 +488,7 @@ BEGIN
 			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
 			   -- derived data (roll-ups hold unsuppressed small groups of every
 			   -- program): only the extension's own functions touch them
-			   AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'report_unit')
+			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
 		LOOP
 			-- the program tree is the agency's structure: an analyst
 			-- describes its programs (name, description) but neither adds,
@@ -521,7 +521,7 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
-			   AND c.relname NOT IN ('setting', 'rollup_service_month', 'rollup_unit_period', 'report_unit')
+			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
 		LOOP
 			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 		END LOOP;

@@ -121,6 +121,40 @@ COMMENT ON COLUMN custfocus.rollup_unit_period.csat_counts IS 'As rollup_service
 COMMENT ON COLUMN custfocus.rollup_unit_period.nps IS 'As rollup_service_month.nps, merged';
 COMMENT ON COLUMN custfocus.rollup_unit_period.lm IS 'As rollup_service_month.lm, merged';
 
+-- The key drivers' roll-up: per service, month, survey and requirement, the
+-- states of what key_drivers shows, so that any window of months merges a
+-- few rows instead of pairing every respondent's answers again:
+--   * perf, the weighted linear_mean_state of the oriented answers to the
+--     requirement's items (every answer: the performance);
+--   * pairs, the state of PostgreSQL's own corr() (float8_regr_accum:
+--     count, sums, centred sums of squares and cross-products, merged by
+--     float8_regr_combine) of each such answer with the same respondent's
+--     answer to the survey's overall item, unweighted; only respondents who
+--     answered both count (pairwise deletion: a driver's r uses every
+--     respondent who answered it and the overall item, whatever they did
+--     with the other drivers).
+-- A survey has one overall item at most (item_one_overall_key), so each
+-- driver answer has at most one partner.  Kept like rollup_service_month:
+-- inserts append deltas, changes recompute keys (service, month), under the
+-- same key locks.
+CREATE TABLE custfocus.rollup_driver_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	survey_id	integer NOT NULL,
+	requirement_id integer NOT NULL,
+	perf		double precision[] NOT NULL,
+	pairs		double precision[] NOT NULL
+);
+CREATE INDEX rollup_driver_month_key_idx ON custfocus.rollup_driver_month (service_id, survey_id, month);
+COMMENT ON TABLE custfocus.rollup_driver_month IS
+'Roll-up of the answers to requirement (key driver) items per service, month of the reporting time zone, survey and requirement: performance and pairing with the overall item, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_driver_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_driver_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_driver_month.survey_id IS 'Survey of the responses';
+COMMENT ON COLUMN custfocus.rollup_driver_month.requirement_id IS 'Requirement the items measure';
+COMMENT ON COLUMN custfocus.rollup_driver_month.perf IS 'linear_mean_state of the oriented answers to the requirement''s items (not the overall item), weighted';
+COMMENT ON COLUMN custfocus.rollup_driver_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, driver answer) of the same respondent, oriented, unweighted';
+
 -- State merges that return states (the *_merge aggregates return results).
 CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
 	SFUNC = custfocus.counts_combine,
@@ -146,6 +180,135 @@ CREATE AGGREGATE custfocus.moments_sum(double precision[]) (
 );
 COMMENT ON AGGREGATE custfocus.moments_sum(double precision[]) IS
 'Merges linear_mean_state states into one state (Chan''s pairwise formula)';
+-- corr()'s own transition and combine functions, so that a merged state
+-- gives exactly what corr() gives (float8_corr), Citus and parallel plans
+-- included.
+CREATE AGGREGATE custfocus.pairs_state(double precision, double precision) (
+	SFUNC = pg_catalog.float8_regr_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = pg_catalog.float8_regr_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairs_state(double precision, double precision) IS
+'The transition state of corr(y, x) (float8_regr_accum), to be merged by pairs_sum and finished by float8_corr';
+CREATE AGGREGATE custfocus.pairs_sum(double precision[]) (
+	SFUNC = pg_catalog.float8_regr_combine,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0}',
+	COMBINEFUNC = pg_catalog.float8_regr_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairs_sum(double precision[]) IS
+'Merges corr() states (pairs_state) into one state';
+
+-- Responses this transaction inserted that have no answers yet (see
+-- src/rollup.c): the answer trigger's cue that the transition table holds
+-- every answer of its responses.
+CREATE FUNCTION custfocus.rollup_fresh_add(bigint[]) RETURNS void
+AS 'MODULE_PATHNAME', 'rollup_fresh_add'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_fresh_add(bigint[]) IS
+'Roll-up triggers only: records responses this transaction has just inserted';
+CREATE FUNCTION custfocus.rollup_fresh_take(bigint[]) RETURNS boolean
+AS 'MODULE_PATHNAME', 'rollup_fresh_take'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
+'Roll-up triggers only: true when every given response was recorded by rollup_fresh_add (none had answers); forgets them';
+
+-- The driver roll-up of the given (service, month) keys computed from the
+-- raw data: what every row of a key merges to.
+CREATE FUNCTION custfocus.rollup_driver_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_driver_month
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	ans AS (
+		SELECT k.service_id, k.month, r.survey_id, r.response_id, r.weight, i.requirement_id, i.is_overall,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id AND (i.is_overall OR i.requirement_id IS NOT NULL)
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	)
+	SELECT d.service_id, d.month, d.survey_id, d.requirement_id,
+		   custfocus.linear_mean_state(d.score, d.min_value, d.max_value, d.weight),
+		   custfocus.pairs_state(o.score, d.score)
+	  FROM ans d
+	  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
+	 WHERE NOT d.is_overall AND d.requirement_id IS NOT NULL
+	 GROUP BY 1, 2, 3, 4
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) IS
+'The driver roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+-- Recompute the driver rows of keys, as rollup_refresh does its own.
+CREATE FUNCTION custfocus.rollup_driver_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_driver_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT * FROM custfocus.rollup_driver_compute(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) IS
+'Recomputes the driver roll-up of the given (service, month) keys from the raw data';
+
+-- Merge each driver key's rows into one, skipping keys others hold (the
+-- locks of the service-month keys).
+CREATE FUNCTION custfocus.rollup_driver_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_driver_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT (r.survey_id, r.requirement_id))) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_driver_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT g.service_id, g.month, g.survey_id, g.requirement_id, custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
+	  FROM gone g GROUP BY 1, 2, 3, 4;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) IS
+'Merges the driver roll-up rows of each key (of the given service-month keys, or of all) into one per survey and requirement; returns how many rows it wrote';
 
 -- The roll-up rows of the given keys, computed from the raw data: what
 -- every row of a key merges to.  Keys with no response give no row.
@@ -210,10 +373,11 @@ BEGIN
 	INSERT INTO custfocus.rollup_service_month
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
 	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_driver_refresh(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
-'Recomputes the roll-up of the given (service, month) keys from the raw data';
+'Recomputes the roll-ups (service-month, units, drivers) of the given (service, month) keys from the raw data';
 
 -- Merge each key's rows into one.  Keys another transaction is recomputing
 -- or compacting are skipped (try-lock), so compaction never waits.
@@ -235,7 +399,8 @@ BEGIN
 			 GROUP BY 1, 2 HAVING count(*) > 1) k
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
-		RETURN CASE WHEN p_services IS NULL THEN custfocus.rollup_units_compact() ELSE 0 END;
+		RETURN CASE WHEN p_services IS NULL
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_driver_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -249,13 +414,13 @@ BEGIN
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	IF p_services IS NULL THEN
-		v_n := v_n + custfocus.rollup_units_compact();
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_driver_compact();
 	END IF;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
-'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit roll-up''s too) into one; returns how many keys it compacted';
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and driver roll-ups'' too) into one; returns how many keys it compacted';
 
 CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -266,6 +431,7 @@ DECLARE
 BEGIN
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_driver_month IN EXCLUSIVE MODE;
 	PERFORM custfocus.report_unit_refresh();
 	DELETE FROM custfocus.rollup_service_month;
 	INSERT INTO custfocus.rollup_service_month
@@ -277,6 +443,14 @@ BEGIN
 	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	PERFORM custfocus.rollup_units_rebuild();
+	DELETE FROM custfocus.rollup_driver_month;
+	INSERT INTO custfocus.rollup_driver_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
 	RETURN v_n;
 END
 $$;
@@ -359,9 +533,44 @@ AS $$
 					THEN format('states %s, merged %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every driver key that differs from a recomputation
+	SELECT c.service_id, c.month, format('driver (survey %s, requirement %s): %s', c.survey_id, c.requirement_id,
+										 p.problem)
+	  FROM (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   coalesce(s.survey_id, f.survey_id) AS survey_id,
+			   coalesce(s.requirement_id, f.requirement_id) AS requirement_id,
+			   coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
+			   coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.service_id, r.month, r.survey_id, r.requirement_id, custfocus.moments_sum(r.perf) AS perf,
+					   custfocus.pairs_sum(r.pairs) AS pairs
+				  FROM custfocus.rollup_driver_month r GROUP BY 1, 2, 3, 4) s
+		  FULL JOIN (
+				SELECT c.* FROM (
+					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+					  FROM (SELECT DISTINCT r.service_id,
+								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+				) keys
+				CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
+		   AND f.requirement_id = s.requirement_id
+	  ) c
+	 -- the centred sums of the pairs (Sxx, Syy, Sxy: elements 8, 10, 11)
+	 -- may be zero, or cancel to near zero, where a different order of
+	 -- summation leaves a rounding error: they are compared to 1e-12 of the
+	 -- largest they could be (n times 100 squared, scores being on 0..100)
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
+																		  CASE WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
-'Lists every (service, month) whose roll-up differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+'Lists every (service, month) whose roll-up (service-month or driver) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
 
 -------------------------------------------------------------------------------
 -- Keeping the roll-ups current
@@ -388,11 +597,13 @@ BEGIN
 	IF v_rows IS NOT NULL THEN
 		PERFORM custfocus.rollup_units_append(v_rows);
 	END IF;
+	-- they have no answers yet (rollup_answer_insert)
+	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
-'Trigger: appends the counts of inserted responses to the roll-up';
+'Trigger: appends the counts of inserted responses to the roll-up, and records them as having no answers yet';
 CREATE TRIGGER rollup_response_insert AFTER INSERT ON custfocus.response
 	REFERENCING NEW TABLE AS new_response
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_insert();
@@ -426,6 +637,8 @@ BEGIN
 				  FROM old_response o
 				 WHERE o.service_id IS NOT NULL) k;
 	END IF;
+	-- an id that changed or went away may come back as someone else's
+	PERFORM custfocus.rollup_fresh_take(array_agg(o.response_id)) FROM old_response o;
 	IF v_services IS NOT NULL THEN
 		PERFORM custfocus.rollup_refresh(v_services, v_months);
 	END IF;
@@ -441,8 +654,14 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 	REFERENCING OLD TABLE AS old_response
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
 
--- Inserted answers: one delta row of states per service and month, then
--- compaction of the keys that have gathered many rows.
+-- Inserted answers: one delta row of states per service and month, and of
+-- driver states per service, month, survey and requirement, then
+-- compaction of the keys that have gathered many rows.  The driver states
+-- pair answers of one respondent: the transition table alone gives them
+-- only when it holds every answer its responses have, i.e. when every
+-- response is one this transaction inserted without answers
+-- (rollup_fresh_take: every import, and any load of responses then
+-- answers); otherwise the driver keys are recomputed from the raw data.
 -- Answers are matched to their responses by primary key, whatever the
 -- statistics say halfway through a long load (as in answer_check); with
 -- sequential scans priced out, JIT would compile every statement, so it is
@@ -457,8 +676,11 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_rows tid[];
+	v_driver_services integer[];
+	v_driver_months date[];
 	v_responses bigint[];
 	v_items integer[];
+	v_fresh boolean;
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
 	-- The responses, items and scales these answers are counted with must
@@ -483,26 +705,53 @@ BEGIN
 	PERFORM 1 FROM custfocus.scale sc
 	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.item_id = ANY (v_items)))
 	 ORDER BY sc.scale_id FOR SHARE;
-	WITH d AS (
-		INSERT INTO custfocus.rollup_service_month
-		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, 0,
-			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
-									   sc.max_value - 1, r.weight)
-				   FILTER (WHERE i.is_overall AND i.metric IN ('rating', 'nps')),
-			   custfocus.top_box_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
-									   sc.max_value - 1) FILTER (WHERE i.is_overall),
-			   custfocus.nps_state(n.value, r.weight) FILTER (WHERE i.metric = 'nps'),
-			   custfocus.linear_mean_state(custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value),
-										   sc.min_value, sc.max_value, r.weight) FILTER (WHERE i.metric = 'rating')
+	v_fresh := custfocus.rollup_fresh_take(v_responses);
+	-- one pass over the new answers feeds both roll-ups
+	WITH ans AS MATERIALIZED (
+		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month, r.survey_id,
+			   n.response_id, r.weight, n.value, i.is_overall, i.metric, i.requirement_id,
+			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
 		  FROM new_answer n
 		  JOIN custfocus.response r ON r.response_id = n.response_id
 		  JOIN custfocus.item i ON i.item_id = n.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+	),
+	d AS (
+		INSERT INTO custfocus.rollup_service_month
+		SELECT a.service_id, a.month, 0,
+			   custfocus.top_box_state(a.score, a.max_value - 1, a.weight)
+				   FILTER (WHERE a.is_overall AND a.metric IN ('rating', 'nps')),
+			   custfocus.top_box_state(a.score, a.max_value - 1) FILTER (WHERE a.is_overall),
+			   custfocus.nps_state(a.value, a.weight) FILTER (WHERE a.metric = 'nps'),
+			   custfocus.linear_mean_state(a.score, a.min_value, a.max_value, a.weight) FILTER (WHERE a.metric = 'rating')
+		  FROM ans a
 		 GROUP BY 1, 2
 		RETURNING service_id, month, ctid
+	),
+	dd AS (
+		INSERT INTO custfocus.rollup_driver_month
+		SELECT x.service_id, x.month, x.survey_id, x.requirement_id,
+			   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
+			   custfocus.pairs_state(o.score, x.score)
+		  FROM ans x
+		  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+		 WHERE v_fresh AND NOT x.is_overall AND x.requirement_id IS NOT NULL
+		 GROUP BY 1, 2, 3, 4
+		RETURNING service_id, month
+	),
+	dk AS (
+		SELECT DISTINCT dd.service_id, dd.month FROM dd
+		UNION
+		SELECT a.service_id, a.month FROM ans a
+		 WHERE NOT v_fresh AND (a.is_overall OR a.requirement_id IS NOT NULL)
 	)
-	SELECT array_agg(d.service_id), array_agg(d.month), array_agg(d.ctid) INTO v_services, v_months, v_rows FROM d;
+	SELECT (SELECT array_agg(d.service_id) FROM d), (SELECT array_agg(d.month) FROM d),
+		   (SELECT array_agg(d.ctid) FROM d),
+		   (SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month) FROM dk),
+		   (SELECT array_agg(dk.month ORDER BY dk.service_id, dk.month) FROM dk)
+	  INTO v_services, v_months, v_rows, v_driver_services, v_driver_months;
 	IF v_rows IS NOT NULL THEN
 		PERFORM custfocus.rollup_units_append(v_rows);
 	END IF;
@@ -512,11 +761,21 @@ BEGIN
 		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
 		PERFORM custfocus.rollup_compact(v_services, v_months);
 	END IF;
+	IF v_driver_services IS NOT NULL THEN
+		IF NOT v_fresh THEN
+			PERFORM custfocus.rollup_driver_refresh(v_driver_services, v_driver_months);
+		ELSIF EXISTS (
+			SELECT FROM custfocus.rollup_driver_month r
+			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_driver_services, v_driver_months))
+			 GROUP BY r.service_id, r.month, r.survey_id, r.requirement_id HAVING count(*) > 8) THEN
+			PERFORM custfocus.rollup_driver_compact(v_driver_services, v_driver_months);
+		END IF;
+	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
-'Trigger: appends the states of inserted answers to the roll-up, and compacts keys that have gathered many rows';
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the driver keys of answers to responses that had answers), and compacts keys that have gathered many rows';
 CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
 	REFERENCING NEW TABLE AS new_answer
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_insert();
@@ -537,6 +796,8 @@ BEGIN
 		-- answers whose response, item or value changed (matched on their
 		-- key; a changed key finds no twin); a change of text alone, as
 		-- retention's anonymising, counts for nothing here
+		-- the responses now have answers (moved there, perhaps)
+		PERFORM custfocus.rollup_fresh_take(array_agg(n.response_id)) FROM new_answer n;
 		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
 		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
 				  FROM (SELECT DISTINCT x.response_id
@@ -601,14 +862,14 @@ AS $$
 BEGIN
 	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
 	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
-	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id)
-			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id)
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.requirement_id, o.survey_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.requirement_id, n.survey_id)
 	 HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_update() IS
-'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding or scale changed';
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale, requirement or survey changed';
 CREATE TRIGGER rollup_item_update AFTER UPDATE ON custfocus.item
 	REFERENCING OLD TABLE AS old_item NEW TABLE AS new_item
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_update();
@@ -899,6 +1160,11 @@ REVOKE ALL ON FUNCTION custfocus.rollup_units_append(tid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_compact(integer[], integer[], text[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_rebuild() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) FROM PUBLIC;
 
 -- A new reporting time zone moves every period's edges: rebuild the roll-up.
 CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger

@@ -548,120 +548,96 @@ COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or mor
 COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
 COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period has fewer than custfocus.min_responses answers';
 
--- Key drivers and importance-performance analysis, over the latest 12 months
--- of each service's data in each survey.  Derived importance is 100 times
--- Pearson's r between a requirement's items and the overall item (negative
--- r counts as 0); where it cannot be computed the stated importance stands
--- in.  The crosshairs are the means of the plotted requirements, and a value
--- equal to a crosshair counts as high.
-CREATE FUNCTION custfocus.key_drivers_rows(p_role name)
-RETURNS TABLE (
-	program_code text, service_code text, survey_code text, requirement_code text, requirement_name text,
-	window_start date, window_end date, n bigint, correlation double precision,
-	derived_importance double precision, stated_importance double precision,
-	importance double precision, importance_source text, performance double precision,
-	gap double precision, priority double precision, quadrant text, suppressed boolean)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH v AS (
-		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
-			   custfocus.visible_service_ids(p_role) AS services,
-			   (SELECT custfocus.min_responses()) AS min_n
-	),
-	win AS (
-		SELECT r.service_id, r.survey_id, max(r.submitted_at) AS last_at
-		  FROM v JOIN custfocus.response r ON v.sees_all OR r.service_id = ANY (v.services)
-		 WHERE r.service_id IS NOT NULL
-		 GROUP BY r.service_id, r.survey_id
-	),
-	resp AS (
-		SELECT r.response_id, r.service_id, r.survey_id, r.weight
-		  FROM win JOIN custfocus.response r
-			ON r.service_id = win.service_id AND r.survey_id = win.survey_id
-		   AND r.submitted_at > win.last_at - interval '12 months'
-	),
-	overall AS (
-		SELECT r.response_id, custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS y
-		  FROM resp r
-		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.is_overall
-		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
-		 WHERE a.value IS NOT NULL
-	),
-	drv AS (
-		SELECT r.response_id, r.service_id, r.survey_id, r.weight, i.requirement_id,
-			   custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS x,
-			   s.min_value, s.max_value
-		  FROM resp r
-		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
-		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
-		 WHERE a.value IS NOT NULL
-	),
-	perf AS (
-		SELECT d.service_id, d.survey_id, d.requirement_id,
-			   custfocus.linear_mean_stats(d.x, d.min_value, d.max_value, d.weight) AS lm,
-			   count(o.y) AS pairs, corr(d.x, o.y) AS r
-		  FROM drv d LEFT JOIN overall o ON o.response_id = d.response_id
-		 GROUP BY d.service_id, d.survey_id, d.requirement_id
-	),
-	base AS (
-		SELECT p.*, v.min_n,
-			   CASE WHEN p.pairs >= v.min_n AND p.r IS NOT NULL THEN 100 * greatest(p.r, 0) END AS derived,
+-- Key drivers and importance-performance analysis, over a window of the
+-- latest 12 months of each service's data in each survey, read from the
+-- driver roll-up (rollup_driver_month) rather than from the answers.
+--
+-- Rules a reader can recompute from the raw data:
+--   * the window is the 12 months of the reporting time zone ending with the
+--     latest month in which respondents of the service answered one of the
+--     survey's requirement items (window_start is the first day of its first
+--     month, window_end the last day of its last);
+--   * performance is the weighted linear mean (0..100, reverse-coded items
+--     flipped) of every answer to the requirement's items in the window;
+--   * derived importance is 100 times Pearson's r (unweighted) between those
+--     answers and the same respondent's answer to the survey's overall item,
+--     over every respondent who answered both (pairwise deletion), negative
+--     r counting as 0; with fewer than custfocus.min_responses() pairs it is
+--     not shown and the stated importance (service_requirement, else
+--     requirement) stands in;
+--   * the crosshairs are the means of the importance and performance of the
+--     service's plotted requirements (both shown) in the survey, and a value
+--     equal to a crosshair counts as high.
+-- Same access rule and security_barrier as the scorecard.  The window
+-- columns partition by the codes as well as the ids, so that a filter on
+-- program_code, service_code or survey_code reaches the roll-up's index.
+CREATE VIEW custfocus.key_drivers WITH (security_barrier) AS
+SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_mid THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
+  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   rq.code AS requirement_code, rq.name AS requirement_name, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
 			   coalesce(sr.importance, rq.importance) AS stated,
-			   CASE WHEN (p.lm).n >= v.min_n THEN (p.lm).mean END AS performance
-		  FROM perf p CROSS JOIN v
-		  JOIN custfocus.requirement rq ON rq.requirement_id = p.requirement_id
-		  LEFT JOIN custfocus.service_requirement sr
-			ON sr.service_id = p.service_id AND sr.requirement_id = p.requirement_id
-	),
-	ipa AS (
-		SELECT b.*, coalesce(b.derived, b.stated) AS importance,
-			   avg(coalesce(b.derived, b.stated)) FILTER (WHERE coalesce(b.derived, b.stated) IS NOT NULL
-															AND b.performance IS NOT NULL)
-				   OVER (PARTITION BY b.service_id, b.survey_id) AS imp_mid,
-			   avg(b.performance) FILTER (WHERE coalesce(b.derived, b.stated) IS NOT NULL
-											  AND b.performance IS NOT NULL)
-				   OVER (PARTITION BY b.service_id, b.survey_id) AS perf_mid
-		  FROM base b
-	)
-	SELECT pg.code, s.code, sv.code, rq.code, rq.name,
-		   (win.last_at - interval '12 months')::date, win.last_at::date,
-		   (x.lm).n, CASE WHEN x.pairs >= x.min_n THEN x.r END, x.derived, x.stated, x.importance,
-		   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END,
-		   x.performance, x.importance - x.performance, x.importance * (x.importance - x.performance),
-		   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
-				WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
-				WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
-				WHEN x.performance < x.perf_mid THEN 'Low priority'
-				ELSE 'Possible overkill' END,
-		   (x.lm).n < x.min_n OR (x.pairs > 0 AND x.pairs < x.min_n)
-	  FROM ipa x
-	  JOIN win ON win.service_id = x.service_id AND win.survey_id = x.survey_id
-	  JOIN custfocus.service s ON s.service_id = x.service_id
-	  JOIN custfocus.program pg ON pg.program_id = s.program_id
-	  JOIN custfocus.survey sv ON sv.survey_id = x.survey_id
-	  JOIN custfocus.requirement rq ON rq.requirement_id = x.requirement_id
-	 ORDER BY pg.code, s.code, sv.code, rq.code
-$$;
-COMMENT ON FUNCTION custfocus.key_drivers_rows(name) IS
-'Rows of the key_drivers view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.key_drivers_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.key_drivers WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.key_drivers_rows(CURRENT_USER);
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
+		  FROM (
+			-- each service's window in each survey, and the states merged over it
+			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
+				   d.requirement_id, w.window_start, w.window_end,
+				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 CROSS JOIN LATERAL (
+					SELECT l.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
+					  FROM custfocus.rollup_driver_month l
+					 WHERE l.service_id = s.service_id
+					 GROUP BY l.survey_id) w
+			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
+			  JOIN custfocus.rollup_driver_month d ON d.service_id = s.service_id AND d.survey_id = w.survey_id
+				   AND d.month >= w.window_start AND d.month <= w.window_end
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, d.requirement_id, w.window_start, w.window_end
+		  ) m
+		 -- each result computed once (see the scorecard)
+		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, pg_catalog.float8_corr(m.pairs) AS r OFFSET 0) c
+		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
+		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+	  ) b
+	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+  ) x
+ ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
 COMMENT ON VIEW custfocus.key_drivers IS
-'Importance-performance analysis per service and survey over its latest 12 months: each requirement''s importance (derived: 100 x Pearson r with the overall item; else stated), performance (linear mean 0..100), gap, priority and quadrant';
+'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the driver roll-up';
 COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
 COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
 COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';
 COMMENT ON COLUMN custfocus.key_drivers.requirement_code IS 'Requirement (key driver)';
 COMMENT ON COLUMN custfocus.key_drivers.requirement_name IS 'Requirement name';
-COMMENT ON COLUMN custfocus.key_drivers.window_start IS 'Start of the 12 months analysed (12 months before the latest response)';
-COMMENT ON COLUMN custfocus.key_drivers.window_end IS 'Date of the latest response of the service to the survey';
+COMMENT ON COLUMN custfocus.key_drivers.window_start IS 'First day of the 12 months analysed (months of the reporting time zone)';
+COMMENT ON COLUMN custfocus.key_drivers.window_end IS 'Last day of the 12 months analysed: the end of the latest month with answers to the survey''s requirement items about the service';
 COMMENT ON COLUMN custfocus.key_drivers.n IS 'Answers to the requirement''s items in the window';
-COMMENT ON COLUMN custfocus.key_drivers.correlation IS 'Pearson r between the requirement''s items and the overall-satisfaction item (same respondent)';
+COMMENT ON COLUMN custfocus.key_drivers.correlation IS 'Pearson r between the requirement''s items and the overall-satisfaction item (same respondent, every respondent who answered both; unweighted; NULL when fewer than custfocus.min_responses() pairs)';
 COMMENT ON COLUMN custfocus.key_drivers.derived_importance IS '100 x r, negative r as 0 (NULL when fewer than custfocus.min_responses pairs)';
 COMMENT ON COLUMN custfocus.key_drivers.stated_importance IS 'Stated importance of the requirement for the service (service_requirement, else requirement)';
 COMMENT ON COLUMN custfocus.key_drivers.importance IS 'Importance used: derived if available, else stated (0..100)';
@@ -672,52 +648,40 @@ COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
 COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair counts as high)';
 COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
-CREATE FUNCTION custfocus.improvement_opportunities_rows(p_role name)
-RETURNS TABLE (
-	rank integer, program_code text, service_code text, survey_code text, requirement_code text,
-	requirement_name text, importance double precision, importance_source text,
-	performance double precision, gap double precision, priority double precision, quadrant text,
-	n bigint, open_actions bigint, open_action_titles text, reason text)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH k AS (
-		SELECT k.* FROM custfocus.key_drivers_rows(p_role) k WHERE k.priority IS NOT NULL
-	),
-	act AS (
-		SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
-			   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
-		  FROM custfocus.improvement_action a
-		  JOIN custfocus.service s ON s.service_id = a.service_id
-		  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
-		 WHERE a.status IN ('planned', 'in_progress')
-		 GROUP BY s.code, rq.code
-	),
-	ranked AS (
-		SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
-			   k.*, coalesce(act.n, 0) AS open_n, act.titles
-		  FROM k LEFT JOIN act ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
-	)
-	SELECT x.rnk, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
-		   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
-		   x.open_n, x.titles,
-		   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
-				  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
-				  x.importance_source || CASE WHEN x.importance_source = 'derived'
-											  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
-				  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
-				  x.quadrant,
-				  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
-					   ELSE format('%s open action(s): %s', x.open_n, x.titles) END)
-	  FROM ranked x
-	 ORDER BY x.rnk
-$$;
-COMMENT ON FUNCTION custfocus.improvement_opportunities_rows(name) IS
-'Rows of the improvement_opportunities view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.improvement_opportunities_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.improvement_opportunities WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.improvement_opportunities_rows(CURRENT_USER);
+-- The headline view: every (service, requirement) of key_drivers with a
+-- priority, ranked over all the role sees (so a filter cannot reach below
+-- the rank: it is computed from the key-driver rows, a few per service).
+-- Ties in priority rank by the larger gap, then service and requirement
+-- code.  Open actions are those planned or in progress for the same
+-- service and requirement.
+CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
+SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
+	   x.open_n AS open_actions, x.titles AS open_action_titles,
+	   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+			  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+			  x.importance_source || CASE WHEN x.importance_source = 'derived'
+										  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+			  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+			  x.quadrant,
+			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+  FROM (
+	SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
+		   k.*, coalesce(act.n, 0) AS open_n, act.titles
+	  FROM custfocus.key_drivers k
+	  LEFT JOIN (
+			SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+			  FROM custfocus.improvement_action a
+			  JOIN custfocus.service s ON s.service_id = a.service_id
+			  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
+			 WHERE a.status IN ('planned', 'in_progress')
+			 GROUP BY s.code, rq.code) act
+		ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
+	 WHERE k.priority IS NOT NULL
+  ) x
+ ORDER BY x.rnk, x.service_code, x.requirement_code;
 COMMENT ON VIEW custfocus.improvement_opportunities IS
 'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
 COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap)';

@@ -51,7 +51,8 @@ SELECT 'views ' || pg_temp.try($$SELECT (SELECT count(*) FROM custfocus.data_cov
 	+ (SELECT count(*) FROM custfocus.feedback_queue) + (SELECT count(*) FROM custfocus.voc_themes)
 	+ (SELECT count(*) FROM custfocus.program_tree) + (SELECT count(*) FROM custfocus.services)
 	+ (SELECT count(*) FROM custfocus.surveys) + (SELECT count(*) FROM custfocus.survey_items)
-	+ (SELECT count(*) FROM custfocus.requirements) + (SELECT count(*) FROM custfocus.data_dictionary)$$);
+	+ (SELECT count(*) FROM custfocus.requirements) + (SELECT count(*) FROM custfocus.data_dictionary)
+	+ (SELECT count(*) FROM custfocus.key_drivers) + (SELECT count(*) FROM custfocus.improvement_opportunities)$$);
 RESET ROLE;
 SET ROLE cf_upgrade_admin;
 SELECT 'admin floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 10$$);
@@ -136,11 +137,24 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 	[ "$problems" = 0 ] || { echo "after the update from $from the roll-ups differ from the data in $problems keys" >&2; exit 1; }
 	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_service_month")
 	[ "$rows" -gt 0 ] || { echo "the update from $from built no roll-up" >&2; exit 1; }
+	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_driver_month")
+	[ "$rows" -gt 0 ] || { echo "the update from $from built no driver roll-up" >&2; exit 1; }
 
 	after=$(views $old)
-	if [ "$before" != "$after" ]; then
+	# 1.3 counts the key drivers' window in months of the reporting time
+	# zone (README, Upgrading): from an older version the ranked
+	# opportunities may change.  What they show then is what a fresh 1.3
+	# shows on the same data: the roll-ups verified equal to the data (above),
+	# the views' definitions identical to a fresh install's (below).
+	if [ "$(printf '%s\n' "$from" 1.3 | sort -V | head -1)" != 1.3 ]; then
+		before=$(echo "$before" | sed 2d)
+		after_cmp=$(echo "$after" | sed 2d)
+	else
+		after_cmp=$after
+	fi
+	if [ "$before" != "$after_cmp" ]; then
 		echo "the update from $from changed what the views show:" >&2
-		diff <(echo "$before") <(echo "$after") >&2 || true
+		diff <(echo "$before") <(echo "$after_cmp") >&2 || true
 		exit 1
 	fi
 
