@@ -358,14 +358,16 @@ AS $$
 			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
 		   AND f.requirement_id = s.requirement_id
 	  ) c
-	 -- the centred sums of the pairs (Sxx, Syy, Sxy: elements 8, 10, 11)
-	 -- may be zero, or cancel to near zero, where a different order of
-	 -- summation leaves a rounding error: they are compared to 1e-12 of the
-	 -- largest they could be (n times 100 squared, scores being on 0..100)
+	 -- centred sums (perf's weighted sum of squared deviations, element 5;
+	 -- the pairs' Sxx, Syy, Sxy, elements 8, 10, 11) may be zero, or cancel
+	 -- to near zero, where another order of summation leaves a rounding
+	 -- error: they are compared to 1e-12 of the largest they could be (the
+	 -- weight or the count times 100 squared, scores being on 0..100)
 	 CROSS JOIN LATERAL (
 		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
 								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
-																		  CASE WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+																		  CASE WHEN x.i = 5 THEN c.f_st[2] * 1e4
+																			   WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
@@ -726,12 +728,19 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
 	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
 	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
-			WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
-			WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
-			WHEN x.performance < x.perf_mid THEN 'Low priority'
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
 			ELSE 'Possible overkill' END AS quadrant,
 	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
   FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
 	SELECT b.*,
 		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
 		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
@@ -772,6 +781,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
 	  ) b
 	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+	  ) c
   ) x
  ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
 COMMENT ON VIEW custfocus.key_drivers IS
@@ -792,7 +802,7 @@ COMMENT ON COLUMN custfocus.key_drivers.importance_source IS 'derived or stated'
 COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requirement''s items on 0..100, weighted (NULL when suppressed)';
 COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
 COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
-COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair counts as high)';
+COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
 COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
 CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
@@ -808,7 +818,8 @@ SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requireme
 			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
 				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
   FROM (
-	SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
+	SELECT rank() OVER (ORDER BY round(k.priority::numeric, 6) DESC, round(k.gap::numeric, 6) DESC,
+							k.service_code, k.requirement_code)::integer AS rnk,
 		   k.*, coalesce(act.n, 0) AS open_n, act.titles
 	  FROM custfocus.key_drivers k
 	  LEFT JOIN (
@@ -825,7 +836,7 @@ SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requireme
  ORDER BY x.rnk, x.service_code, x.requirement_code;
 COMMENT ON VIEW custfocus.improvement_opportunities IS
 'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
-COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap, both to 6 decimals; then service and requirement code)';
 COMMENT ON COLUMN custfocus.improvement_opportunities.program_code IS 'Program of the service';
 COMMENT ON COLUMN custfocus.improvement_opportunities.service_code IS 'Service';
 COMMENT ON COLUMN custfocus.improvement_opportunities.survey_code IS 'Survey the figures come from';

@@ -557,14 +557,16 @@ AS $$
 			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
 		   AND f.requirement_id = s.requirement_id
 	  ) c
-	 -- the centred sums of the pairs (Sxx, Syy, Sxy: elements 8, 10, 11)
-	 -- may be zero, or cancel to near zero, where a different order of
-	 -- summation leaves a rounding error: they are compared to 1e-12 of the
-	 -- largest they could be (n times 100 squared, scores being on 0..100)
+	 -- centred sums (perf's weighted sum of squared deviations, element 5;
+	 -- the pairs' Sxx, Syy, Sxy, elements 8, 10, 11) may be zero, or cancel
+	 -- to near zero, where another order of summation leaves a rounding
+	 -- error: they are compared to 1e-12 of the largest they could be (the
+	 -- weight or the count times 100 squared, scores being on 0..100)
 	 CROSS JOIN LATERAL (
 		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
 								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
-																		  CASE WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+																		  CASE WHEN x.i = 5 THEN c.f_st[2] * 1e4
+																			   WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL

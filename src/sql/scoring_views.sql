@@ -567,7 +567,7 @@ COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period ha
 --     requirement) stands in;
 --   * the crosshairs are the means of the importance and performance of the
 --     service's plotted requirements (both shown) in the survey, and a value
---     equal to a crosshair counts as high.
+--     equal to a crosshair (to 1e-9 relative) counts as high.
 -- Same access rule and security_barrier as the scorecard.  The window
 -- columns partition by the codes as well as the ids, so that a filter on
 -- program_code, service_code or survey_code reaches the roll-up's index.
@@ -579,12 +579,19 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
 	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
 	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
-			WHEN x.importance >= x.imp_mid AND x.performance < x.perf_mid THEN 'Concentrate here'
-			WHEN x.importance >= x.imp_mid THEN 'Keep up the good work'
-			WHEN x.performance < x.perf_mid THEN 'Low priority'
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
 			ELSE 'Possible overkill' END AS quadrant,
 	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
   FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
 	SELECT b.*,
 		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
 		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
@@ -625,6 +632,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
 	  ) b
 	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+	  ) c
   ) x
  ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
 COMMENT ON VIEW custfocus.key_drivers IS
@@ -645,14 +653,15 @@ COMMENT ON COLUMN custfocus.key_drivers.importance_source IS 'derived or stated'
 COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requirement''s items on 0..100, weighted (NULL when suppressed)';
 COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
 COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
-COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair counts as high)';
+COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
 COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
 -- The headline view: every (service, requirement) of key_drivers with a
 -- priority, ranked over all the role sees (so a filter cannot reach below
 -- the rank: it is computed from the key-driver rows, a few per service).
 -- Ties in priority rank by the larger gap, then service and requirement
--- code.  Open actions are those planned or in progress for the same
+-- code; priorities and gaps equal to 6 decimals tie (they are merged from
+-- float states, and the order of merging moves their last bits).  Open actions are those planned or in progress for the same
 -- service and requirement.
 CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
 SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
@@ -667,7 +676,8 @@ SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requireme
 			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
 				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
   FROM (
-	SELECT rank() OVER (ORDER BY k.priority DESC, k.gap DESC, k.service_code, k.requirement_code)::integer AS rnk,
+	SELECT rank() OVER (ORDER BY round(k.priority::numeric, 6) DESC, round(k.gap::numeric, 6) DESC,
+							k.service_code, k.requirement_code)::integer AS rnk,
 		   k.*, coalesce(act.n, 0) AS open_n, act.titles
 	  FROM custfocus.key_drivers k
 	  LEFT JOIN (
@@ -684,7 +694,7 @@ SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requireme
  ORDER BY x.rnk, x.service_code, x.requirement_code;
 COMMENT ON VIEW custfocus.improvement_opportunities IS
 'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
-COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap, both to 6 decimals; then service and requirement code)';
 COMMENT ON COLUMN custfocus.improvement_opportunities.program_code IS 'Program of the service';
 COMMENT ON COLUMN custfocus.improvement_opportunities.service_code IS 'Service';
 COMMENT ON COLUMN custfocus.improvement_opportunities.survey_code IS 'Survey the figures come from';

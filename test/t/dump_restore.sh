@@ -119,8 +119,11 @@ SELECT md5(string_agg(row(level, program_code, service_code, grain, period_start
 						  pg_temp.r(nps_change_p), suppressed)::text, '|'
 					  ORDER BY level, program_code, service_code, grain, period_start))
   FROM custfocus.scorecard;
-SELECT md5(string_agg(row(rank, service_code, survey_code, requirement_code, pg_temp.r(importance),
-						  pg_temp.r(performance), pg_temp.r(priority), quadrant, n, open_actions)::text, '|'
+-- (importance, performance and priority are on 0..100 and 0..10000: an
+-- importance of 0 may come back as 1e-14 from states merged in another
+-- order, so these are compared to 6 decimals)
+SELECT md5(string_agg(row(rank, service_code, survey_code, requirement_code, round(importance::numeric, 6),
+						  round(performance::numeric, 6), round(priority::numeric, 6), quadrant, n, open_actions)::text, '|'
 					  ORDER BY rank, service_code, survey_code, requirement_code))
   FROM custfocus.improvement_opportunities;
 SELECT md5(string_agg(row(measure_code, period_start, n, pg_temp.r(actual), met, trend, suppressed)::text, '|'
