@@ -4,32 +4,61 @@
 \echo Use "ALTER EXTENSION custfocus UPDATE TO '1.3'" to load this file. \quit
 
 -------------------------------------------------------------------------------
--- Key drivers from roll-ups (issue 13)
+-- Key drivers and measures from roll-ups (issue 13)
 -------------------------------------------------------------------------------
--- key_drivers and improvement_opportunities become security_barrier views
--- reading a new roll-up of the driver answers (rollup_driver_month, kept by
--- the same triggers as the others), instead of SECURITY DEFINER functions
--- rescanning the answers.  Their window is now 12 months of the reporting
+-- key_drivers, improvement_opportunities, measure_status and control_chart
+-- become security_barrier views reading a new roll-up per service, month
+-- and item (rollup_item_month, kept by the same triggers as the others),
+-- instead of SECURITY DEFINER functions rescanning the answers.  Key
+-- drivers' window and measures' periods are now months of the reporting
 -- time zone (README, Upgrading).  CREATE OR REPLACE is right here: the
 -- functions it replaces are the extension's own.
 
-CREATE TABLE custfocus.rollup_driver_month (
+CREATE TABLE custfocus.rollup_item_month (
 	service_id	integer NOT NULL,
 	month		date NOT NULL,
-	survey_id	integer NOT NULL,
-	requirement_id integer NOT NULL,
+	item_id		integer NOT NULL,
+	n			bigint NOT NULL,
+	sum_w		double precision NOT NULL,
+	sum_w2		double precision NOT NULL,
+	sum_x		double precision NOT NULL,
+	sum_wx		double precision NOT NULL,
+	n_top2		bigint NOT NULL,
+	n_top1		bigint NOT NULL,
+	n_bottom2	bigint NOT NULL,
+	n_bottom1	bigint NOT NULL,
+	w_top2		double precision NOT NULL,
+	w_top1		double precision NOT NULL,
+	w_bottom2	double precision NOT NULL,
+	w_bottom1	double precision NOT NULL,
+	w_promoters	double precision NOT NULL,
+	w_detractors double precision NOT NULL,
 	perf		double precision[] NOT NULL,
 	pairs		double precision[] NOT NULL
 );
-CREATE INDEX rollup_driver_month_key_idx ON custfocus.rollup_driver_month (service_id, survey_id, month);
-COMMENT ON TABLE custfocus.rollup_driver_month IS
-'Roll-up of the answers to requirement (key driver) items per service, month of the reporting time zone, survey and requirement: performance and pairing with the overall item, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
-COMMENT ON COLUMN custfocus.rollup_driver_month.service_id IS 'Service of the responses';
-COMMENT ON COLUMN custfocus.rollup_driver_month.month IS 'First day of the month, in the reporting time zone';
-COMMENT ON COLUMN custfocus.rollup_driver_month.survey_id IS 'Survey of the responses';
-COMMENT ON COLUMN custfocus.rollup_driver_month.requirement_id IS 'Requirement the items measure';
-COMMENT ON COLUMN custfocus.rollup_driver_month.perf IS 'linear_mean_state of the oriented answers to the requirement''s items (not the overall item), weighted';
-COMMENT ON COLUMN custfocus.rollup_driver_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, driver answer) of the same respondent, oriented, unweighted';
+CREATE INDEX rollup_item_month_key_idx ON custfocus.rollup_item_month (service_id, item_id, month);
+COMMENT ON TABLE custfocus.rollup_item_month IS
+'Roll-up of the answers per service, month of the reporting time zone and item: counts, sums and states for key drivers and performance measures, possibly several rows per key until compacted (sum or merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_item_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_item_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_item_month.item_id IS 'The item answered';
+COMMENT ON COLUMN custfocus.rollup_item_month.n IS 'Answers with a value';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_w IS 'Sum of their weights';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_w2 IS 'Sum of their squared weights';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_x IS 'Sum of their oriented scores';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_wx IS 'Sum of weight times oriented score';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_top2 IS 'Answers with an oriented score >= the scale''s maximum - 1';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_top1 IS 'Answers with an oriented score >= the scale''s maximum';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_bottom2 IS 'Answers with an oriented score <= the scale''s minimum + 1';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_bottom1 IS 'Answers with an oriented score <= the scale''s minimum';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_top2 IS 'Their weights (as n_top2)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_top1 IS 'Their weights (as n_top1)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_bottom2 IS 'Their weights (as n_bottom2)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_bottom1 IS 'Their weights (as n_bottom1)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_promoters IS 'Weights of answers with an oriented score >= 9 (NPS promoters)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answers with an oriented score <= 6 (NPS detractors)';
+COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
+COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, this answer) of the same respondent, oriented, unweighted';
 
 -- corr()'s own transition and combine functions, so that a merged state
 -- gives exactly what corr() gives (float8_corr), Citus and parallel plans
@@ -67,10 +96,12 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 'Roll-up triggers only: true when every given response was recorded by rollup_fresh_add (none had answers); forgets them';
 
--- The driver roll-up of the given (service, month) keys computed from the
--- raw data: what every row of a key merges to.
-CREATE FUNCTION custfocus.rollup_driver_compute(p_services integer[], p_months date[])
-RETURNS SETOF custfocus.rollup_driver_month
+-- The item roll-up of the given (service, month) keys computed from the
+-- raw data: what every row of a key merges to.  (The answer trigger
+-- aggregates its transition table the same way: a change to what a column
+-- means is made in both, and rollup_verify compares them.)
+CREATE FUNCTION custfocus.rollup_item_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_item_month
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -79,7 +110,7 @@ AS $$
 		  FROM unnest(p_services, p_months) AS k (service_id, month)
 	),
 	ans AS (
-		SELECT k.service_id, k.month, r.survey_id, r.response_id, r.weight, i.requirement_id, i.is_overall,
+		SELECT k.service_id, k.month, r.response_id, r.weight, a.item_id, i.is_overall,
 			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
 		  FROM k
@@ -87,23 +118,31 @@ AS $$
 			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
 			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
 		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id AND (i.is_overall OR i.requirement_id IS NOT NULL)
+		  JOIN custfocus.item i ON i.item_id = a.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		 WHERE a.value IS NOT NULL
 	)
-	SELECT d.service_id, d.month, d.survey_id, d.requirement_id,
-		   custfocus.linear_mean_state(d.score, d.min_value, d.max_value, d.weight),
-		   custfocus.pairs_state(o.score, d.score)
-	  FROM ans d
-	  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
-	 WHERE NOT d.is_overall AND d.requirement_id IS NOT NULL
-	 GROUP BY 1, 2, 3, 4
+	SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
+		   sum(x.weight * x.score),
+		   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
+		   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
+		   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
+		   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
+	  FROM ans x
+	  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+	 GROUP BY 1, 2, 3
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) IS
-'The driver roll-up of the given (service, month) keys computed from the raw responses and answers';
+COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
+'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
 
--- Recompute the driver rows of keys, as rollup_refresh does its own.
-CREATE FUNCTION custfocus.rollup_driver_refresh(p_services integer[], p_months date[]) RETURNS void
+-- Recompute the item rows of keys, as rollup_refresh does its own.
+CREATE FUNCTION custfocus.rollup_item_refresh(p_services integer[], p_months date[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -113,19 +152,19 @@ BEGIN
 			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
 	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
 	gone AS (
-		DELETE FROM custfocus.rollup_driver_month r USING k
+		DELETE FROM custfocus.rollup_item_month r USING k
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 	)
-	INSERT INTO custfocus.rollup_driver_month
-	SELECT * FROM custfocus.rollup_driver_compute(p_services, p_months);
+	INSERT INTO custfocus.rollup_item_month
+	SELECT * FROM custfocus.rollup_item_compute(p_services, p_months);
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) IS
-'Recomputes the driver roll-up of the given (service, month) keys from the raw data';
+COMMENT ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) IS
+'Recomputes the item roll-up of the given (service, month) keys from the raw data';
 
--- Merge each driver key's rows into one, skipping keys others hold (the
+-- Merge each item key's rows into one, skipping keys others hold (the
 -- locks of the service-month keys).
-CREATE FUNCTION custfocus.rollup_driver_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+CREATE FUNCTION custfocus.rollup_item_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -137,29 +176,32 @@ DECLARE
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
-	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_driver_month r
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_item_month r
 			 WHERE p_services IS NULL
 				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
-			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT (r.survey_id, r.requirement_id))) k
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.item_id)) k
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN 0;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
-		DELETE FROM custfocus.rollup_driver_month r USING k
+		DELETE FROM custfocus.rollup_item_month r USING k
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 		RETURNING r.*
 	)
-	INSERT INTO custfocus.rollup_driver_month
-	SELECT g.service_id, g.month, g.survey_id, g.requirement_id, custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
-	  FROM gone g GROUP BY 1, 2, 3, 4;
+	INSERT INTO custfocus.rollup_item_month
+	SELECT g.service_id, g.month, g.item_id, sum(g.n), sum(g.sum_w), sum(g.sum_w2), sum(g.sum_x), sum(g.sum_wx),
+		   sum(g.n_top2), sum(g.n_top1), sum(g.n_bottom2), sum(g.n_bottom1),
+		   sum(g.w_top2), sum(g.w_top1), sum(g.w_bottom2), sum(g.w_bottom1), sum(g.w_promoters), sum(g.w_detractors),
+		   custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
+	  FROM gone g GROUP BY 1, 2, 3;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	RETURN v_n;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) IS
-'Merges the driver roll-up rows of each key (of the given service-month keys, or of all) into one per survey and requirement; returns how many rows it wrote';
+COMMENT ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) IS
+'Merges the item roll-up rows of each key (of the given service-month keys, or of all) into one per item; returns how many rows it wrote';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
@@ -178,11 +220,11 @@ BEGIN
 	INSERT INTO custfocus.rollup_service_month
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
 	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
-	PERFORM custfocus.rollup_driver_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_item_refresh(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
-'Recomputes the roll-ups (service-month, units, drivers) of the given (service, month) keys from the raw data';
+'Recomputes the roll-ups (service-month, units, items) of the given (service, month) keys from the raw data';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
 RETURNS bigint
@@ -203,7 +245,7 @@ BEGIN
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN CASE WHEN p_services IS NULL
-					THEN custfocus.rollup_units_compact() + custfocus.rollup_driver_compact() ELSE 0 END;
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -217,13 +259,13 @@ BEGIN
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	IF p_services IS NULL THEN
-		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_driver_compact();
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact();
 	END IF;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
-'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and driver roll-ups'' too) into one; returns how many keys it compacted';
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and item roll-ups'' too) into one; returns how many keys it compacted';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -234,7 +276,7 @@ DECLARE
 BEGIN
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
-	LOCK TABLE custfocus.rollup_driver_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
 	PERFORM custfocus.report_unit_refresh();
 	DELETE FROM custfocus.rollup_service_month;
 	INSERT INTO custfocus.rollup_service_month
@@ -246,14 +288,14 @@ BEGIN
 	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	PERFORM custfocus.rollup_units_rebuild();
-	DELETE FROM custfocus.rollup_driver_month;
-	INSERT INTO custfocus.rollup_driver_month
+	DELETE FROM custfocus.rollup_item_month;
+	INSERT INTO custfocus.rollup_item_month
 	SELECT c.* FROM (
 		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
 		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
-	CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
+	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
 	RETURN v_n;
 END
 $$;
@@ -335,18 +377,26 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
-	-- and every driver key that differs from a recomputation
-	SELECT c.service_id, c.month, format('driver (survey %s, requirement %s): %s', c.survey_id, c.requirement_id,
-										 p.problem)
+	-- and every item key that differs from a recomputation: counts equal,
+	-- sums and states to 1e-12 relative
+	SELECT c.service_id, c.month, format('item %s: %s', c.item_id, p.problem)
 	  FROM (
 		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
-			   coalesce(s.survey_id, f.survey_id) AS survey_id,
-			   coalesce(s.requirement_id, f.requirement_id) AS requirement_id,
-			   coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
-			   coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
-		  FROM (SELECT r.service_id, r.month, r.survey_id, r.requirement_id, custfocus.moments_sum(r.perf) AS perf,
-					   custfocus.pairs_sum(r.pairs) AS pairs
-				  FROM custfocus.rollup_driver_month r GROUP BY 1, 2, 3, 4) s
+			   coalesce(s.item_id, f.item_id) AS item_id,
+			   ARRAY[s.n, s.n_top2, s.n_top1, s.n_bottom2, s.n_bottom1] AS s_n,
+			   ARRAY[f.n, f.n_top2, f.n_top1, f.n_bottom2, f.n_bottom1] AS f_n,
+			   ARRAY[s.sum_w, s.sum_w2, s.sum_x, s.sum_wx, s.w_top2, s.w_top1, s.w_bottom2, s.w_bottom1, s.w_promoters,
+					 s.w_detractors] || coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
+			   ARRAY[f.sum_w, f.sum_w2, f.sum_x, f.sum_wx, f.w_top2, f.w_top1, f.w_bottom2, f.w_bottom1, f.w_promoters,
+					 f.w_detractors] || coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.service_id, r.month, r.item_id, sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_w2) AS sum_w2,
+					   sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx, sum(r.n_top2)::bigint AS n_top2,
+					   sum(r.n_top1)::bigint AS n_top1, sum(r.n_bottom2)::bigint AS n_bottom2,
+					   sum(r.n_bottom1)::bigint AS n_bottom1, sum(r.w_top2) AS w_top2,
+					   sum(r.w_top1) AS w_top1, sum(r.w_bottom2) AS w_bottom2, sum(r.w_bottom1) AS w_bottom1,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf, custfocus.pairs_sum(r.pairs) AS pairs
+				  FROM custfocus.rollup_item_month r GROUP BY 1, 2, 3) s
 		  FULL JOIN (
 				SELECT c.* FROM (
 					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
@@ -354,26 +404,26 @@ AS $$
 								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
 							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 				) keys
-				CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c) f
-			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
-		   AND f.requirement_id = s.requirement_id
+				CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.item_id = s.item_id
 	  ) c
-	 -- centred sums (perf's weighted sum of squared deviations, element 5;
-	 -- the pairs' Sxx, Syy, Sxy, elements 8, 10, 11) may be zero, or cancel
+	 -- centred sums (perf's weighted sum of squared deviations, element 15;
+	 -- the pairs' Sxx, Syy, Sxy, elements 18, 20, 21) may be zero, or cancel
 	 -- to near zero, where another order of summation leaves a rounding
 	 -- error: they are compared to 1e-12 of the largest they could be (the
 	 -- weight or the count times 100 squared, scores being on 0..100)
 	 CROSS JOIN LATERAL (
-		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+		SELECT CASE WHEN c.s_n IS DISTINCT FROM c.f_n THEN format('counts %s, recomputed %s', c.s_n, c.f_n)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
 								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
-																		  CASE WHEN x.i = 5 THEN c.f_st[2] * 1e4
-																			   WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+																		  CASE WHEN x.i = 15 THEN c.f_st[1] * 1e4
+																			   WHEN x.i IN (18, 20, 21) THEN c.f_st[16] * 1e4 END))
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
-'Lists every (service, month) whose roll-up (service-month or driver) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -451,8 +501,8 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_rows tid[];
-	v_driver_services integer[];
-	v_driver_months date[];
+	v_item_services integer[];
+	v_item_months date[];
 	v_responses bigint[];
 	v_items integer[];
 	v_fresh boolean;
@@ -484,7 +534,7 @@ BEGIN
 	-- one pass over the new answers feeds both roll-ups
 	WITH ans AS MATERIALIZED (
 		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month, r.survey_id,
-			   n.response_id, r.weight, n.value, i.is_overall, i.metric, i.requirement_id,
+			   n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
 			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
 		  FROM new_answer n
@@ -505,28 +555,37 @@ BEGIN
 		 GROUP BY 1, 2
 		RETURNING service_id, month, ctid
 	),
+	-- as rollup_item_compute
 	dd AS (
-		INSERT INTO custfocus.rollup_driver_month
-		SELECT x.service_id, x.month, x.survey_id, x.requirement_id,
+		INSERT INTO custfocus.rollup_item_month
+		SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
+			   sum(x.weight * x.score),
+			   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
+			   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
 			   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
-			   custfocus.pairs_state(o.score, x.score)
+			   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
 		  FROM ans x
 		  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
-		 WHERE v_fresh AND NOT x.is_overall AND x.requirement_id IS NOT NULL
-		 GROUP BY 1, 2, 3, 4
+		 WHERE v_fresh
+		 GROUP BY 1, 2, 3
 		RETURNING service_id, month
 	),
 	dk AS (
 		SELECT DISTINCT dd.service_id, dd.month FROM dd
 		UNION
-		SELECT a.service_id, a.month FROM ans a
-		 WHERE NOT v_fresh AND (a.is_overall OR a.requirement_id IS NOT NULL)
+		SELECT a.service_id, a.month FROM ans a WHERE NOT v_fresh
 	)
 	SELECT (SELECT array_agg(d.service_id) FROM d), (SELECT array_agg(d.month) FROM d),
 		   (SELECT array_agg(d.ctid) FROM d),
 		   (SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month) FROM dk),
 		   (SELECT array_agg(dk.month ORDER BY dk.service_id, dk.month) FROM dk)
-	  INTO v_services, v_months, v_rows, v_driver_services, v_driver_months;
+	  INTO v_services, v_months, v_rows, v_item_services, v_item_months;
 	IF v_rows IS NOT NULL THEN
 		PERFORM custfocus.rollup_units_append(v_rows);
 	END IF;
@@ -536,21 +595,21 @@ BEGIN
 		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
 		PERFORM custfocus.rollup_compact(v_services, v_months);
 	END IF;
-	IF v_driver_services IS NOT NULL THEN
+	IF v_item_services IS NOT NULL THEN
 		IF NOT v_fresh THEN
-			PERFORM custfocus.rollup_driver_refresh(v_driver_services, v_driver_months);
+			PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
 		ELSIF EXISTS (
-			SELECT FROM custfocus.rollup_driver_month r
-			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_driver_services, v_driver_months))
-			 GROUP BY r.service_id, r.month, r.survey_id, r.requirement_id HAVING count(*) > 8) THEN
-			PERFORM custfocus.rollup_driver_compact(v_driver_services, v_driver_months);
+			SELECT FROM custfocus.rollup_item_month r
+			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_item_services, v_item_months))
+			 GROUP BY r.service_id, r.month, r.item_id HAVING count(*) > 8) THEN
+			PERFORM custfocus.rollup_item_compact(v_item_services, v_item_months);
 		END IF;
 	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
-'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the driver keys of answers to responses that had answers), and compacts keys that have gathered many rows';
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers), and compacts keys that have gathered many rows';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -600,14 +659,14 @@ AS $$
 BEGIN
 	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
 	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
-	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.requirement_id, o.survey_id)
-			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.requirement_id, n.survey_id)
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.survey_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.survey_id)
 	 HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_update() IS
-'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale, requirement or survey changed';
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale or survey changed';
 
 CREATE OR REPLACE FUNCTION custfocus.grant_access(p_role regrole, p_level text) RETURNS void
 LANGUAGE plpgsql
@@ -710,15 +769,188 @@ COMMENT ON FUNCTION custfocus.grant_access(regrole, text) IS
 
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) FROM PUBLIC;
+
+-- the item roll-up of the data already there, before the views read it
+INSERT INTO custfocus.rollup_item_month
+SELECT c.* FROM (
+	SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+	  FROM (SELECT DISTINCT r.service_id,
+				   date_trunc('month', pg_catalog.timezone(custfocus.reporting_time_zone(), r.submitted_at))::date AS month
+			  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+) keys
+CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
 
 -- the views, and the functions they no longer need
 DROP VIEW custfocus.improvement_opportunities;
 DROP VIEW custfocus.key_drivers;
+DROP VIEW custfocus.control_chart;
+DROP VIEW custfocus.measure_status;
 DROP FUNCTION custfocus.improvement_opportunities_rows(name);
 DROP FUNCTION custfocus.key_drivers_rows(name);
+DROP FUNCTION custfocus.control_chart_rows(name);
+DROP FUNCTION custfocus.measure_status_rows(name);
+DROP FUNCTION custfocus.measure_values(name);
+
+CREATE VIEW custfocus.measure_status WITH (security_barrier) AS
+SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service_code, z.metric, z.period,
+	   z.period_start, custfocus.period_label(z.period, z.period_start) AS period_label,
+	   z.n, z.shown AS actual, z.target, z.direction,
+	   CASE WHEN z.direction = 'higher' THEN z.shown >= z.target ELSE z.shown <= z.target END AS met,
+	   z.shown - z.target AS distance_to_target,
+	   CASE WHEN z.adjacent THEN z.prev END AS previous_actual,
+	   CASE WHEN z.adjacent THEN z.shown - z.prev END AS change,
+	   CASE WHEN NOT z.adjacent OR z.shown IS NULL OR z.prev IS NULL THEN NULL
+			WHEN z.shown = z.prev THEN 'steady'
+			WHEN (z.shown > z.prev) = (z.direction = 'higher') THEN 'improving'
+			ELSE 'worsening' END AS trend,
+	   z.slope AS trend_slope, z.baseline, z.supp AS suppressed,
+	   CASE WHEN NOT z.supp AND z.metric IN ('csat', 'top_box', 'bottom_box') THEN z.n_box END AS in_box
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.period, y.period_start) AS adjacent,
+		   lag(y.shown) OVER w AS prev,
+		   regr_slope(y.shown, y.k) OVER (w ROWS 3 PRECEDING) AS slope
+	  FROM (
+		SELECT x.*, CASE WHEN NOT x.supp THEN x.actual END AS shown,
+			   row_number() OVER (PARTITION BY x.measure_id, x.code, x.program_code, x.service_code
+								  ORDER BY x.period_start) AS k
+		  FROM (
+			SELECT g.*, g.metric <> 'response_count' AND g.n < v.min_n AS supp,
+				   CASE g.metric
+					 WHEN 'csat' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'top_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'bottom_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'nps' THEN 100 * (g.w_promoters - g.w_detractors) / nullif(g.sum_w, 0)
+					 WHEN 'linear_mean' THEN (lm_r).mean
+					 WHEN 'mean' THEN g.sum_x / nullif(g.n, 0)
+					 WHEN 'ces' THEN g.sum_wx / nullif(g.sum_w, 0)
+					 WHEN 'response_count' THEN g.n END AS actual
+			  FROM (
+				-- each measure's figures per period, merged over its items,
+				-- services and months
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code) AS program_code, ms.code AS service_code,
+					   date_trunc(m.period, r.month)::date AS period_start,
+					   sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.w_bottom2 ELSE r.w_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.w_top2
+								ELSE r.w_top1 END) AS w_box,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.n_bottom2 ELSE r.n_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.n_top2
+								ELSE r.n_top1 END)::bigint AS n_box,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.item i ON i.item_id = m.item_id OR i.requirement_id = m.requirement_id
+				  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+				  JOIN custfocus.rollup_item_month r ON r.service_id = sc_.service_id AND r.item_id = i.item_id
+				 WHERE m.active AND m.metric <> 'response_count'
+				   AND ((SELECT custfocus.sees_all_programs())
+						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+				UNION ALL
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date,
+					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.rollup_service_month r ON r.service_id = sc_.service_id
+				 WHERE m.active AND m.metric = 'response_count'
+				   AND ((SELECT custfocus.sees_all_programs())
+						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+			  ) g
+			 -- each result computed once (see the scorecard)
+			 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(g.perf) AS lm_r
+			 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		  ) x
+	  ) y
+	WINDOW w AS (PARTITION BY y.measure_id, y.code, y.program_code, y.service_code ORDER BY y.period_start)
+  ) z
+ ORDER BY z.code, z.period_start;
+COMMENT ON VIEW custfocus.measure_status IS
+'Each active performance measure in each of its periods (of the reporting time zone) with data: the actual value computed from the answers (weighted), the target, whether it was met, and the trend; read from the roll-ups';
+COMMENT ON COLUMN custfocus.measure_status.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.measure_status.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.measure_status.program_code IS 'Program measured, or the program of the service measured';
+COMMENT ON COLUMN custfocus.measure_status.service_code IS 'Service measured (NULL for a program measure)';
+COMMENT ON COLUMN custfocus.measure_status.metric IS 'csat, top_box, bottom_box, nps, linear_mean, mean, ces or response_count';
+COMMENT ON COLUMN custfocus.measure_status.period IS 'The measure''s period: month, quarter or year';
+COMMENT ON COLUMN custfocus.measure_status.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.measure_status.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.measure_status.n IS 'Answers (responses for response_count) in the period';
+COMMENT ON COLUMN custfocus.measure_status.actual IS 'Value of the metric in the period (NULL when suppressed): percent for box metrics, -100..100 for nps, 0..100 for linear_mean, the scale for mean and ces';
+COMMENT ON COLUMN custfocus.measure_status.target IS 'Target';
+COMMENT ON COLUMN custfocus.measure_status.direction IS 'higher or lower is better';
+COMMENT ON COLUMN custfocus.measure_status.met IS 'The actual value is on the good side of the target (or equal to it)';
+COMMENT ON COLUMN custfocus.measure_status.distance_to_target IS 'Actual minus target';
+COMMENT ON COLUMN custfocus.measure_status.previous_actual IS 'Actual value of the period just before (NULL if none shown)';
+COMMENT ON COLUMN custfocus.measure_status.change IS 'Actual minus previous actual';
+COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or steady against the period just before, in the measure''s direction';
+COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
+COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
+COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers (response_count is never suppressed)';
+COMMENT ON COLUMN custfocus.measure_status.in_box IS 'For csat, top_box and bottom_box: answers in the box, unweighted (NULL when suppressed): the control chart''s successes of n';
+
+CREATE VIEW custfocus.control_chart WITH (security_barrier) AS
+SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.period, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS p, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed
+  FROM (
+	SELECT s.measure_code, s.measure_name, s.metric, s.period,
+		   array_agg(s.period_start ORDER BY s.period_start) AS periods,
+		   -- a suppressed period's successes are not shown, and p_chart
+		   -- does not use them (n < min_n): 0 stands in
+		   array_agg(coalesce(s.in_box, 0)::double precision ORDER BY s.period_start) AS xs,
+		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns
+	  FROM custfocus.measure_status s
+	 WHERE s.metric IN ('csat', 'top_box', 'bottom_box') AND s.n > 0
+	 GROUP BY s.measure_code, s.measure_name, s.metric, s.period
+  ) x
+ CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+ ORDER BY x.measure_code, c.point;
+COMMENT ON VIEW custfocus.control_chart IS
+'p-chart of every active proportion measure (csat, top_box, bottom_box) over its periods with answers: percent, centre line, 3-sigma limits and run signals; unweighted counts (those of measure_status)';
+COMMENT ON COLUMN custfocus.control_chart.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.control_chart.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.control_chart.metric IS 'csat, top_box or bottom_box';
+COMMENT ON COLUMN custfocus.control_chart.period IS 'The measure''s period';
+COMMENT ON COLUMN custfocus.control_chart.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.control_chart.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.control_chart.n IS 'Answers in the period';
+COMMENT ON COLUMN custfocus.control_chart.p IS 'Percent in the box (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.control_chart.centre IS 'Centre line: percent in the box over all periods';
+COMMENT ON COLUMN custfocus.control_chart.lcl IS 'Lower control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.ucl IS 'Upper control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.outside IS 'The point is outside the control limits';
+COMMENT ON COLUMN custfocus.control_chart.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
+COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
+COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
+COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period has fewer than custfocus.min_responses answers';
 
 CREATE VIEW custfocus.key_drivers WITH (security_barrier) AS
 SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
@@ -754,24 +986,27 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 						sr.importance, rq.importance) AS importance,
 			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
 		  FROM (
-			-- each service's window in each survey, and the states merged over it
+			-- each service's window in each survey (its requirement items,
+			-- the overall item excepted), and the states merged over it
 			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
-				   d.requirement_id, w.window_start, w.window_end,
+				   i.requirement_id, w.window_start, w.window_end,
 				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
 			  FROM custfocus.service s
 			  JOIN custfocus.program p ON p.program_id = s.program_id
 			 CROSS JOIN LATERAL (
-					SELECT l.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+					SELECT li.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
 						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
-					  FROM custfocus.rollup_driver_month l
+					  FROM custfocus.rollup_item_month l
+					  JOIN custfocus.item li ON li.item_id = l.item_id AND li.requirement_id IS NOT NULL AND NOT li.is_overall
 					 WHERE l.service_id = s.service_id
-					 GROUP BY l.survey_id) w
+					 GROUP BY li.survey_id) w
 			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
-			  JOIN custfocus.rollup_driver_month d ON d.service_id = s.service_id AND d.survey_id = w.survey_id
+			  JOIN custfocus.item i ON i.survey_id = w.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			  JOIN custfocus.rollup_item_month d ON d.service_id = s.service_id AND d.item_id = i.item_id
 				   AND d.month >= w.window_start AND d.month <= w.window_end
 			 WHERE (SELECT custfocus.sees_all_programs())
 				OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
-			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, d.requirement_id, w.window_start, w.window_end
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
 		  ) m
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
@@ -785,7 +1020,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
   ) x
  ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
 COMMENT ON VIEW custfocus.key_drivers IS
-'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the driver roll-up';
+'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the item roll-up';
 COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
 COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
 COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';
@@ -861,19 +1096,8 @@ BEGIN
 	FOR r IN SELECT a.role_name FROM custfocus.role_access a
 			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
 	LOOP
-		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.key_drivers TO %I', r.role_name);
-		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.improvement_opportunities TO %I', r.role_name);
+		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.measure_status, custfocus.control_chart, custfocus.key_drivers, custfocus.improvement_opportunities TO %I', r.role_name);
 	END LOOP;
 END
 $$;
-
--- the driver roll-up of the data already there
-INSERT INTO custfocus.rollup_driver_month
-SELECT c.* FROM (
-	SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
-	  FROM (SELECT DISTINCT r.service_id,
-				   date_trunc('month', pg_catalog.timezone(custfocus.reporting_time_zone(), r.submitted_at))::date AS month
-			  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
-) keys
-CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
 -- END key drivers from roll-ups

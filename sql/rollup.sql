@@ -157,6 +157,80 @@ LANGUAGE sql AS $$
 		OR NOT ((v.correlation IS NULL AND r.r IS NULL) OR abs(v.correlation - r.r) <= 1e-12)
 $$;
 
+-- The performance measures computed from the raw answers, the way the
+-- functions of 1.2 did (one metric per measure over the answers of its
+-- items and services), with the periods of the reporting time zone.
+CREATE FUNCTION pg_temp.measures_reference()
+RETURNS TABLE (measure_code text, period_start date, n bigint, actual double precision, in_box double precision)
+LANGUAGE sql AS $$
+	WITH RECURSIVE tz AS (SELECT custfocus.reporting_time_zone() AS tz),
+	m AS (SELECT * FROM custfocus.measure WHERE active AND code LIKE 'RU-%'),
+	tree (measure_id, program_id) AS (
+		SELECT m.measure_id, m.program_id FROM m WHERE m.program_id IS NOT NULL
+		UNION ALL
+		SELECT t.measure_id, p.program_id FROM tree t JOIN custfocus.program p ON p.parent_id = t.program_id
+	),
+	scope AS (
+		SELECT m.measure_id, m.service_id FROM m WHERE m.service_id IS NOT NULL
+		UNION ALL
+		SELECT t.measure_id, s.service_id FROM tree t JOIN custfocus.service s ON s.program_id = t.program_id
+	),
+	counts AS (
+		SELECT m.measure_id, date_trunc(m.period, timezone(tz.tz, r.submitted_at))::date AS period_start, count(*) AS n
+		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id CROSS JOIN tz
+		  JOIN custfocus.response r ON r.service_id = sc.service_id
+		 WHERE m.metric = 'response_count'
+		 GROUP BY 1, 2
+	),
+	scored AS (
+		SELECT m.measure_id, m.metric, date_trunc(m.period, timezone(tz.tz, r.submitted_at))::date AS period_start, r.weight,
+			   custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS score,
+			   s.min_value, s.max_value,
+			   CASE WHEN m.metric = 'csat' OR s.max_value - s.min_value >= 4
+					THEN s.max_value - 1 ELSE s.max_value END AS top_from,
+			   CASE WHEN s.max_value - s.min_value >= 4 THEN s.min_value + 1 ELSE s.min_value END AS bottom_to
+		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id CROSS JOIN tz
+		  JOIN custfocus.response r ON r.service_id = sc.service_id
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+			   AND (i.item_id = m.item_id OR i.requirement_id = m.requirement_id)
+		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
+		 WHERE m.metric <> 'response_count' AND a.value IS NOT NULL
+	),
+	agg AS (
+		SELECT x.measure_id, x.period_start, x.metric, count(*) AS n,
+			   custfocus.top_box_stats(x.score, x.top_from, x.weight) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_w,
+			   custfocus.top_box_stats(x.score, x.top_from) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_plain,
+			   custfocus.bottom_box_stats(x.score, x.bottom_to, x.weight) FILTER (WHERE x.metric = 'bottom_box') AS bottom_w,
+			   custfocus.bottom_box_stats(x.score, x.bottom_to) FILTER (WHERE x.metric = 'bottom_box') AS bottom_plain,
+			   custfocus.nps(x.score, x.weight) FILTER (WHERE x.metric = 'nps') AS nps,
+			   custfocus.linear_mean(x.score, x.min_value, x.max_value, x.weight) FILTER (WHERE x.metric = 'linear_mean') AS lm,
+			   (custfocus.mean_ci(x.score) FILTER (WHERE x.metric = 'mean')).mean AS mean,
+			   (custfocus.ces_stats(x.score, x.weight) FILTER (WHERE x.metric = 'ces')).mean AS ces
+		  FROM scored x
+		 GROUP BY x.measure_id, x.period_start, x.metric
+	)
+	SELECT m.code, a.period_start, a.n,
+		   CASE a.metric WHEN 'csat' THEN (a.top_w).percent WHEN 'top_box' THEN (a.top_w).percent
+						 WHEN 'bottom_box' THEN (a.bottom_w).percent WHEN 'nps' THEN a.nps
+						 WHEN 'linear_mean' THEN a.lm WHEN 'mean' THEN a.mean WHEN 'ces' THEN a.ces END,
+		   coalesce((a.top_plain).in_box, (a.bottom_plain).in_box)
+	  FROM agg a JOIN custfocus.measure m USING (measure_id)
+	UNION ALL
+	SELECT m.code, c.period_start, c.n, c.n, NULL FROM counts c JOIN custfocus.measure m USING (measure_id)
+$$;
+
+-- Differences between measure_status (floor 1) and the reference.
+CREATE FUNCTION pg_temp.measures_differences() RETURNS bigint
+LANGUAGE sql AS $$
+	SELECT count(*)
+	  FROM (SELECT * FROM custfocus.measure_status WHERE measure_code LIKE 'RU-%') v
+	  FULL JOIN pg_temp.measures_reference() r
+		ON r.measure_code = v.measure_code AND r.period_start = v.period_start
+	 WHERE v.measure_code IS NULL OR r.measure_code IS NULL OR v.n <> r.n
+		OR NOT pg_temp.close(v.actual, r.actual) OR v.in_box IS DISTINCT FROM r.in_box::bigint
+$$;
+
 -- An agency of two divisions and four services, two surveys.
 INSERT INTO custfocus.program (code, name, level) VALUES ('RU_AG', 'Agency', 'agency');
 INSERT INTO custfocus.program (code, name, level, parent_id)
@@ -190,6 +264,23 @@ UPDATE custfocus.item SET requirement_id = (SELECT requirement_id FROM custfocus
 INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement_id)
 SELECT s.survey_id, 'STAFF', 'Staff', 5, 'rating', (SELECT requirement_id FROM custfocus.requirement WHERE code = 'ru_staff')
   FROM custfocus.survey s WHERE s.code IN ('ru-a', 'ru-b');
+
+-- a measure of each metric, of programs and of services, of items and of
+-- requirements, by month, quarter and year
+INSERT INTO custfocus.measure (code, name, program_id, service_id, metric, item_id, requirement_id, target, period)
+SELECT v.code, v.code, p.program_id, s.service_id, v.metric,
+	   (SELECT item_id FROM custfocus.item i JOIN custfocus.survey sv USING (survey_id) WHERE sv.code = 'ru-a' AND i.code = v.item),
+	   (SELECT requirement_id FROM custfocus.requirement WHERE code = v.requirement), 50, v.period
+  FROM (VALUES ('RU-CSAT', 'RU_D1', NULL, 'csat', 'SAT', NULL, 'quarter'),
+			   ('RU-TOP', NULL, 'RU_S1', 'top_box', 'WAIT', NULL, 'month'),
+			   ('RU-BOTTOM', 'RU_AG', NULL, 'bottom_box', NULL, 'ru_staff', 'year'),
+			   ('RU-NPS', 'RU_P1', NULL, 'nps', 'NPS', NULL, 'quarter'),
+			   ('RU-LM', NULL, 'RU_S2', 'linear_mean', NULL, 'ru_wait', 'quarter'),
+			   ('RU-MEAN', 'RU_AG', NULL, 'mean', 'CES', NULL, 'month'),
+			   ('RU-CES', 'RU_D2', NULL, 'ces', 'CES', NULL, 'year'),
+			   ('RU-RESP', 'RU_AG', NULL, 'response_count', NULL, NULL, 'month')) AS v (code, program, service, metric, item, requirement, period)
+  LEFT JOIN custfocus.program p ON p.code = v.program
+  LEFT JOIN custfocus.service s ON s.code = v.service;
 
 SELECT setseed(0.3);
 -- Random responses: services, months across two years (some right at a
@@ -316,7 +407,7 @@ $$;
 UPDATE custfocus.setting SET min_responses = 1;
 
 CREATE TEMP TABLE run (step integer, change text, verify_problems bigint, view_differences bigint,
-					   driver_differences bigint);
+					   driver_differences bigint, measure_differences bigint);
 -- Five rounds, each every kind of change once, in a random order.
 DO $$
 DECLARE
@@ -330,7 +421,8 @@ BEGIN
 			SELECT step, pg_temp.random_change(kind),
 				   (SELECT count(*) FROM custfocus.rollup_verify()),
 				   CASE WHEN step % 10 = 0 THEN pg_temp.scorecard_differences() END,
-				   CASE WHEN step % 5 = 0 THEN pg_temp.drivers_differences() END;
+				   CASE WHEN step % 5 = 0 THEN pg_temp.drivers_differences() END,
+				   CASE WHEN step % 5 = 0 THEN pg_temp.measures_differences() END;
 		END LOOP;
 	END LOOP;
 END
@@ -338,11 +430,16 @@ $$;
 -- every kind of change happened, and none left a difference
 SELECT change, count(*) AS times, sum(verify_problems) AS verify_problems,
 	   coalesce(sum(view_differences), 0) AS view_differences,
-	   coalesce(sum(driver_differences), 0) AS driver_differences
+	   coalesce(sum(driver_differences), 0) AS driver_differences,
+	   coalesce(sum(measure_differences), 0) AS measure_differences
   FROM run GROUP BY change ORDER BY change;
 SELECT count(*) > 1000 AS enough_answers FROM custfocus.answer;
 SELECT pg_temp.scorecard_differences() AS differences_at_the_end,
-	   pg_temp.drivers_differences() AS driver_differences_at_the_end;
+	   pg_temp.drivers_differences() AS driver_differences_at_the_end,
+	   pg_temp.measures_differences() AS measure_differences_at_the_end;
+-- every measure has periods to compare
+SELECT measure_code, count(*) > 1 AS periods FROM custfocus.measure_status WHERE measure_code LIKE 'RU-%'
+ GROUP BY 1 ORDER BY 1;
 -- the comparison means something: every service has drivers with pairs
 SELECT count(DISTINCT service_code) AS services, count(*) >= 8 AS enough_driver_rows, bool_and(correlation IS NOT NULL) AS all_correlated
   FROM custfocus.key_drivers WHERE service_code LIKE 'RU_S%';
@@ -360,12 +457,14 @@ SELECT count(*) AS uncompacted_keys FROM (
 SELECT pg_temp.scorecard_differences() AS after_compaction, count(*) AS verify_problems FROM custfocus.rollup_verify();
 SELECT custfocus.rollup_rebuild() > 0 AS rebuilt;
 SELECT pg_temp.scorecard_differences() AS after_rebuild, pg_temp.drivers_differences() AS drivers_after_rebuild,
+	   pg_temp.measures_differences() AS measures_after_rebuild,
 	   count(*) AS verify_problems FROM custfocus.rollup_verify();
 
 -- The reporting time zone decides the months: another zone, another
 -- roll-up (rebuilt by the setting's change), the same as the reference.
 UPDATE custfocus.setting SET reporting_time_zone = 'Pacific/Auckland';
 SELECT pg_temp.scorecard_differences() AS other_time_zone, pg_temp.drivers_differences() AS drivers_other_time_zone,
+	   pg_temp.measures_differences() AS measures_other_time_zone,
 	   count(*) AS verify_problems FROM custfocus.rollup_verify();
 -- ... whatever the session's TimeZone (a JDBC client sends its JVM's zone)
 SET TimeZone = 'America/Chicago';
@@ -391,21 +490,28 @@ SET enable_seqscan = off;   -- the test tables are tiny; the index must be usabl
 SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_unit_period_\w+_idx') AS uses_roll_up_index,
 	   bool_or(p ~ 'Seq Scan on rollup_unit_period') AS scans_whole_roll_up,
 	   bool_or(p ~ 'Filter: .*service_code = ''RU_S1''') AS service_filter_pushed_down,
-	   bool_or(p ~ 'answer|response') AS reads_answers
+	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT period_label, csat FROM custfocus.scorecard
 					  WHERE service_code = 'RU_S1' AND grain = 'quarter'$$) AS p;
 SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_unit_period_\w+_idx') AS uses_roll_up_index,
 	   bool_or(p ~ 'Seq Scan on rollup_unit_period') AS scans_whole_roll_up
   FROM pg_temp.plan($$SELECT * FROM custfocus.satisfaction_trend WHERE service_code = 'RU_S1'$$) AS p;
 -- key drivers of one service: the driver roll-up's index, for that service
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_driver_month_key_idx') AS uses_driver_index,
-	   bool_or(p ~ 'Seq Scan on rollup_driver_month') AS scans_whole_driver_roll_up,
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_key_idx') AS uses_driver_index,
+	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_driver_roll_up,
 	   bool_or(p ~ 'Filter: .*code = ''RU_S1''') AS service_filter_pushed_down,
-	   bool_or(p ~ 'answer|response') AS reads_answers
+	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT requirement_code, importance, performance FROM custfocus.key_drivers
 					  WHERE service_code = 'RU_S1'$$) AS p;
+-- a measure's periods: the item roll-up's index, no answers
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_key_idx') AS uses_item_index,
+	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_item_roll_up,
+	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
+  FROM pg_temp.plan($$SELECT period_label, actual, met FROM custfocus.measure_status WHERE measure_code = 'RU-LM'$$) AS p;
+SELECT bool_or(p ~ ' on (answer|response)\M') AS reads_answers
+  FROM pg_temp.plan($$SELECT * FROM custfocus.control_chart WHERE measure_code = 'RU-CSAT'$$) AS p;
 -- the ranked opportunities read the roll-up, never the answers
-SELECT bool_or(p ~ 'answer|response') AS reads_answers
+SELECT bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT * FROM custfocus.improvement_opportunities WHERE rank <= 10$$) AS p;
 RESET enable_seqscan;
 
@@ -437,7 +543,7 @@ SELECT DISTINCT program_code, service_code FROM custfocus.satisfaction_trend ORD
 -- the same for the key drivers and the ranked opportunities
 SELECT DISTINCT program_code, service_code FROM custfocus.key_drivers ORDER BY 1, 2;
 SELECT DISTINCT program_code, service_code FROM custfocus.improvement_opportunities ORDER BY 1, 2;
-SELECT count(*) FROM custfocus.rollup_driver_month;
+SELECT count(*) FROM custfocus.rollup_item_month;
 RESET ROLE;
 TRUNCATE peeked;
 SET ROLE regress_ru_reader;
@@ -445,6 +551,14 @@ SELECT count(*) > 0 AS rows_shown FROM custfocus.key_drivers WHERE pg_temp.peek(
 SELECT count(*) > 0 AS rows_shown FROM custfocus.improvement_opportunities WHERE pg_temp.peek(program_code, service_code);
 RESET ROLE;
 SELECT DISTINCT program, service FROM peeked ORDER BY 1, 2;
+-- the measures of its programs (of a program above them: not)
+TRUNCATE peeked;
+SET ROLE regress_ru_reader;
+SELECT DISTINCT measure_code, program_code, service_code FROM custfocus.measure_status
+ WHERE measure_code LIKE 'RU-%' AND pg_temp.peek(program_code, measure_code) ORDER BY 1;
+SELECT DISTINCT measure_code FROM custfocus.control_chart WHERE measure_code LIKE 'RU-%' ORDER BY 1;
+RESET ROLE;
+SELECT DISTINCT program, service AS measure FROM peeked ORDER BY 1, 2;
 -- and the reader's numbers are the superuser's for its services (to 1e-9:
 -- another plan merges the states in another order, which may move the
 -- last bit of a float)
@@ -488,6 +602,7 @@ DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;
 
 UPDATE custfocus.setting SET min_responses = 10, reporting_time_zone = current_setting('TimeZone');
+DELETE FROM custfocus.measure WHERE code LIKE 'RU-%';
 DELETE FROM custfocus.response WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
 DELETE FROM custfocus.item WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
 DELETE FROM custfocus.survey WHERE code LIKE 'ru-%';
@@ -497,4 +612,4 @@ DELETE FROM custfocus.program WHERE code LIKE 'RU_P%';
 DELETE FROM custfocus.program WHERE code LIKE 'RU_D%';
 DELETE FROM custfocus.program WHERE code = 'RU_AG';
 SELECT count(*) AS rollup_rows_left FROM custfocus.rollup_service_month;
-SELECT count(*) AS driver_rows_left FROM custfocus.rollup_driver_month;
+SELECT count(*) AS driver_rows_left FROM custfocus.rollup_item_month;

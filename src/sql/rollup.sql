@@ -121,39 +121,75 @@ COMMENT ON COLUMN custfocus.rollup_unit_period.csat_counts IS 'As rollup_service
 COMMENT ON COLUMN custfocus.rollup_unit_period.nps IS 'As rollup_service_month.nps, merged';
 COMMENT ON COLUMN custfocus.rollup_unit_period.lm IS 'As rollup_service_month.lm, merged';
 
--- The key drivers' roll-up: per service, month, survey and requirement, the
--- states of what key_drivers shows, so that any window of months merges a
--- few rows instead of pairing every respondent's answers again:
---   * perf, the weighted linear_mean_state of the oriented answers to the
---     requirement's items (every answer: the performance);
+-- The item roll-up: per service, month and item, what the key drivers and
+-- the performance measures need of its answers, so that any window of
+-- months merges a few rows instead of reading the answers again:
+--   * counts and sums: answers with a value (n), their weights (sum_w,
+--     sum_w2), scores (sum_x, and weighted, sum_wx), and for the boxes a
+--     measure may ask for, the answers and weights in the top two (score
+--     >= scale maximum - 1) and top one (>= maximum) categories and the
+--     bottom two (<= minimum + 1) and one (<= minimum), and the weights of
+--     NPS promoters (score >= 9) and detractors (<= 6);
+--   * perf, the weighted linear_mean_state (the performance of a key driver,
+--     the linear mean of a measure);
 --   * pairs, the state of PostgreSQL's own corr() (float8_regr_accum:
 --     count, sums, centred sums of squares and cross-products, merged by
---     float8_regr_combine) of each such answer with the same respondent's
---     answer to the survey's overall item, unweighted; only respondents who
+--     float8_regr_combine) of each answer with the same respondent's answer
+--     to the survey's overall item, unweighted; only respondents who
 --     answered both count (pairwise deletion: a driver's r uses every
 --     respondent who answered it and the overall item, whatever they did
---     with the other drivers).
--- A survey has one overall item at most (item_one_overall_key), so each
--- driver answer has at most one partner.  Kept like rollup_service_month:
--- inserts append deltas, changes recompute keys (service, month), under the
--- same key locks.
-CREATE TABLE custfocus.rollup_driver_month (
+--     with the other items).  Empty for the overall item itself.
+-- Scores are oriented (reverse-coded items flipped) on the item's scale.
+-- Which requirement an item measures is read when a view reads the roll-up,
+-- so a change of it recomputes nothing.  A survey has one overall item at
+-- most (item_one_overall_key), so each answer has one partner at most.
+-- Kept like rollup_service_month: inserts append deltas, changes recompute
+-- keys (service, month), under the same key locks.
+CREATE TABLE custfocus.rollup_item_month (
 	service_id	integer NOT NULL,
 	month		date NOT NULL,
-	survey_id	integer NOT NULL,
-	requirement_id integer NOT NULL,
+	item_id		integer NOT NULL,
+	n			bigint NOT NULL,
+	sum_w		double precision NOT NULL,
+	sum_w2		double precision NOT NULL,
+	sum_x		double precision NOT NULL,
+	sum_wx		double precision NOT NULL,
+	n_top2		bigint NOT NULL,
+	n_top1		bigint NOT NULL,
+	n_bottom2	bigint NOT NULL,
+	n_bottom1	bigint NOT NULL,
+	w_top2		double precision NOT NULL,
+	w_top1		double precision NOT NULL,
+	w_bottom2	double precision NOT NULL,
+	w_bottom1	double precision NOT NULL,
+	w_promoters	double precision NOT NULL,
+	w_detractors double precision NOT NULL,
 	perf		double precision[] NOT NULL,
 	pairs		double precision[] NOT NULL
 );
-CREATE INDEX rollup_driver_month_key_idx ON custfocus.rollup_driver_month (service_id, survey_id, month);
-COMMENT ON TABLE custfocus.rollup_driver_month IS
-'Roll-up of the answers to requirement (key driver) items per service, month of the reporting time zone, survey and requirement: performance and pairing with the overall item, possibly several rows per key until compacted (merge them); derived data, kept by triggers, not dumped';
-COMMENT ON COLUMN custfocus.rollup_driver_month.service_id IS 'Service of the responses';
-COMMENT ON COLUMN custfocus.rollup_driver_month.month IS 'First day of the month, in the reporting time zone';
-COMMENT ON COLUMN custfocus.rollup_driver_month.survey_id IS 'Survey of the responses';
-COMMENT ON COLUMN custfocus.rollup_driver_month.requirement_id IS 'Requirement the items measure';
-COMMENT ON COLUMN custfocus.rollup_driver_month.perf IS 'linear_mean_state of the oriented answers to the requirement''s items (not the overall item), weighted';
-COMMENT ON COLUMN custfocus.rollup_driver_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, driver answer) of the same respondent, oriented, unweighted';
+CREATE INDEX rollup_item_month_key_idx ON custfocus.rollup_item_month (service_id, item_id, month);
+COMMENT ON TABLE custfocus.rollup_item_month IS
+'Roll-up of the answers per service, month of the reporting time zone and item: counts, sums and states for key drivers and performance measures, possibly several rows per key until compacted (sum or merge them); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_item_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_item_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_item_month.item_id IS 'The item answered';
+COMMENT ON COLUMN custfocus.rollup_item_month.n IS 'Answers with a value';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_w IS 'Sum of their weights';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_w2 IS 'Sum of their squared weights';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_x IS 'Sum of their oriented scores';
+COMMENT ON COLUMN custfocus.rollup_item_month.sum_wx IS 'Sum of weight times oriented score';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_top2 IS 'Answers with an oriented score >= the scale''s maximum - 1';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_top1 IS 'Answers with an oriented score >= the scale''s maximum';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_bottom2 IS 'Answers with an oriented score <= the scale''s minimum + 1';
+COMMENT ON COLUMN custfocus.rollup_item_month.n_bottom1 IS 'Answers with an oriented score <= the scale''s minimum';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_top2 IS 'Their weights (as n_top2)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_top1 IS 'Their weights (as n_top1)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_bottom2 IS 'Their weights (as n_bottom2)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_bottom1 IS 'Their weights (as n_bottom1)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_promoters IS 'Weights of answers with an oriented score >= 9 (NPS promoters)';
+COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answers with an oriented score <= 6 (NPS detractors)';
+COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
+COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, this answer) of the same respondent, oriented, unweighted';
 
 -- State merges that return states (the *_merge aggregates return results).
 CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
@@ -216,10 +252,12 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 'Roll-up triggers only: true when every given response was recorded by rollup_fresh_add (none had answers); forgets them';
 
--- The driver roll-up of the given (service, month) keys computed from the
--- raw data: what every row of a key merges to.
-CREATE FUNCTION custfocus.rollup_driver_compute(p_services integer[], p_months date[])
-RETURNS SETOF custfocus.rollup_driver_month
+-- The item roll-up of the given (service, month) keys computed from the
+-- raw data: what every row of a key merges to.  (The answer trigger
+-- aggregates its transition table the same way: a change to what a column
+-- means is made in both, and rollup_verify compares them.)
+CREATE FUNCTION custfocus.rollup_item_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_item_month
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -228,7 +266,7 @@ AS $$
 		  FROM unnest(p_services, p_months) AS k (service_id, month)
 	),
 	ans AS (
-		SELECT k.service_id, k.month, r.survey_id, r.response_id, r.weight, i.requirement_id, i.is_overall,
+		SELECT k.service_id, k.month, r.response_id, r.weight, a.item_id, i.is_overall,
 			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
 		  FROM k
@@ -236,23 +274,31 @@ AS $$
 			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
 			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
 		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id AND (i.is_overall OR i.requirement_id IS NOT NULL)
+		  JOIN custfocus.item i ON i.item_id = a.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		 WHERE a.value IS NOT NULL
 	)
-	SELECT d.service_id, d.month, d.survey_id, d.requirement_id,
-		   custfocus.linear_mean_state(d.score, d.min_value, d.max_value, d.weight),
-		   custfocus.pairs_state(o.score, d.score)
-	  FROM ans d
-	  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
-	 WHERE NOT d.is_overall AND d.requirement_id IS NOT NULL
-	 GROUP BY 1, 2, 3, 4
+	SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
+		   sum(x.weight * x.score),
+		   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
+		   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
+		   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
+		   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
+		   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
+	  FROM ans x
+	  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+	 GROUP BY 1, 2, 3
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) IS
-'The driver roll-up of the given (service, month) keys computed from the raw responses and answers';
+COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
+'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
 
--- Recompute the driver rows of keys, as rollup_refresh does its own.
-CREATE FUNCTION custfocus.rollup_driver_refresh(p_services integer[], p_months date[]) RETURNS void
+-- Recompute the item rows of keys, as rollup_refresh does its own.
+CREATE FUNCTION custfocus.rollup_item_refresh(p_services integer[], p_months date[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -262,19 +308,19 @@ BEGIN
 			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
 	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
 	gone AS (
-		DELETE FROM custfocus.rollup_driver_month r USING k
+		DELETE FROM custfocus.rollup_item_month r USING k
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 	)
-	INSERT INTO custfocus.rollup_driver_month
-	SELECT * FROM custfocus.rollup_driver_compute(p_services, p_months);
+	INSERT INTO custfocus.rollup_item_month
+	SELECT * FROM custfocus.rollup_item_compute(p_services, p_months);
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) IS
-'Recomputes the driver roll-up of the given (service, month) keys from the raw data';
+COMMENT ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) IS
+'Recomputes the item roll-up of the given (service, month) keys from the raw data';
 
--- Merge each driver key's rows into one, skipping keys others hold (the
+-- Merge each item key's rows into one, skipping keys others hold (the
 -- locks of the service-month keys).
-CREATE FUNCTION custfocus.rollup_driver_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+CREATE FUNCTION custfocus.rollup_item_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -286,29 +332,32 @@ DECLARE
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
-	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_driver_month r
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_item_month r
 			 WHERE p_services IS NULL
 				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
-			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT (r.survey_id, r.requirement_id))) k
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.item_id)) k
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN 0;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
-		DELETE FROM custfocus.rollup_driver_month r USING k
+		DELETE FROM custfocus.rollup_item_month r USING k
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 		RETURNING r.*
 	)
-	INSERT INTO custfocus.rollup_driver_month
-	SELECT g.service_id, g.month, g.survey_id, g.requirement_id, custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
-	  FROM gone g GROUP BY 1, 2, 3, 4;
+	INSERT INTO custfocus.rollup_item_month
+	SELECT g.service_id, g.month, g.item_id, sum(g.n), sum(g.sum_w), sum(g.sum_w2), sum(g.sum_x), sum(g.sum_wx),
+		   sum(g.n_top2), sum(g.n_top1), sum(g.n_bottom2), sum(g.n_bottom1),
+		   sum(g.w_top2), sum(g.w_top1), sum(g.w_bottom2), sum(g.w_bottom1), sum(g.w_promoters), sum(g.w_detractors),
+		   custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
+	  FROM gone g GROUP BY 1, 2, 3;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	RETURN v_n;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) IS
-'Merges the driver roll-up rows of each key (of the given service-month keys, or of all) into one per survey and requirement; returns how many rows it wrote';
+COMMENT ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) IS
+'Merges the item roll-up rows of each key (of the given service-month keys, or of all) into one per item; returns how many rows it wrote';
 
 -- The roll-up rows of the given keys, computed from the raw data: what
 -- every row of a key merges to.  Keys with no response give no row.
@@ -373,11 +422,11 @@ BEGIN
 	INSERT INTO custfocus.rollup_service_month
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
 	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
-	PERFORM custfocus.rollup_driver_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_item_refresh(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
-'Recomputes the roll-ups (service-month, units, drivers) of the given (service, month) keys from the raw data';
+'Recomputes the roll-ups (service-month, units, items) of the given (service, month) keys from the raw data';
 
 -- Merge each key's rows into one.  Keys another transaction is recomputing
 -- or compacting are skipped (try-lock), so compaction never waits.
@@ -400,7 +449,7 @@ BEGIN
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN CASE WHEN p_services IS NULL
-					THEN custfocus.rollup_units_compact() + custfocus.rollup_driver_compact() ELSE 0 END;
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -414,13 +463,13 @@ BEGIN
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	IF p_services IS NULL THEN
-		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_driver_compact();
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact();
 	END IF;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
-'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and driver roll-ups'' too) into one; returns how many keys it compacted';
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and item roll-ups'' too) into one; returns how many keys it compacted';
 
 CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -431,7 +480,7 @@ DECLARE
 BEGIN
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
-	LOCK TABLE custfocus.rollup_driver_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
 	PERFORM custfocus.report_unit_refresh();
 	DELETE FROM custfocus.rollup_service_month;
 	INSERT INTO custfocus.rollup_service_month
@@ -443,14 +492,14 @@ BEGIN
 	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	PERFORM custfocus.rollup_units_rebuild();
-	DELETE FROM custfocus.rollup_driver_month;
-	INSERT INTO custfocus.rollup_driver_month
+	DELETE FROM custfocus.rollup_item_month;
+	INSERT INTO custfocus.rollup_item_month
 	SELECT c.* FROM (
 		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
 		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
-	CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c;
+	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
 	RETURN v_n;
 END
 $$;
@@ -534,18 +583,26 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
-	-- and every driver key that differs from a recomputation
-	SELECT c.service_id, c.month, format('driver (survey %s, requirement %s): %s', c.survey_id, c.requirement_id,
-										 p.problem)
+	-- and every item key that differs from a recomputation: counts equal,
+	-- sums and states to 1e-12 relative
+	SELECT c.service_id, c.month, format('item %s: %s', c.item_id, p.problem)
 	  FROM (
 		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
-			   coalesce(s.survey_id, f.survey_id) AS survey_id,
-			   coalesce(s.requirement_id, f.requirement_id) AS requirement_id,
-			   coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
-			   coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
-		  FROM (SELECT r.service_id, r.month, r.survey_id, r.requirement_id, custfocus.moments_sum(r.perf) AS perf,
-					   custfocus.pairs_sum(r.pairs) AS pairs
-				  FROM custfocus.rollup_driver_month r GROUP BY 1, 2, 3, 4) s
+			   coalesce(s.item_id, f.item_id) AS item_id,
+			   ARRAY[s.n, s.n_top2, s.n_top1, s.n_bottom2, s.n_bottom1] AS s_n,
+			   ARRAY[f.n, f.n_top2, f.n_top1, f.n_bottom2, f.n_bottom1] AS f_n,
+			   ARRAY[s.sum_w, s.sum_w2, s.sum_x, s.sum_wx, s.w_top2, s.w_top1, s.w_bottom2, s.w_bottom1, s.w_promoters,
+					 s.w_detractors] || coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
+			   ARRAY[f.sum_w, f.sum_w2, f.sum_x, f.sum_wx, f.w_top2, f.w_top1, f.w_bottom2, f.w_bottom1, f.w_promoters,
+					 f.w_detractors] || coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.service_id, r.month, r.item_id, sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_w2) AS sum_w2,
+					   sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx, sum(r.n_top2)::bigint AS n_top2,
+					   sum(r.n_top1)::bigint AS n_top1, sum(r.n_bottom2)::bigint AS n_bottom2,
+					   sum(r.n_bottom1)::bigint AS n_bottom1, sum(r.w_top2) AS w_top2,
+					   sum(r.w_top1) AS w_top1, sum(r.w_bottom2) AS w_bottom2, sum(r.w_bottom1) AS w_bottom1,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf, custfocus.pairs_sum(r.pairs) AS pairs
+				  FROM custfocus.rollup_item_month r GROUP BY 1, 2, 3) s
 		  FULL JOIN (
 				SELECT c.* FROM (
 					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
@@ -553,26 +610,26 @@ AS $$
 								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
 							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 				) keys
-				CROSS JOIN LATERAL custfocus.rollup_driver_compute(keys.s, keys.m) c) f
-			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
-		   AND f.requirement_id = s.requirement_id
+				CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.item_id = s.item_id
 	  ) c
-	 -- centred sums (perf's weighted sum of squared deviations, element 5;
-	 -- the pairs' Sxx, Syy, Sxy, elements 8, 10, 11) may be zero, or cancel
+	 -- centred sums (perf's weighted sum of squared deviations, element 15;
+	 -- the pairs' Sxx, Syy, Sxy, elements 18, 20, 21) may be zero, or cancel
 	 -- to near zero, where another order of summation leaves a rounding
 	 -- error: they are compared to 1e-12 of the largest they could be (the
 	 -- weight or the count times 100 squared, scores being on 0..100)
 	 CROSS JOIN LATERAL (
-		SELECT CASE WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+		SELECT CASE WHEN c.s_n IS DISTINCT FROM c.f_n THEN format('counts %s, recomputed %s', c.s_n, c.f_n)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
 								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
-																		  CASE WHEN x.i = 5 THEN c.f_st[2] * 1e4
-																			   WHEN x.i IN (8, 10, 11) THEN c.f_st[6] * 1e4 END))
+																		  CASE WHEN x.i = 15 THEN c.f_st[1] * 1e4
+																			   WHEN x.i IN (18, 20, 21) THEN c.f_st[16] * 1e4 END))
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
-'Lists every (service, month) whose roll-up (service-month or driver) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
 
 -------------------------------------------------------------------------------
 -- Keeping the roll-ups current
@@ -657,13 +714,13 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
 
 -- Inserted answers: one delta row of states per service and month, and of
--- driver states per service, month, survey and requirement, then
--- compaction of the keys that have gathered many rows.  The driver states
--- pair answers of one respondent: the transition table alone gives them
--- only when it holds every answer its responses have, i.e. when every
--- response is one this transaction inserted without answers
--- (rollup_fresh_take: every import, and any load of responses then
--- answers); otherwise the driver keys are recomputed from the raw data.
+-- the item roll-up per service, month and item, then compaction of the keys
+-- that have gathered many rows.  The item roll-up pairs answers of one
+-- respondent: the transition table alone gives the pairs only when it holds
+-- every answer its responses have, i.e. when every response is one this
+-- transaction inserted without answers (rollup_fresh_take: every import,
+-- and any load of responses then answers); otherwise the item keys are
+-- recomputed from the raw data.
 -- Answers are matched to their responses by primary key, whatever the
 -- statistics say halfway through a long load (as in answer_check); with
 -- sequential scans priced out, JIT would compile every statement, so it is
@@ -678,8 +735,8 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_rows tid[];
-	v_driver_services integer[];
-	v_driver_months date[];
+	v_item_services integer[];
+	v_item_months date[];
 	v_responses bigint[];
 	v_items integer[];
 	v_fresh boolean;
@@ -711,7 +768,7 @@ BEGIN
 	-- one pass over the new answers feeds both roll-ups
 	WITH ans AS MATERIALIZED (
 		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month, r.survey_id,
-			   n.response_id, r.weight, n.value, i.is_overall, i.metric, i.requirement_id,
+			   n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
 			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
 		  FROM new_answer n
@@ -732,28 +789,37 @@ BEGIN
 		 GROUP BY 1, 2
 		RETURNING service_id, month, ctid
 	),
+	-- as rollup_item_compute
 	dd AS (
-		INSERT INTO custfocus.rollup_driver_month
-		SELECT x.service_id, x.month, x.survey_id, x.requirement_id,
+		INSERT INTO custfocus.rollup_item_month
+		SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
+			   sum(x.weight * x.score),
+			   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
+			   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
+			   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
 			   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
-			   custfocus.pairs_state(o.score, x.score)
+			   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
 		  FROM ans x
 		  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
-		 WHERE v_fresh AND NOT x.is_overall AND x.requirement_id IS NOT NULL
-		 GROUP BY 1, 2, 3, 4
+		 WHERE v_fresh
+		 GROUP BY 1, 2, 3
 		RETURNING service_id, month
 	),
 	dk AS (
 		SELECT DISTINCT dd.service_id, dd.month FROM dd
 		UNION
-		SELECT a.service_id, a.month FROM ans a
-		 WHERE NOT v_fresh AND (a.is_overall OR a.requirement_id IS NOT NULL)
+		SELECT a.service_id, a.month FROM ans a WHERE NOT v_fresh
 	)
 	SELECT (SELECT array_agg(d.service_id) FROM d), (SELECT array_agg(d.month) FROM d),
 		   (SELECT array_agg(d.ctid) FROM d),
 		   (SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month) FROM dk),
 		   (SELECT array_agg(dk.month ORDER BY dk.service_id, dk.month) FROM dk)
-	  INTO v_services, v_months, v_rows, v_driver_services, v_driver_months;
+	  INTO v_services, v_months, v_rows, v_item_services, v_item_months;
 	IF v_rows IS NOT NULL THEN
 		PERFORM custfocus.rollup_units_append(v_rows);
 	END IF;
@@ -763,21 +829,21 @@ BEGIN
 		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
 		PERFORM custfocus.rollup_compact(v_services, v_months);
 	END IF;
-	IF v_driver_services IS NOT NULL THEN
+	IF v_item_services IS NOT NULL THEN
 		IF NOT v_fresh THEN
-			PERFORM custfocus.rollup_driver_refresh(v_driver_services, v_driver_months);
+			PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
 		ELSIF EXISTS (
-			SELECT FROM custfocus.rollup_driver_month r
-			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_driver_services, v_driver_months))
-			 GROUP BY r.service_id, r.month, r.survey_id, r.requirement_id HAVING count(*) > 8) THEN
-			PERFORM custfocus.rollup_driver_compact(v_driver_services, v_driver_months);
+			SELECT FROM custfocus.rollup_item_month r
+			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_item_services, v_item_months))
+			 GROUP BY r.service_id, r.month, r.item_id HAVING count(*) > 8) THEN
+			PERFORM custfocus.rollup_item_compact(v_item_services, v_item_months);
 		END IF;
 	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
-'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the driver keys of answers to responses that had answers), and compacts keys that have gathered many rows';
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers), and compacts keys that have gathered many rows';
 CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
 	REFERENCING NEW TABLE AS new_answer
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_insert();
@@ -864,14 +930,14 @@ AS $$
 BEGIN
 	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
 	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
-	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.requirement_id, o.survey_id)
-			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.requirement_id, n.survey_id)
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.survey_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.survey_id)
 	 HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_update() IS
-'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale, requirement or survey changed';
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale or survey changed';
 CREATE TRIGGER rollup_item_update AFTER UPDATE ON custfocus.item
 	REFERENCING OLD TABLE AS old_item NEW TABLE AS new_item
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_update();
@@ -1164,9 +1230,9 @@ REVOKE ALL ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) FROM PU
 REVOKE ALL ON FUNCTION custfocus.rollup_units_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_compute(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_refresh(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_driver_compact(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) FROM PUBLIC;
 
 -- A new reporting time zone moves every period's edges: rebuild the roll-up.
 CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger

@@ -336,144 +336,129 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the pr
 COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
 COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
 
--- The value of every active measure in every period, the one place that
--- turns a measure's metric into an aggregate call.  Proportion metrics also
--- carry unweighted counts for their control chart.
-CREATE FUNCTION custfocus.measure_values(p_role name)
-RETURNS TABLE (measure_id integer, period_start date, n bigint, actual double precision,
-			   box_x double precision, box_n double precision)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH RECURSIVE v AS (
-		SELECT custfocus.sees_all_programs(p_role) AS sees_all,
-			   custfocus.visible_program_ids(p_role) AS programs,
-			   custfocus.visible_service_ids(p_role) AS services
-	),
-	m AS (
-		SELECT m.* FROM v JOIN custfocus.measure m
-			ON m.active AND (v.sees_all OR m.program_id = ANY (v.programs) OR m.service_id = ANY (v.services))
-	),
-	tree (measure_id, program_id) AS (
-		SELECT m.measure_id, m.program_id FROM m WHERE m.program_id IS NOT NULL
-		UNION ALL
-		SELECT t.measure_id, p.program_id FROM tree t JOIN custfocus.program p ON p.parent_id = t.program_id
-	),
-	scope AS (
-		SELECT m.measure_id, m.service_id FROM m WHERE m.service_id IS NOT NULL
-		UNION ALL
-		SELECT t.measure_id, s.service_id FROM tree t JOIN custfocus.service s ON s.program_id = t.program_id
-	),
-	counts AS (
-		SELECT m.measure_id, date_trunc(m.period, r.submitted_at)::date AS period_start, count(*) AS n
-		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id
-		  JOIN custfocus.response r ON r.service_id = sc.service_id
-		 WHERE m.metric = 'response_count'
-		 GROUP BY 1, 2
-	),
-	scored AS (
-		SELECT m.measure_id, m.metric, date_trunc(m.period, r.submitted_at)::date AS period_start, r.weight,
-			   custfocus.oriented_score(a.value, i.reverse_coded, s.min_value, s.max_value) AS score,
-			   s.min_value, s.max_value,
-			   -- top-2 (bottom-2) box on scales of 5 points or more, else the end point
-			   CASE WHEN m.metric = 'csat' OR s.max_value - s.min_value >= 4
-					THEN s.max_value - 1 ELSE s.max_value END AS top_from,
-			   CASE WHEN s.max_value - s.min_value >= 4 THEN s.min_value + 1 ELSE s.min_value END AS bottom_to
-		  FROM scope sc JOIN m ON m.measure_id = sc.measure_id
-		  JOIN custfocus.response r ON r.service_id = sc.service_id
-		  JOIN custfocus.answer a ON a.response_id = r.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id
-			   AND (i.item_id = m.item_id OR i.requirement_id = m.requirement_id)
-		  JOIN custfocus.scale s ON s.scale_id = i.scale_id
-		 WHERE m.metric <> 'response_count' AND a.value IS NOT NULL
-	),
-	agg AS (
-		SELECT x.measure_id, x.period_start, x.metric, count(*) AS n,
-			   custfocus.top_box_stats(x.score, x.top_from, x.weight) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_w,
-			   custfocus.top_box_stats(x.score, x.top_from) FILTER (WHERE x.metric IN ('csat', 'top_box')) AS top_plain,
-			   custfocus.bottom_box_stats(x.score, x.bottom_to, x.weight) FILTER (WHERE x.metric = 'bottom_box') AS bottom_w,
-			   custfocus.bottom_box_stats(x.score, x.bottom_to) FILTER (WHERE x.metric = 'bottom_box') AS bottom_plain,
-			   custfocus.nps(x.score, x.weight) FILTER (WHERE x.metric = 'nps') AS nps,
-			   custfocus.linear_mean(x.score, x.min_value, x.max_value, x.weight) FILTER (WHERE x.metric = 'linear_mean') AS lm,
-			   (custfocus.mean_ci(x.score) FILTER (WHERE x.metric = 'mean')).mean AS mean,
-			   (custfocus.ces_stats(x.score, x.weight) FILTER (WHERE x.metric = 'ces')).mean AS ces
-		  FROM scored x
-		 GROUP BY x.measure_id, x.period_start, x.metric
-	)
-	SELECT a.measure_id, a.period_start, a.n,
-		   CASE a.metric WHEN 'csat' THEN (a.top_w).percent WHEN 'top_box' THEN (a.top_w).percent
-						 WHEN 'bottom_box' THEN (a.bottom_w).percent WHEN 'nps' THEN a.nps
-						 WHEN 'linear_mean' THEN a.lm WHEN 'mean' THEN a.mean WHEN 'ces' THEN a.ces END,
-		   coalesce((a.top_plain).in_box, (a.bottom_plain).in_box),
-		   coalesce((a.top_plain).n, (a.bottom_plain).n)::double precision
-	  FROM agg a
-	UNION ALL
-	SELECT c.measure_id, c.period_start, c.n, c.n::double precision, NULL, NULL FROM counts c
-$$;
-COMMENT ON FUNCTION custfocus.measure_values(name) IS
-'Value of every active measure the role may see in every period with data: n, the metric (weighted), and unweighted box counts for control charts';
-REVOKE ALL ON FUNCTION custfocus.measure_values(name) FROM PUBLIC;
-
-CREATE FUNCTION custfocus.measure_status_rows(p_role name)
-RETURNS TABLE (
-	measure_code text, measure_name text, program_code text, service_code text, metric text,
-	period text, period_start date, period_label text, n bigint, actual double precision,
-	target double precision, direction text, met boolean, distance_to_target double precision,
-	previous_actual double precision, change double precision, trend text, trend_slope double precision,
-	baseline double precision, suppressed boolean)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
-	x AS (
-		SELECT mv.*, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
-			   m.program_id, m.service_id,
-			   m.metric <> 'response_count' AND mv.n < v.min_n AS supp
-		  FROM custfocus.measure_values(p_role) mv
-		  JOIN custfocus.measure m ON m.measure_id = mv.measure_id
-		 CROSS JOIN v
-	),
-	y AS (
+-- Performance measures, read from the roll-ups: a measure of an item or a
+-- requirement merges the item roll-up of its items (the item, or every item
+-- measuring the requirement) over the services in its scope (the service,
+-- or every service under the program) and the months of each period of the
+-- reporting time zone; response_count sums rollup_service_month.  Only
+-- active measures of programs the role may see are shown.
+--
+-- Rules a reader can recompute from the raw data:
+--   * csat is the weighted percent of answers in the top two categories of
+--     their scale (score >= maximum - 1); top_box the same on scales of 5
+--     points or more, the top category on smaller ones; bottom_box the
+--     bottom two categories (<= minimum + 1) on scales of 5 points or more,
+--     the bottom one on smaller ones; nps 100 x (promoters - detractors) /
+--     all, weighted (scores >= 9 and <= 6); linear_mean the weighted mean on
+--     0..100; mean the unweighted mean score; ces the weighted mean score;
+--     scores oriented (reverse-coded items flipped);
+--   * n is the number of answers (of responses for response_count); a
+--     period with fewer than custfocus.min_responses() answers is suppressed
+--     (actual and in_box NULL; response_count never is);
+--   * previous_actual, change and trend compare with the period just before,
+--     when both are shown; trend_slope is the least-squares slope over the
+--     last 4 periods with data, suppressed ones counted as gaps.
+-- The window columns partition by the measure's codes as well as its id, so
+-- that a filter on measure_code, program_code or service_code reaches the
+-- roll-ups' indexes.
+CREATE VIEW custfocus.measure_status WITH (security_barrier) AS
+SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service_code, z.metric, z.period,
+	   z.period_start, custfocus.period_label(z.period, z.period_start) AS period_label,
+	   z.n, z.shown AS actual, z.target, z.direction,
+	   CASE WHEN z.direction = 'higher' THEN z.shown >= z.target ELSE z.shown <= z.target END AS met,
+	   z.shown - z.target AS distance_to_target,
+	   CASE WHEN z.adjacent THEN z.prev END AS previous_actual,
+	   CASE WHEN z.adjacent THEN z.shown - z.prev END AS change,
+	   CASE WHEN NOT z.adjacent OR z.shown IS NULL OR z.prev IS NULL THEN NULL
+			WHEN z.shown = z.prev THEN 'steady'
+			WHEN (z.shown > z.prev) = (z.direction = 'higher') THEN 'improving'
+			ELSE 'worsening' END AS trend,
+	   z.slope AS trend_slope, z.baseline, z.supp AS suppressed,
+	   CASE WHEN NOT z.supp AND z.metric IN ('csat', 'top_box', 'bottom_box') THEN z.n_box END AS in_box
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.period, y.period_start) AS adjacent,
+		   lag(y.shown) OVER w AS prev,
+		   regr_slope(y.shown, y.k) OVER (w ROWS 3 PRECEDING) AS slope
+	  FROM (
 		SELECT x.*, CASE WHEN NOT x.supp THEN x.actual END AS shown,
-			   row_number() OVER (PARTITION BY x.measure_id ORDER BY x.period_start) AS k
-		  FROM x
-	),
-	z AS (
-		SELECT y.*,
-			   lag(y.shown) OVER w AS prev,
-			   lag(y.period_start) OVER w AS prev_start,
-			   regr_slope(y.shown, y.k) OVER (PARTITION BY y.measure_id ORDER BY y.period_start
-											   ROWS 3 PRECEDING) AS slope
-		  FROM y
-		WINDOW w AS (PARTITION BY y.measure_id ORDER BY y.period_start)
-	)
-	SELECT z.code, z.name, coalesce(p.code, sp.code), s.code, z.metric, z.period, z.period_start,
-		   custfocus.period_label(z.period, z.period_start),
-		   z.n, z.shown, z.target, z.direction,
-		   CASE WHEN z.direction = 'higher' THEN z.shown >= z.target ELSE z.shown <= z.target END,
-		   z.shown - z.target,
-		   CASE WHEN adjacent THEN z.prev END,
-		   CASE WHEN adjacent THEN z.shown - z.prev END,
-		   CASE WHEN NOT adjacent OR z.shown IS NULL OR z.prev IS NULL THEN NULL
-				WHEN z.shown = z.prev THEN 'steady'
-				WHEN (z.shown > z.prev) = (z.direction = 'higher') THEN 'improving'
-				ELSE 'worsening' END,
-		   z.slope, z.baseline, z.supp
-	  FROM z
-	  LEFT JOIN custfocus.program p ON p.program_id = z.program_id
-	  LEFT JOIN custfocus.service s ON s.service_id = z.service_id
-	  LEFT JOIN custfocus.program sp ON sp.program_id = s.program_id
-	 CROSS JOIN LATERAL (SELECT z.prev_start = custfocus.previous_period(z.period, z.period_start) AS adjacent) adj
-	 ORDER BY z.code, z.period_start
-$$;
-COMMENT ON FUNCTION custfocus.measure_status_rows(name) IS
-'Rows of the measure_status view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.measure_status_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.measure_status WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.measure_status_rows(CURRENT_USER);
+			   row_number() OVER (PARTITION BY x.measure_id, x.code, x.program_code, x.service_code
+								  ORDER BY x.period_start) AS k
+		  FROM (
+			SELECT g.*, g.metric <> 'response_count' AND g.n < v.min_n AS supp,
+				   CASE g.metric
+					 WHEN 'csat' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'top_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'bottom_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'nps' THEN 100 * (g.w_promoters - g.w_detractors) / nullif(g.sum_w, 0)
+					 WHEN 'linear_mean' THEN (lm_r).mean
+					 WHEN 'mean' THEN g.sum_x / nullif(g.n, 0)
+					 WHEN 'ces' THEN g.sum_wx / nullif(g.sum_w, 0)
+					 WHEN 'response_count' THEN g.n END AS actual
+			  FROM (
+				-- each measure's figures per period, merged over its items,
+				-- services and months
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code) AS program_code, ms.code AS service_code,
+					   date_trunc(m.period, r.month)::date AS period_start,
+					   sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.w_bottom2 ELSE r.w_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.w_top2
+								ELSE r.w_top1 END) AS w_box,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.n_bottom2 ELSE r.n_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.n_top2
+								ELSE r.n_top1 END)::bigint AS n_box,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.item i ON i.item_id = m.item_id OR i.requirement_id = m.requirement_id
+				  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+				  JOIN custfocus.rollup_item_month r ON r.service_id = sc_.service_id AND r.item_id = i.item_id
+				 WHERE m.active AND m.metric <> 'response_count'
+				   AND ((SELECT custfocus.sees_all_programs())
+						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+				UNION ALL
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date,
+					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.rollup_service_month r ON r.service_id = sc_.service_id
+				 WHERE m.active AND m.metric = 'response_count'
+				   AND ((SELECT custfocus.sees_all_programs())
+						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+			  ) g
+			 -- each result computed once (see the scorecard)
+			 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(g.perf) AS lm_r
+			 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		  ) x
+	  ) y
+	WINDOW w AS (PARTITION BY y.measure_id, y.code, y.program_code, y.service_code ORDER BY y.period_start)
+  ) z
+ ORDER BY z.code, z.period_start;
 COMMENT ON VIEW custfocus.measure_status IS
-'Each active performance measure in each of its periods with data: the actual value computed from the answers (weighted), the target, whether it was met, and the trend';
+'Each active performance measure in each of its periods (of the reporting time zone) with data: the actual value computed from the answers (weighted), the target, whether it was met, and the trend; read from the roll-ups';
 COMMENT ON COLUMN custfocus.measure_status.measure_code IS 'Measure code';
 COMMENT ON COLUMN custfocus.measure_status.measure_name IS 'Measure name';
 COMMENT ON COLUMN custfocus.measure_status.program_code IS 'Program measured, or the program of the service measured';
@@ -494,43 +479,32 @@ COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or ste
 COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
 COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
 COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers (response_count is never suppressed)';
+COMMENT ON COLUMN custfocus.measure_status.in_box IS 'For csat, top_box and bottom_box: answers in the box, unweighted (NULL when suppressed): the control chart''s successes of n';
 
-CREATE FUNCTION custfocus.control_chart_rows(p_role name)
-RETURNS TABLE (
-	measure_code text, measure_name text, metric text, period text, period_start date, period_label text,
-	n bigint, p double precision, centre double precision, lcl double precision, ucl double precision,
-	outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text, suppressed boolean)
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH v AS (SELECT (SELECT custfocus.min_responses()) AS min_n),
-	series AS (
-		SELECT mv.measure_id,
-			   array_agg(mv.period_start ORDER BY mv.period_start) AS periods,
-			   array_agg(mv.box_x ORDER BY mv.period_start) AS xs,
-			   array_agg(mv.box_n ORDER BY mv.period_start) AS ns
-		  FROM custfocus.measure_values(p_role) mv
-		 WHERE mv.box_n > 0
-		 GROUP BY mv.measure_id
-	)
-	SELECT m.code, m.name, m.metric, m.period, x.periods[c.point],
-		   custfocus.period_label(m.period, x.periods[c.point]),
-		   c.n::bigint, 100 * c.p, 100 * c.centre, 100 * c.lcl, 100 * c.ucl,
-		   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL
-	  FROM series x
-	  JOIN custfocus.measure m ON m.measure_id = x.measure_id
-	 CROSS JOIN v
-	 CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
-	 ORDER BY m.code, c.point
-$$;
-COMMENT ON FUNCTION custfocus.control_chart_rows(name) IS
-'Rows of the control_chart view for the given role (which must be the caller)';
-REVOKE ALL ON FUNCTION custfocus.control_chart_rows(name) FROM PUBLIC;
-
-CREATE VIEW custfocus.control_chart WITH (security_invoker = true) AS
-	SELECT * FROM custfocus.control_chart_rows(CURRENT_USER);
+-- The p-chart of every proportion measure, from measure_status's unweighted
+-- counts (a p-chart's limits assume counts): suppressed periods are drawn
+-- without a point and take no part in the centre line (p_chart).
+CREATE VIEW custfocus.control_chart WITH (security_barrier) AS
+SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.period, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS p, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed
+  FROM (
+	SELECT s.measure_code, s.measure_name, s.metric, s.period,
+		   array_agg(s.period_start ORDER BY s.period_start) AS periods,
+		   -- a suppressed period's successes are not shown, and p_chart
+		   -- does not use them (n < min_n): 0 stands in
+		   array_agg(coalesce(s.in_box, 0)::double precision ORDER BY s.period_start) AS xs,
+		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns
+	  FROM custfocus.measure_status s
+	 WHERE s.metric IN ('csat', 'top_box', 'bottom_box') AND s.n > 0
+	 GROUP BY s.measure_code, s.measure_name, s.metric, s.period
+  ) x
+ CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+ ORDER BY x.measure_code, c.point;
 COMMENT ON VIEW custfocus.control_chart IS
-'p-chart of every proportion measure (csat, top_box, bottom_box) over its periods: percent, centre line, 3-sigma limits and run signals; unweighted counts';
+'p-chart of every active proportion measure (csat, top_box, bottom_box) over its periods with answers: percent, centre line, 3-sigma limits and run signals; unweighted counts (those of measure_status)';
 COMMENT ON COLUMN custfocus.control_chart.measure_code IS 'Measure code';
 COMMENT ON COLUMN custfocus.control_chart.measure_name IS 'Measure name';
 COMMENT ON COLUMN custfocus.control_chart.metric IS 'csat, top_box or bottom_box';
@@ -550,7 +524,7 @@ COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period ha
 
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
--- driver roll-up (rollup_driver_month) rather than from the answers.
+-- item roll-up (rollup_item_month) rather than from the answers.
 --
 -- Rules a reader can recompute from the raw data:
 --   * the window is the 12 months of the reporting time zone ending with the
@@ -605,24 +579,27 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 						sr.importance, rq.importance) AS importance,
 			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
 		  FROM (
-			-- each service's window in each survey, and the states merged over it
+			-- each service's window in each survey (its requirement items,
+			-- the overall item excepted), and the states merged over it
 			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
-				   d.requirement_id, w.window_start, w.window_end,
+				   i.requirement_id, w.window_start, w.window_end,
 				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
 			  FROM custfocus.service s
 			  JOIN custfocus.program p ON p.program_id = s.program_id
 			 CROSS JOIN LATERAL (
-					SELECT l.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+					SELECT li.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
 						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
-					  FROM custfocus.rollup_driver_month l
+					  FROM custfocus.rollup_item_month l
+					  JOIN custfocus.item li ON li.item_id = l.item_id AND li.requirement_id IS NOT NULL AND NOT li.is_overall
 					 WHERE l.service_id = s.service_id
-					 GROUP BY l.survey_id) w
+					 GROUP BY li.survey_id) w
 			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
-			  JOIN custfocus.rollup_driver_month d ON d.service_id = s.service_id AND d.survey_id = w.survey_id
+			  JOIN custfocus.item i ON i.survey_id = w.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			  JOIN custfocus.rollup_item_month d ON d.service_id = s.service_id AND d.item_id = i.item_id
 				   AND d.month >= w.window_start AND d.month <= w.window_end
 			 WHERE (SELECT custfocus.sees_all_programs())
 				OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
-			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, d.requirement_id, w.window_start, w.window_end
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
 		  ) m
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
@@ -636,7 +613,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
   ) x
  ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
 COMMENT ON VIEW custfocus.key_drivers IS
-'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the driver roll-up';
+'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the item roll-up';
 COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
 COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
 COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';

@@ -52,3 +52,7 @@ interleaved() {
 			END { for (k = 0; k < n; k++) if (k in rows) printf "%.3f\t%s\n", m[k], rows[k]; else printf "%.3f\n", m[k] }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# Statements that turn the roll-up triggers off for the rest of a
+# transaction (the import's cost without the reporting layer).
+no_rollups='ALTER TABLE custfocus.response DISABLE TRIGGER rollup_response_insert; ALTER TABLE custfocus.answer DISABLE TRIGGER rollup_answer_insert;'

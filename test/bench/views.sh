@@ -72,6 +72,9 @@ roles=(bi_reader bi_admin)
 scan='SELECT count(*) FROM custfocus.answer;'
 
 machine=$(bench_machine)
+work=$(mktemp -d)
+chmod 777 "$work"   # the server writes and reads the files
+trap 'rm -rf "$work"' EXIT
 md=()      # the markdown written to views.md
 emit() { printf '%s\n' "$@"; md+=("$@"); }
 emit "# Views as a BI tool reads them" "" \
@@ -151,6 +154,16 @@ for n in "${sizes[@]}"; do
 	for v in "${views[@]}"; do
 		seen+=("$v $(psql -At -c "SET SESSION AUTHORIZATION bi_reader_only" -c "SELECT count(*) FROM custfocus.$v")")
 	done
+	# The roll-ups' cost to an import (issue 13: at most 10 %): the same
+	# import of a tenth of the responses with the roll-up triggers and
+	# without them, interleaved, each rolled back.
+	nimport=$(( n / 10 ))
+	psql -v nimport="$nimport" -v wide="$work/wide.csv" -f test/bench/import_data.sql >/dev/null
+	mapfile -t times < <(BENCH_TIMING=client interleaved "$rounds" \
+		"BEGIN; @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;" \
+		"BEGIN; $no_rollups @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;")
+	imp_ratio=$(ratio "${times[0]}" "${times[1]}")
+	emit "" "Import of $nimport responses (wide CSV, \`import_responses_file\`): ${times[0]} ms with the roll-ups, ${times[1]} ms with their triggers off: $imp_ratio (goal <= 1.10: $(awk -v x="$imp_ratio" 'BEGIN { print (x <= 1.10 ? "met" : "not met") }'))."
 	emit "" "A role with \`grant_access(role, 'reader')\` alone (README, Security's example; no \`grant_program_access\`) sees, of each view read whole: $(IFS=,; echo "${seen[*]}" | sed 's/,/, /g') rows."
 	psql -d postgres -c "DROP DATABASE $db"   # the disk of the next size
 done

@@ -137,8 +137,8 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 	[ "$problems" = 0 ] || { echo "after the update from $from the roll-ups differ from the data in $problems keys" >&2; exit 1; }
 	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_service_month")
 	[ "$rows" -gt 0 ] || { echo "the update from $from built no roll-up" >&2; exit 1; }
-	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_driver_month")
-	[ "$rows" -gt 0 ] || { echo "the update from $from built no driver roll-up" >&2; exit 1; }
+	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_item_month")
+	[ "$rows" -gt 0 ] || { echo "the update from $from built no item roll-up" >&2; exit 1; }
 
 	after=$(views $old)
 	# 1.3 counts the key drivers' window in months of the reporting time
