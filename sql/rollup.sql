@@ -444,16 +444,57 @@ SELECT measure_code, count(*) > 1 AS periods FROM custfocus.measure_status WHERE
 SELECT count(DISTINCT service_code) AS services, count(*) >= 8 AS enough_driver_rows, bool_and(correlation IS NOT NULL) AS all_correlated
   FROM custfocus.key_drivers WHERE service_code LIKE 'RU_S%';
 
--- Compaction and rebuild change nothing the views show.  (Compacted first,
--- then new responses: each key they touch holds a row of response counts
--- and a row of answer states.)
-SELECT custfocus.rollup_compact() >= 0 AS compacted_all;
+-- Compaction and rebuild change nothing the views show.  Within a
+-- transaction every statement appends a row to each key it touches (the
+-- response counts and the answer states: two rows) ...
+CREATE FUNCTION pg_temp.uncompacted_keys() RETURNS bigint LANGUAGE sql AS $$
+	SELECT (SELECT count(*) FROM (SELECT FROM custfocus.rollup_service_month
+								   GROUP BY service_id, month HAVING count(*) > 1) k)
+		 + (SELECT count(*) FROM (SELECT FROM custfocus.rollup_item_month
+								   GROUP BY service_id, month, item_id HAVING count(*) > 1) k)
+		 + (SELECT count(*) FROM (SELECT FROM custfocus.rollup_unit_period
+								   GROUP BY program_id, unit_service_id, grain, period_start HAVING count(*) > 1) k)
+$$;
+SELECT custfocus.rollup_compact() >= 0 AS compacted_all, pg_temp.uncompacted_keys();
+BEGIN;
 SELECT pg_temp.add_responses(20);
-SELECT count(*) > 0 AS has_uncompacted_keys FROM (
-	SELECT FROM custfocus.rollup_service_month GROUP BY service_id, month HAVING count(*) > 1) k;
+SELECT pg_temp.load_responses(20);
+SELECT pg_temp.uncompacted_keys() > 0 AS has_uncompacted_keys;
 SELECT custfocus.rollup_compact() > 0 AS compacted;
-SELECT count(*) AS uncompacted_keys FROM (
-	SELECT FROM custfocus.rollup_service_month GROUP BY service_id, month HAVING count(*) > 1) k;
+SELECT pg_temp.uncompacted_keys() AS uncompacted_keys;
+COMMIT;
+-- ... and when it commits, every key it left with more than 4 rows is
+-- merged into one (six statements, each a response and its answers, in one
+-- month of one service)
+CREATE FUNCTION pg_temp.add_one(k integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	id bigint;
+BEGIN
+	INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	SELECT (SELECT survey_id FROM custfocus.survey WHERE code = 'ru-a'),
+		   (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1'),
+		   timezone(custfocus.reporting_time_zone(), timestamp '2025-06-10 12:00') + k * interval '1 hour', 'one' || k
+	RETURNING response_id INTO id;
+	INSERT INTO custfocus.answer (response_id, item_id, value)
+	SELECT id, i.item_id, 1 + k % 5 FROM custfocus.item i
+	 JOIN custfocus.survey sv USING (survey_id) WHERE sv.code = 'ru-a' AND i.code IN ('SAT', 'WAIT', 'STAFF');
+END
+$$;
+BEGIN;
+SELECT count(*) FROM (SELECT pg_temp.add_one(k) FROM generate_series(1, 6) k) x;
+SELECT count(*) > 4 AS rows_before_commit FROM custfocus.rollup_service_month
+ WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1') AND month = '2025-06-01';
+COMMIT;
+SELECT (SELECT count(*) FROM custfocus.rollup_service_month
+		 WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1') AND month = '2025-06-01') AS rows_after_commit,
+	   (SELECT max(c) FROM (SELECT count(*) AS c FROM custfocus.rollup_item_month
+							 WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1')
+							   AND month = '2025-06-01' GROUP BY item_id) x) AS item_rows_after_commit,
+	   (SELECT count(*) FROM custfocus.rollup_unit_period
+		 WHERE unit_service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1')
+		   AND grain = 'month' AND period_start = '2025-06-01') AS unit_rows_after_commit,
+	   (SELECT count(*) FROM custfocus.rollup_pending) AS pending,
+	   (SELECT count(*) FROM custfocus.rollup_verify()) AS verify_problems;
 SELECT pg_temp.scorecard_differences() AS after_compaction, count(*) AS verify_problems FROM custfocus.rollup_verify();
 SELECT custfocus.rollup_rebuild() > 0 AS rebuilt;
 SELECT pg_temp.scorecard_differences() AS after_rebuild, pg_temp.drivers_differences() AS drivers_after_rebuild,

@@ -113,4 +113,10 @@ extern void CfCheckLevel(double level, const char *fname);
 /* a row of the function's declared composite result type */
 extern Datum CfMakeRecord(FunctionCallInfo fcinfo, Datum *values, bool *nulls);
 
+/* moments.c: the linear mean state, shared with the item roll-up (rollup.c) */
+#define CF_LINEAR_MEAN_STATE_LEN	5
+extern void CfLinearMeanAdd(float8 *s, double y, double w);
+extern void CfLinearMeanMerge(float8 *a, const float8 *b);
+extern double CfLinearScore(double x, double lo, double hi, const char *fname);
+
 #endif							/* CUSTFOCUS_AGGUTILS_H */

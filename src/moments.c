@@ -142,7 +142,7 @@ linear_mean_accum(PG_FUNCTION_ARGS)
 #define LMS_SUM_W2			2
 #define LMS_MEAN			3
 #define LMS_SSD				4
-#define LMS_STATE_LEN		5
+#define LMS_STATE_LEN		CF_LINEAR_MEAN_STATE_LEN
 
 static float8 *
 LinearMeanStatsState(ArrayType *state)
@@ -168,13 +168,25 @@ linear_mean_stats_accum(PG_FUNCTION_ARGS)
 	double		y = LinearScore(PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
 								PG_GETARG_FLOAT8(3), "linear_mean_stats");
 	double		w = 1.0;
-	double		delta;
 
 	if (PG_NARGS() > 4)
 	{
 		w = PG_GETARG_FLOAT8(4);
 		CfCheckWeight(w, "linear_mean_stats");
 	}
+
+	CfLinearMeanAdd(s, y, w);
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * One answer's linear score y of weight w into a linear_mean_stats state
+ * (also the item roll-up's, see rollup.c).
+ */
+void
+CfLinearMeanAdd(float8 *s, double y, double w)
+{
+	double		delta;
 
 	s[LMS_N] += 1.0;
 	s[LMS_SUM_W] += w;
@@ -190,17 +202,12 @@ linear_mean_stats_accum(PG_FUNCTION_ARGS)
 	 * sum of squares that every later merge would reject.
 	 */
 	s[LMS_SSD] += Max(0.0, w * delta * (y - s[LMS_MEAN]));
-	PG_RETURN_ARRAYTYPE_P(state);
 }
 
-PG_FUNCTION_INFO_V1(linear_mean_stats_combine);
-Datum
-linear_mean_stats_combine(PG_FUNCTION_ARGS)
+/* Merges linear_mean_stats state b into a (Chan's weighted formula). */
+void
+CfLinearMeanMerge(float8 *a, const float8 *b)
 {
-	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *a = LinearMeanStatsState(state);
-	float8	   *b = LinearMeanStatsState(PG_GETARG_ARRAYTYPE_P(1));
-
 	if (a[LMS_N] == 0.0)
 		memcpy(a, b, sizeof(float8) * LMS_STATE_LEN);
 	else if (b[LMS_N] > 0.0)
@@ -214,6 +221,24 @@ linear_mean_stats_combine(PG_FUNCTION_ARGS)
 		a[LMS_SUM_W] = sum_w;
 		a[LMS_SUM_W2] += b[LMS_SUM_W2];
 	}
+}
+
+/* The linear score (0..100) of x on lo..hi, for the item roll-up. */
+double
+CfLinearScore(double x, double lo, double hi, const char *fname)
+{
+	return LinearScore(x, lo, hi, fname);
+}
+
+PG_FUNCTION_INFO_V1(linear_mean_stats_combine);
+Datum
+linear_mean_stats_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *a = LinearMeanStatsState(state);
+	float8	   *b = LinearMeanStatsState(PG_GETARG_ARRAYTYPE_P(1));
+
+	CfLinearMeanMerge(a, b);
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 

@@ -93,7 +93,7 @@ COMMENT ON COLUMN custfocus.report_unit.service_name IS 'Name of the service on 
 -- it), grain and period: what the views read, so that a whole scorecard is
 -- a read of one row per unit and period rather than a merge of every
 -- service-month under it.  Kept from the service-month roll-up: inserts
--- append their service-month deltas merged per unit (rollup_units_append);
+-- append their service-month deltas merged per unit (rollup_units_delta);
 -- recomputed keys recompute their units from the service-month rows;
 -- a change to the program tree or the services rebuilds it.
 CREATE TABLE custfocus.rollup_unit_period (
@@ -167,7 +167,7 @@ CREATE TABLE custfocus.rollup_item_month (
 	perf		double precision[] NOT NULL,
 	pairs		double precision[] NOT NULL
 );
-CREATE INDEX rollup_item_month_key_idx ON custfocus.rollup_item_month (service_id, item_id, month);
+CREATE INDEX rollup_item_month_key_idx ON custfocus.rollup_item_month (service_id, month, item_id);
 COMMENT ON TABLE custfocus.rollup_item_month IS
 'Roll-up of the answers per service, month of the reporting time zone and item: counts, sums and states for key drivers and performance measures, possibly several rows per key until compacted (sum or merge them); derived data, kept by triggers, not dumped';
 COMMENT ON COLUMN custfocus.rollup_item_month.service_id IS 'Service of the responses';
@@ -190,6 +190,24 @@ COMMENT ON COLUMN custfocus.rollup_item_month.w_promoters IS 'Weights of answers
 COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answers with an oriented score <= 6 (NPS detractors)';
 COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
 COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, this answer) of the same respondent, oriented, unweighted';
+
+-- The keys each statement of a transaction appended deltas to: every
+-- statement adds a row to each key it touches (an import, a row per key per
+-- batch), and a deferred trigger looks at them when the transaction commits
+-- (rollup_commit_compact): a key that holds more than 4 rows is merged into
+-- one.  Looking costs an index probe per key; merging every key at every
+-- commit would cost as much again as appending.  Empty outside
+-- transactions that are appending.
+CREATE TABLE custfocus.rollup_pending (
+	xact		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+	services	integer[] NOT NULL,
+	months		date[] NOT NULL
+);
+COMMENT ON TABLE custfocus.rollup_pending IS
+'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
+COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
+COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
+COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
 
 -- State merges that return states (the *_merge aggregates return results).
 CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
@@ -216,18 +234,9 @@ CREATE AGGREGATE custfocus.moments_sum(double precision[]) (
 );
 COMMENT ON AGGREGATE custfocus.moments_sum(double precision[]) IS
 'Merges linear_mean_state states into one state (Chan''s pairwise formula)';
--- corr()'s own transition and combine functions, so that a merged state
--- gives exactly what corr() gives (float8_corr), Citus and parallel plans
--- included.
-CREATE AGGREGATE custfocus.pairs_state(double precision, double precision) (
-	SFUNC = pg_catalog.float8_regr_accum,
-	STYPE = double precision[],
-	INITCOND = '{0,0,0,0,0,0}',
-	COMBINEFUNC = pg_catalog.float8_regr_combine,
-	PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE custfocus.pairs_state(double precision, double precision) IS
-'The transition state of corr(y, x) (float8_regr_accum), to be merged by pairs_sum and finished by float8_corr';
+-- corr()'s own combine function, so that a merged state of the item
+-- roll-up's pairs gives exactly what corr() gives (float8_corr), Citus and
+-- parallel plans included.
 CREATE AGGREGATE custfocus.pairs_sum(double precision[]) (
 	SFUNC = pg_catalog.float8_regr_combine,
 	STYPE = double precision[],
@@ -236,7 +245,33 @@ CREATE AGGREGATE custfocus.pairs_sum(double precision[]) (
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE custfocus.pairs_sum(double precision[]) IS
-'Merges corr() states (pairs_state) into one state';
+'Merges corr() states (float8_regr_accum''s, as rollup_item_month.pairs) into one state';
+
+-- Every column of the item roll-up from one state, in one pass (see
+-- src/rollup.c): the answer trigger and rollup_item_compute both aggregate
+-- with it, so they cannot count differently.
+CREATE FUNCTION custfocus.item_stats_accum(double precision[], double precision, double precision,
+										   double precision, double precision, double precision)
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'item_stats_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.item_stats_accum(double precision[], double precision, double precision, double precision, double precision, double precision) IS
+'Transition function of item_state';
+CREATE FUNCTION custfocus.item_stats_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'item_stats_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.item_stats_combine(double precision[], double precision[]) IS
+'Combine function of item_state';
+CREATE AGGREGATE custfocus.item_state(score double precision, scale_min double precision, scale_max double precision,
+									  weight double precision, overall double precision) (
+	SFUNC = custfocus.item_stats_accum,
+	STYPE = double precision[],
+	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.item_stats_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.item_state(double precision, double precision, double precision, double precision, double precision) IS
+'The item roll-up''s statistics of answers to one item (oriented scores on the scale scale_min..scale_max, survey weights, the same respondent''s overall score or NULL): 26 numbers, the columns of rollup_item_month in order';
 
 -- Responses this transaction inserted that have no answers yet (see
 -- src/rollup.c): the answer trigger's cue that the transition table holds
@@ -254,8 +289,7 @@ COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 
 -- The item roll-up of the given (service, month) keys computed from the
 -- raw data: what every row of a key merges to.  (The answer trigger
--- aggregates its transition table the same way: a change to what a column
--- means is made in both, and rollup_verify compares them.)
+-- aggregates its transition table with the same item_state.)
 CREATE FUNCTION custfocus.rollup_item_compute(p_services integer[], p_months date[])
 RETURNS SETOF custfocus.rollup_item_month
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -278,21 +312,15 @@ AS $$
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		 WHERE a.value IS NOT NULL
 	)
-	SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
-		   sum(x.weight * x.score),
-		   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
-		   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
-		   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
-		   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
-		   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
-	  FROM ans x
-	  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
-	 GROUP BY 1, 2, 3
+	SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
+		   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
+		   g.s[16:20], g.s[21:26]
+	  FROM (SELECT x.service_id, x.month, x.item_id,
+				   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
+										CASE WHEN NOT x.is_overall THEN o.score END) AS s
+			  FROM ans x
+			  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+			 GROUP BY 1, 2, 3) g
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
 'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
@@ -642,7 +670,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_tz text := custfocus.reporting_time_zone();
-	v_rows tid[];
 BEGIN
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
@@ -650,19 +677,21 @@ BEGIN
 		  FROM new_response n
 		 WHERE n.service_id IS NOT NULL
 		 GROUP BY 1, 2
-		RETURNING ctid
+		RETURNING *
+	),
+	du AS (
+		INSERT INTO custfocus.rollup_unit_period
+		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	)
-	SELECT array_agg(d.ctid) INTO v_rows FROM d;
-	IF v_rows IS NOT NULL THEN
-		PERFORM custfocus.rollup_units_append(v_rows);
-	END IF;
+	INSERT INTO custfocus.rollup_pending (services, months)
+	SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0;
 	-- they have no answers yet (rollup_answer_insert)
 	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
-'Trigger: appends the counts of inserted responses to the roll-up, and records them as having no answers yet';
+'Trigger: appends the counts of inserted responses to the roll-ups (service-month and units), and records them as having no answers yet';
 CREATE TRIGGER rollup_response_insert AFTER INSERT ON custfocus.response
 	REFERENCING NEW TABLE AS new_response
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_insert();
@@ -713,9 +742,10 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 	REFERENCING OLD TABLE AS old_response
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_response_change();
 
--- Inserted answers: one delta row of states per service and month, and of
--- the item roll-up per service, month and item, then compaction of the keys
--- that have gathered many rows.  The item roll-up pairs answers of one
+-- Inserted answers: one delta row of states per service and month, of the
+-- unit roll-up per unit, grain and period, and of the item roll-up per
+-- service, month and item (the keys are compacted when the transaction
+-- commits).  The item roll-up pairs answers of one
 -- respondent: the transition table alone gives the pairs only when it holds
 -- every answer its responses have, i.e. when every response is one this
 -- transaction inserted without answers (rollup_fresh_take: every import,
@@ -724,17 +754,17 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 -- Answers are matched to their responses by primary key, whatever the
 -- statistics say halfway through a long load (as in answer_check); with
 -- sequential scans priced out, JIT would compile every statement, so it is
--- off here.
+-- off here.  The planner cannot know how many rows the transition table's
+-- filters keep (it guesses far too many overall answers), and chose merge
+-- joins that sort every new answer twice: hash joins it is.
 CREATE FUNCTION custfocus.rollup_answer_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_seqscan = off
+SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
-	v_services integer[];
-	v_months date[];
-	v_rows tid[];
 	v_item_services integer[];
 	v_item_months date[];
 	v_responses bigint[];
@@ -765,17 +795,23 @@ BEGIN
 	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.item_id = ANY (v_items)))
 	 ORDER BY sc.scale_id FOR SHARE;
 	v_fresh := custfocus.rollup_fresh_take(v_responses);
-	-- one pass over the new answers feeds both roll-ups
-	WITH ans AS MATERIALIZED (
-		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month, r.survey_id,
-			   n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
+	-- one pass over the new answers feeds every roll-up (each response read
+	-- once, by primary key, not once per answer)
+	WITH resp AS MATERIALIZED (
+		SELECT r.response_id, r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month,
+			   r.weight
+		  FROM custfocus.response r
+		 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL
+	),
+	ans AS MATERIALIZED (
+		SELECT r.service_id, r.month, n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
 			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
 		  FROM new_answer n
-		  JOIN custfocus.response r ON r.response_id = n.response_id
+		  JOIN resp r ON r.response_id = n.response_id
 		  JOIN custfocus.item i ON i.item_id = n.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+		 WHERE n.value IS NOT NULL
 	),
 	d AS (
 		INSERT INTO custfocus.rollup_service_month
@@ -787,63 +823,48 @@ BEGIN
 			   custfocus.linear_mean_state(a.score, a.min_value, a.max_value, a.weight) FILTER (WHERE a.metric = 'rating')
 		  FROM ans a
 		 GROUP BY 1, 2
-		RETURNING service_id, month, ctid
+		RETURNING *
+	),
+	du AS (
+		INSERT INTO custfocus.rollup_unit_period
+		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	),
 	-- as rollup_item_compute
 	dd AS (
 		INSERT INTO custfocus.rollup_item_month
-		SELECT x.service_id, x.month, x.item_id, count(*), sum(x.weight), sum(x.weight * x.weight), sum(x.score),
-			   sum(x.weight * x.score),
-			   count(*) FILTER (WHERE x.score >= x.max_value - 1), count(*) FILTER (WHERE x.score >= x.max_value),
-			   count(*) FILTER (WHERE x.score <= x.min_value + 1), count(*) FILTER (WHERE x.score <= x.min_value),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value - 1), 0),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score >= x.max_value), 0),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value + 1), 0),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score <= x.min_value), 0),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score >= 9), 0),
-			   coalesce(sum(x.weight) FILTER (WHERE x.score <= 6), 0),
-			   custfocus.linear_mean_state(x.score, x.min_value, x.max_value, x.weight),
-			   custfocus.pairs_state(o.score, x.score) FILTER (WHERE NOT x.is_overall)
-		  FROM ans x
-		  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
-		 WHERE v_fresh
-		 GROUP BY 1, 2, 3
+		SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
+			   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
+			   g.s[16:20], g.s[21:26]
+		  FROM (SELECT x.service_id, x.month, x.item_id,
+					   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
+											CASE WHEN NOT x.is_overall THEN o.score END) AS s
+				  FROM ans x
+				  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+				 WHERE v_fresh
+				 GROUP BY 1, 2, 3) g
 		RETURNING service_id, month
 	),
 	dk AS (
 		SELECT DISTINCT dd.service_id, dd.month FROM dd
 		UNION
 		SELECT a.service_id, a.month FROM ans a WHERE NOT v_fresh
+	),
+	-- the keys this statement appended to, compacted when the transaction
+	-- commits (rollup_commit_compact)
+	pending AS (
+		INSERT INTO custfocus.rollup_pending (services, months)
+		SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0
 	)
-	SELECT (SELECT array_agg(d.service_id) FROM d), (SELECT array_agg(d.month) FROM d),
-		   (SELECT array_agg(d.ctid) FROM d),
-		   (SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month) FROM dk),
-		   (SELECT array_agg(dk.month ORDER BY dk.service_id, dk.month) FROM dk)
-	  INTO v_services, v_months, v_rows, v_item_services, v_item_months;
-	IF v_rows IS NOT NULL THEN
-		PERFORM custfocus.rollup_units_append(v_rows);
-	END IF;
-	IF v_services IS NOT NULL AND EXISTS (
-		SELECT FROM custfocus.rollup_service_month r
-		 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_services, v_months))
-		 GROUP BY r.service_id, r.month HAVING count(*) > 8) THEN
-		PERFORM custfocus.rollup_compact(v_services, v_months);
-	END IF;
-	IF v_item_services IS NOT NULL THEN
-		IF NOT v_fresh THEN
-			PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
-		ELSIF EXISTS (
-			SELECT FROM custfocus.rollup_item_month r
-			 WHERE (r.service_id, r.month) IN (SELECT * FROM unnest(v_item_services, v_item_months))
-			 GROUP BY r.service_id, r.month, r.item_id HAVING count(*) > 8) THEN
-			PERFORM custfocus.rollup_item_compact(v_item_services, v_item_months);
-		END IF;
+	SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month), array_agg(dk.month ORDER BY dk.service_id, dk.month)
+	  INTO v_item_services, v_item_months FROM dk;
+	IF v_item_services IS NOT NULL AND NOT v_fresh THEN
+		PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
 	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
-'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers), and compacts keys that have gathered many rows';
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers)';
 CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
 	REFERENCING NEW TABLE AS new_answer
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_answer_insert();
@@ -1006,42 +1027,24 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_units_compute(integer[], integer[], text[], date[]) IS
 'The unit roll-up of the given (program, service or 0, grain, period) keys, merged from rollup_service_month';
 
--- Append the unit deltas of service-month delta rows just inserted (by
--- their ctid, in this transaction), merged per unit key.
-CREATE FUNCTION custfocus.rollup_units_append(p_rows tid[]) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
+-- The unit deltas of service-month delta rows, merged per unit key: what
+-- the insert triggers append to the unit roll-up in the statement that
+-- appends the service-month rows.
+CREATE FUNCTION custfocus.rollup_units_delta(p_rows custfocus.rollup_service_month[])
+RETURNS SETOF custfocus.rollup_unit_period
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	k record;
-BEGIN
-	WITH d AS (
-		INSERT INTO custfocus.rollup_unit_period
-		SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
-			   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
-			   custfocus.moments_sum(b.lm)
-		  FROM custfocus.rollup_service_month b
-		  JOIN custfocus.report_unit u ON u.service_id = b.service_id
-		 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
-		 WHERE b.ctid = ANY (p_rows)
-		 GROUP BY 1, 2, 3, 4
-		RETURNING program_id, unit_service_id, grain, period_start
-	)
-	SELECT array_agg(d.program_id) AS p, array_agg(d.unit_service_id) AS s, array_agg(d.grain) AS g,
-		   array_agg(d.period_start) AS t
-	  INTO k FROM d;
-	-- every statement adds a row to each unit key it touches (a year of the
-	-- agency, by every statement): compact those that gathered many
-	IF k.p IS NOT NULL AND EXISTS (
-		SELECT FROM custfocus.rollup_unit_period r
-		 WHERE (r.program_id, r.unit_service_id, r.grain, r.period_start) IN (SELECT * FROM unnest(k.p, k.s, k.g, k.t))
-		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start HAVING count(*) > 8) THEN
-		PERFORM custfocus.rollup_units_compact(k.p, k.s, k.g, k.t);
-	END IF;
-END
+	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
+		   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
+		   custfocus.moments_sum(b.lm)
+	  FROM unnest(p_rows) AS b
+	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+	 GROUP BY 1, 2, 3, 4
 $$;
-COMMENT ON FUNCTION custfocus.rollup_units_append(tid[]) IS
-'Appends to the unit roll-up the deltas of the given new rows of rollup_service_month';
+COMMENT ON FUNCTION custfocus.rollup_units_delta(custfocus.rollup_service_month[]) IS
+'The unit roll-up rows that the given service-month delta rows add, merged per unit key';
 
 -- Merge each unit key's rows into one, skipping keys others hold.
 CREATE FUNCTION custfocus.rollup_units_compact(p_programs integer[] DEFAULT NULL, p_services integer[] DEFAULT NULL,
@@ -1208,6 +1211,72 @@ CREATE TRIGGER report_unit_service_names AFTER UPDATE OF code, name ON custfocus
 CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.service
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_unit_rebuild('structure');
 
+-- When a transaction that appended commits: merge the rows of every key it
+-- appended to that holds more than 4 rows, in the service-month, item and
+-- unit roll-ups.  Compaction takes try-locks, so it never waits (a key
+-- another transaction holds is left for later: it stays exact, only less
+-- compact).  One event per statement; the first does the work.
+CREATE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_keys record;
+BEGIN
+	WITH gone AS (
+		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
+		RETURNING p.services, p.months
+	)
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
+			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
+	IF v_services IS NULL THEN
+		RETURN NULL;
+	END IF;
+	-- service-month keys with many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE (SELECT count(*) FROM custfocus.rollup_service_month r
+			 WHERE r.service_id = x.service_id AND r.month = x.month) > 4;
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_compact(v_keys.s, v_keys.m);
+	END IF;
+	-- service-months with an item key of many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE EXISTS (SELECT FROM custfocus.rollup_item_month r
+					WHERE r.service_id = x.service_id AND r.month = x.month
+					GROUP BY r.item_id HAVING count(*) > 4);
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
+	END IF;
+	-- the unit keys they count for, with many rows
+	SELECT array_agg(x.program_id) AS p, array_agg(x.unit_service_id) AS s, array_agg(x.grain) AS g,
+		   array_agg(x.period_start) AS t
+	  INTO v_keys
+	  FROM (SELECT DISTINCT r.program_id, r.unit_service_id, g.grain, date_trunc(g.grain, y.month)::date AS period_start
+			  FROM unnest(v_services, v_months) AS y (service_id, month)
+			  JOIN custfocus.report_unit r ON r.service_id = y.service_id
+			 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)) x
+	 WHERE (SELECT count(*) FROM custfocus.rollup_unit_period u
+			 WHERE u.program_id = x.program_id AND u.unit_service_id = x.unit_service_id
+			   AND u.grain = x.grain AND u.period_start = x.period_start) > 4;
+	IF v_keys.p IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_compact(v_keys.p, v_keys.s, v_keys.g, v_keys.t);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_commit_compact() IS
+'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows';
+CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup_pending
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION custfocus.rollup_commit_compact();
+
+REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;
@@ -1224,7 +1293,7 @@ REVOKE ALL ON FUNCTION custfocus.rollup_truncate() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.report_unit_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.report_unit_refresh() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_compute(integer[], integer[], text[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_units_append(tid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_units_delta(custfocus.rollup_service_month[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_compact(integer[], integer[], text[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_rebuild() FROM PUBLIC;
