@@ -685,8 +685,10 @@ BEGIN
 	)
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0;
-	-- they have no answers yet (rollup_answer_insert)
-	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n;
+	-- they have no answers yet (rollup_answer_insert), unless a trigger of
+	-- the user's gave them some as they were inserted
+	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n
+	  WHERE NOT EXISTS (SELECT FROM custfocus.answer a WHERE a.response_id = n.response_id);
 	RETURN NULL;
 END
 $$;
