@@ -92,7 +92,7 @@ ResponseIds(ArrayType *ids, int *n)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("response ids must be a one-dimensional array without nulls")));
 	*n = ARR_DIMS(ids)[0];
-	return (int64 *) ARR_DATA_PTR(ids);
+	return (int64 *) CfArrayData(ids);
 }
 
 /*
