@@ -76,9 +76,17 @@ LANGUAGE sql AS $$
 	  LEFT JOIN custfocus.service s ON s.service_id = c.unit_service_id
 $$;
 
-CREATE FUNCTION pg_temp.close(a double precision, b double precision) RETURNS boolean
+-- Equal to 1e-12 relative.  An interval's bound is the estimate minus a
+-- margin, so its rounding error is relative to the estimate, not to the
+-- bound: near zero (a linear mean of 58.13 with a lower bound of 0.00236)
+-- two correct sums merged in another order differ by a few units in the
+-- last place of the estimate, 3e-12 of the bound; a bound is compared on
+-- the scale of its estimate (scale).
+CREATE FUNCTION pg_temp.close(a double precision, b double precision, scale double precision DEFAULT NULL)
+RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT (a IS NULL AND b IS NULL) OR abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), 1e-9)
+	SELECT (a IS NULL AND b IS NULL)
+		OR abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), coalesce(abs(scale), 0), 1e-9)
 $$;
 
 -- Differences between the view (suppression off: floor 1) and the reference.
@@ -100,9 +108,10 @@ LANGUAGE sql AS $$
 		 WHERE j.v IS NULL OR j.r IS NULL
 			OR (j.v).responses <> (j.r).responses OR (j.v).csat_n <> (j.r).csat_n
 			OR (j.v).nps_n <> (j.r).nps_n OR (j.v).linear_mean_n <> (j.r).lm_n
-			OR NOT pg_temp.close((j.v).csat, (j.r).csat) OR NOT pg_temp.close((j.v).csat_ci_low, (j.r).csat_low)
+			OR NOT pg_temp.close((j.v).csat, (j.r).csat) OR NOT pg_temp.close((j.v).csat_ci_low, (j.r).csat_low, (j.r).csat)
 			OR NOT pg_temp.close((j.v).nps, (j.r).nps)
-			OR NOT pg_temp.close((j.v).linear_mean, (j.r).lm) OR NOT pg_temp.close((j.v).linear_mean_ci_low, (j.r).lm_low)
+			OR NOT pg_temp.close((j.v).linear_mean, (j.r).lm)
+			OR NOT pg_temp.close((j.v).linear_mean_ci_low, (j.r).lm_low, (j.r).lm)
 	) d
 $$;
 

@@ -161,8 +161,13 @@ SELECT object, column_name AS undescribed FROM custfocus.data_dictionary
  WHERE coalesce(btrim(description), '') = '';
 SELECT * FROM custfocus.data_dictionary WHERE object = 'custfocus.voc_themes' ORDER BY ordinal;
 RESET ROLE;
--- Calling a view's function for another role is refused.
+-- The views read the tables themselves (security_barrier views owned by the
+-- extension, see sql/reporting_views.sql): no function of a role is left
+-- to call for another role, and a session reads what its own role sees.
+SELECT count(*) AS view_functions FROM pg_proc
+ WHERE pronamespace = 'custfocus'::regnamespace
+   AND proname IN ('customer_inventory_rows', 'data_coverage_rows', 'feedback_queue_rows', 'voc_themes_rows');
 SET SESSION AUTHORIZATION regress_cf_view_reader;
-SELECT count(*) FROM custfocus.data_coverage_rows('postgres');
+SELECT service_code, responses FROM custfocus.data_coverage;
 RESET SESSION AUTHORIZATION;
 ROLLBACK;

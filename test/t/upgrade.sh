@@ -121,6 +121,18 @@ SELECT md5(string_agg(row(level, program_code, service_code, grain, period_start
 SELECT md5(string_agg(row(rank, service_code, requirement_code, round(priority::numeric, 6))::text, '|' ORDER BY rank, service_code, requirement_code))
   FROM custfocus.improvement_opportunities;
 SELECT count(*) FROM custfocus.answer;
+-- the views 1.3 made security_barrier views: the same rows in the same
+-- order (the columns that do not move with the clock, in the types every
+-- version has)
+SELECT md5(string_agg(v::text, '|')) FROM custfocus.customer_inventory v;
+SELECT md5(string_agg(row(program_code, service_code, active, responses, first_response, last_response)::text, '|'))
+  FROM custfocus.data_coverage;
+SELECT md5(string_agg(row(feedback_id, kind, status, program_code, service_code, service_open,
+						  round(service_median_days_to_close, 1))::text, '|'))
+  FROM custfocus.feedback_queue;
+SELECT md5(string_agg(row(program_code, service_code, term, documents, feedback_documents, answer_documents,
+						  round(share_of_documents, 1), rank, example)::text, '|'))
+  FROM custfocus.voc_themes;
 SQL
 }
 
