@@ -289,7 +289,11 @@ COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 
 -- The item roll-up of the given (service, month) keys computed from the
 -- raw data: what every row of a key merges to.  (The answer trigger
--- aggregates its transition table with the same item_state.)
+-- aggregates its transition table with the same item_state.)  Each answer
+-- meets its respondent's overall answer through a window over the
+-- response, not a join of the answers with themselves: with the answer
+-- trigger's planner settings (no merge joins, no sequential scans) a
+-- self-join of 500,000 answers became a nested loop that ran for minutes.
 CREATE FUNCTION custfocus.rollup_item_compute(p_services integer[], p_months date[])
 RETURNS SETOF custfocus.rollup_item_month
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -317,9 +321,9 @@ AS $$
 		   g.s[16:20], g.s[21:26]
 	  FROM (SELECT x.service_id, x.month, x.item_id,
 				   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
-										CASE WHEN NOT x.is_overall THEN o.score END) AS s
-			  FROM ans x
-			  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
+										CASE WHEN NOT x.is_overall THEN x.overall END) AS s
+			  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
+					  FROM ans a) x
 			 GROUP BY 1, 2, 3) g
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
@@ -664,12 +668,18 @@ COMMENT ON FUNCTION custfocus.rollup_verify() IS
 -------------------------------------------------------------------------------
 
 -- Inserted responses: one delta row of counts per service and month.
+-- (The test that the responses have no answers yet probes answer by
+-- primary key with an array of their ids: as an anti-join with the
+-- transition table it read the whole of answer's index for every batch.)
 CREATE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET jit = off
 AS $$
 DECLARE
 	v_tz text := custfocus.reporting_time_zone();
+	v_ids bigint[];
 BEGIN
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
@@ -687,8 +697,11 @@ BEGIN
 	SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0;
 	-- they have no answers yet (rollup_answer_insert), unless a trigger of
 	-- the user's gave them some as they were inserted
-	PERFORM custfocus.rollup_fresh_add(array_agg(n.response_id)) FROM new_response n
-	  WHERE NOT EXISTS (SELECT FROM custfocus.answer a WHERE a.response_id = n.response_id);
+	SELECT array_agg(n.response_id) INTO v_ids FROM new_response n;
+	PERFORM custfocus.rollup_fresh_add(v_ids);
+	PERFORM custfocus.rollup_fresh_take(array_agg(DISTINCT a.response_id))
+	   FROM custfocus.answer a WHERE a.response_id = ANY (v_ids)
+	 HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
@@ -798,12 +811,15 @@ BEGIN
 	 ORDER BY sc.scale_id FOR SHARE;
 	v_fresh := custfocus.rollup_fresh_take(v_responses);
 	-- one pass over the new answers feeds every roll-up (each response read
-	-- once, by primary key, not once per answer)
+	-- once, by primary key, not once per answer; the test of its service
+	-- comes after, since as an index condition it made the planner, once
+	-- statistics arrived, walk the whole (service_id, submitted_at) index
+	-- for every batch)
 	WITH resp AS MATERIALIZED (
 		SELECT r.response_id, r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month,
 			   r.weight
 		  FROM custfocus.response r
-		 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL
+		 WHERE r.response_id = ANY (v_responses)
 	),
 	ans AS MATERIALIZED (
 		SELECT r.service_id, r.month, n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
@@ -813,7 +829,7 @@ BEGIN
 		  JOIN resp r ON r.response_id = n.response_id
 		  JOIN custfocus.item i ON i.item_id = n.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		 WHERE n.value IS NOT NULL
+		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
 	),
 	d AS (
 		INSERT INTO custfocus.rollup_service_month
@@ -839,10 +855,9 @@ BEGIN
 			   g.s[16:20], g.s[21:26]
 		  FROM (SELECT x.service_id, x.month, x.item_id,
 					   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
-											CASE WHEN NOT x.is_overall THEN o.score END) AS s
-				  FROM ans x
-				  LEFT JOIN ans o ON o.response_id = x.response_id AND o.is_overall
-				 WHERE v_fresh
+											CASE WHEN NOT x.is_overall THEN x.overall END) AS s
+				  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
+						  FROM ans a WHERE v_fresh) x
 				 GROUP BY 1, 2, 3) g
 		RETURNING service_id, month
 	),
