@@ -1232,7 +1232,10 @@ CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.
 -- appended to that holds more than 4 rows, in the service-month, item and
 -- unit roll-ups.  Compaction takes try-locks, so it never waits (a key
 -- another transaction holds is left for later: it stays exact, only less
--- compact).  One event per statement; the first does the work.
+-- compact).  One event per statement; the first does the work.  Under
+-- REPEATABLE READ or SERIALIZABLE the rows another transaction compacted
+-- since the snapshot could not be deleted again without failing the
+-- commit: such a transaction leaves compaction to the next one.
 CREATE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1250,7 +1253,7 @@ BEGIN
 	  INTO v_services, v_months
 	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
-	IF v_services IS NULL THEN
+	IF v_services IS NULL OR pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
 		RETURN NULL;
 	END IF;
 	-- service-month keys with many rows
