@@ -56,3 +56,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 # Statements that turn the roll-up triggers off for the rest of a
 # transaction (the import's cost without the reporting layer).
 no_rollups='ALTER TABLE custfocus.response DISABLE TRIGGER rollup_response_insert; ALTER TABLE custfocus.answer DISABLE TRIGGER rollup_answer_insert;'
+
+# One statement that imports a file into cs_import and then fires the
+# triggers deferred to commit (the roll-ups' compaction), so that a timed,
+# rolled-back import costs what a committed one does.
+import_stmt() {
+	printf "DO \$\$ BEGIN PERFORM custfocus.import_responses_file('cs_import', '%s'); SET CONSTRAINTS ALL IMMEDIATE; END \$\$;" "$1"
+}

@@ -116,8 +116,8 @@ SQL
 long_rows=$(psql -At -c 'SELECT count(*) FROM bench_long')
 mapfile -t times < <(interleaved 3 \
 	"BEGIN; INSERT INTO custfocus.response SELECT * FROM bench_copy_responses; @T COPY custfocus.answer (response_id, item_id, value) FROM '$work/long.csv' WITH (FORMAT csv); ROLLBACK;" \
-	"BEGIN; @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;" \
-	"BEGIN; $no_rollups @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;")
+	"BEGIN; @T $(import_stmt "$work/wide.csv") ROLLBACK;" \
+	"BEGIN; $no_rollups @T $(import_stmt "$work/wide.csv") ROLLBACK;")
 t_copy=${times[0]}
 t_import=${times[1]}
 t_bare=${times[2]}

@@ -160,8 +160,8 @@ for n in "${sizes[@]}"; do
 	nimport=$(( n / 10 ))
 	psql -v nimport="$nimport" -v wide="$work/wide.csv" -f test/bench/import_data.sql >/dev/null
 	mapfile -t times < <(BENCH_TIMING=client interleaved "$rounds" \
-		"BEGIN; @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;" \
-		"BEGIN; $no_rollups @T SELECT 1 FROM custfocus.import_responses_file('cs_import', '$work/wide.csv'); ROLLBACK;")
+		"BEGIN; @T $(import_stmt "$work/wide.csv") ROLLBACK;" \
+		"BEGIN; $no_rollups @T $(import_stmt "$work/wide.csv") ROLLBACK;")
 	imp_ratio=$(ratio "${times[0]}" "${times[1]}")
 	emit "" "Import of $nimport responses (wide CSV, \`import_responses_file\`): ${times[0]} ms with the roll-ups, ${times[1]} ms with their triggers off: $imp_ratio (goal <= 1.10: $(awk -v x="$imp_ratio" 'BEGIN { print (x <= 1.10 ? "met" : "not met") }'))."
 	emit "" "A role with \`grant_access(role, 'reader')\` alone (README, Security's example; no \`grant_program_access\`) sees, of each view read whole: $(IFS=,; echo "${seen[*]}" | sed 's/,/, /g') rows."
