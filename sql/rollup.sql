@@ -556,14 +556,14 @@ SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_unit_period_\w+_idx') A
 	   bool_or(p ~ 'Seq Scan on rollup_unit_period') AS scans_whole_roll_up
   FROM pg_temp.plan($$SELECT * FROM custfocus.satisfaction_trend WHERE service_code = 'RU_S1'$$) AS p;
 -- key drivers of one service: the driver roll-up's index, for that service
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_key_idx') AS uses_driver_index,
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_\w+_idx') AS uses_driver_index,
 	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_driver_roll_up,
 	   bool_or(p ~ 'Filter: .*code = ''RU_S1''') AS service_filter_pushed_down,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT requirement_code, importance, performance FROM custfocus.key_drivers
 					  WHERE service_code = 'RU_S1'$$) AS p;
 -- a measure's periods: the item roll-up's index, no answers
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_key_idx') AS uses_item_index,
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_\w+_idx') AS uses_item_index,
 	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_item_roll_up,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT period_label, actual, met FROM custfocus.measure_status WHERE measure_code = 'RU-LM'$$) AS p;

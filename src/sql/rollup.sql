@@ -168,6 +168,8 @@ CREATE TABLE custfocus.rollup_item_month (
 	pairs		double precision[] NOT NULL
 );
 CREATE INDEX rollup_item_month_key_idx ON custfocus.rollup_item_month (service_id, month, item_id);
+-- the measures read an item's months of a service
+CREATE INDEX rollup_item_month_item_idx ON custfocus.rollup_item_month (service_id, item_id, month);
 COMMENT ON TABLE custfocus.rollup_item_month IS
 'Roll-up of the answers per service, month of the reporting time zone and item: counts, sums and states for key drivers and performance measures, possibly several rows per key until compacted (sum or merge them); derived data, kept by triggers, not dumped';
 COMMENT ON COLUMN custfocus.rollup_item_month.service_id IS 'Service of the responses';

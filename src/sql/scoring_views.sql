@@ -423,7 +423,11 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
 				  JOIN custfocus.item i ON i.item_id = m.item_id OR i.requirement_id = m.requirement_id
 				  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-				  JOIN custfocus.rollup_item_month r ON r.service_id = sc_.service_id AND r.item_id = i.item_id
+				  -- a lateral probe of the roll-up per service and item (the
+				  -- fence keeps both as index conditions: joined, the planner
+				  -- read all of a service's rows and filtered on the item)
+				 CROSS JOIN LATERAL (SELECT r.* FROM custfocus.rollup_item_month r
+									  WHERE r.service_id = sc_.service_id AND r.item_id = i.item_id OFFSET 0) r
 				 WHERE m.active AND m.metric <> 'response_count'
 				   AND ((SELECT custfocus.sees_all_programs())
 						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
