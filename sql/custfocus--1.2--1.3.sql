@@ -1041,10 +1041,13 @@ BEGIN
 	PERFORM custfocus.revoke_access(p_role);
 	EXECUTE format('GRANT USAGE ON SCHEMA custfocus TO %s', p_role);
 
-	-- every level reads the views
+	-- every level reads the views, in custfocus and in custfocus_reports
+	-- (the same views, in a schema of nothing else, for BI tools)
+	EXECUTE format('GRANT USAGE ON SCHEMA custfocus_reports TO %s', p_role);
 	FOR obj IN
 		SELECT c.oid::regclass AS rel FROM pg_class c
-		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('v', 'm')
+		 WHERE c.relnamespace IN ('custfocus'::regnamespace, 'custfocus_reports'::regnamespace)
+		   AND c.relkind IN ('v', 'm')
 	LOOP
 		EXECUTE format('GRANT SELECT ON %s TO %s', obj.rel, p_role);
 	END LOOP;
@@ -1124,6 +1127,39 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.grant_access(regrole, text) IS
 'Grants a role reader (views only), analyst (reader + import + manage data) or admin (everything, all programs) access';
+
+CREATE OR REPLACE FUNCTION custfocus.revoke_access(p_role regrole) RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	obj record;
+BEGIN
+	FOR obj IN
+		SELECT c.oid::regclass AS rel FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')
+	LOOP
+		EXECUTE format('REVOKE ALL ON %s FROM %s', obj.rel, p_role);
+	END LOOP;
+	FOR obj IN
+		SELECT p.oid::regprocedure AS fn FROM pg_proc p
+		 WHERE p.pronamespace = 'custfocus'::regnamespace AND p.prokind IN ('f', 'a')
+	LOOP
+		EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', obj.fn, p_role);
+	END LOOP;
+	EXECUTE format('REVOKE ALL ON SCHEMA custfocus FROM %s', p_role);
+	FOR obj IN
+		SELECT c.oid::regclass AS rel FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus_reports'::regnamespace AND c.relkind = 'v'
+	LOOP
+		EXECUTE format('REVOKE ALL ON %s FROM %s', obj.rel, p_role);
+	END LOOP;
+	EXECUTE format('REVOKE ALL ON SCHEMA custfocus_reports FROM %s', p_role);
+	DELETE FROM custfocus.role_access WHERE role_name = p_role::text::name;
+END
+$$;
+COMMENT ON FUNCTION custfocus.revoke_access(regrole) IS
+'Revokes every custfocus privilege from the role and forgets its access level (its program grants are kept)';
 
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
@@ -1532,6 +1568,59 @@ BEGIN
 			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
 	LOOP
 		EXECUTE pg_catalog.format('GRANT SELECT ON custfocus.measure_status, custfocus.control_chart, custfocus.key_drivers, custfocus.improvement_opportunities TO %I', r.role_name);
+	END LOOP;
+END
+$$;
+
+-- The reports schema: every view of custfocus again, for BI tools' navigators
+CREATE SCHEMA custfocus_reports;
+COMMENT ON SCHEMA custfocus_reports IS
+'custfocus''s views for readers and BI tools, and nothing else: the same views, columns and descriptions as in schema custfocus';
+
+CREATE FUNCTION custfocus.reports_mirror() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v record;
+	a record;
+BEGIN
+	FOR v IN
+		SELECT c.oid, c.relname FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v'
+		   AND NOT EXISTS (SELECT FROM pg_class m WHERE m.relnamespace = 'custfocus_reports'::regnamespace
+											   AND m.relname = c.relname)
+		 ORDER BY c.relname
+	LOOP
+		EXECUTE format('CREATE VIEW custfocus_reports.%I WITH (security_barrier) AS SELECT * FROM custfocus.%I',
+					   v.relname, v.relname);
+		EXECUTE format('COMMENT ON VIEW custfocus_reports.%I IS %L', v.relname, obj_description(v.oid, 'pg_class'));
+		FOR a IN
+			SELECT att.attname, col_description(v.oid, att.attnum) AS description
+			  FROM pg_attribute att
+			 WHERE att.attrelid = v.oid AND att.attnum > 0 AND NOT att.attisdropped
+			 ORDER BY att.attnum
+		LOOP
+			EXECUTE format('COMMENT ON COLUMN custfocus_reports.%I.%I IS %L', v.relname, a.attname, a.description);
+		END LOOP;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.reports_mirror() IS
+'Creates in custfocus_reports every view of custfocus it does not hold yet (install and update scripts only)';
+REVOKE ALL ON FUNCTION custfocus.reports_mirror() FROM PUBLIC;
+
+SELECT custfocus.reports_mirror();
+-- the roles granted a level read it as grant_access now grants it
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT a.role_name FROM custfocus.role_access a
+			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
+	LOOP
+		EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA custfocus_reports TO %I', r.role_name);
+		EXECUTE pg_catalog.format('GRANT SELECT ON ALL TABLES IN SCHEMA custfocus_reports TO %I', r.role_name);
 	END LOOP;
 END
 $$;

@@ -445,6 +445,13 @@ BEGIN
 		EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', obj.fn, p_role);
 	END LOOP;
 	EXECUTE format('REVOKE ALL ON SCHEMA custfocus FROM %s', p_role);
+	FOR obj IN
+		SELECT c.oid::regclass AS rel FROM pg_class c
+		 WHERE c.relnamespace = 'custfocus_reports'::regnamespace AND c.relkind = 'v'
+	LOOP
+		EXECUTE format('REVOKE ALL ON %s FROM %s', obj.rel, p_role);
+	END LOOP;
+	EXECUTE format('REVOKE ALL ON SCHEMA custfocus_reports FROM %s', p_role);
 	DELETE FROM custfocus.role_access WHERE role_name = p_role::text::name;
 END
 $$;
@@ -466,10 +473,13 @@ BEGIN
 	PERFORM custfocus.revoke_access(p_role);
 	EXECUTE format('GRANT USAGE ON SCHEMA custfocus TO %s', p_role);
 
-	-- every level reads the views
+	-- every level reads the views, in custfocus and in custfocus_reports
+	-- (the same views, in a schema of nothing else, for BI tools)
+	EXECUTE format('GRANT USAGE ON SCHEMA custfocus_reports TO %s', p_role);
 	FOR obj IN
 		SELECT c.oid::regclass AS rel FROM pg_class c
-		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('v', 'm')
+		 WHERE c.relnamespace IN ('custfocus'::regnamespace, 'custfocus_reports'::regnamespace)
+		   AND c.relkind IN ('v', 'm')
 	LOOP
 		EXECUTE format('GRANT SELECT ON %s TO %s', obj.rel, p_role);
 	END LOOP;

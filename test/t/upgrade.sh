@@ -52,7 +52,8 @@ SELECT 'views ' || pg_temp.try($$SELECT (SELECT count(*) FROM custfocus.data_cov
 	+ (SELECT count(*) FROM custfocus.program_tree) + (SELECT count(*) FROM custfocus.services)
 	+ (SELECT count(*) FROM custfocus.surveys) + (SELECT count(*) FROM custfocus.survey_items)
 	+ (SELECT count(*) FROM custfocus.requirements) + (SELECT count(*) FROM custfocus.data_dictionary)
-	+ (SELECT count(*) FROM custfocus.key_drivers) + (SELECT count(*) FROM custfocus.improvement_opportunities)$$);
+	+ (SELECT count(*) FROM custfocus.key_drivers) + (SELECT count(*) FROM custfocus.improvement_opportunities)
+	+ (SELECT count(*) FROM custfocus_reports.scorecard) + (SELECT count(*) FROM custfocus_reports.data_dictionary)$$);
 RESET ROLE;
 SET ROLE cf_upgrade_admin;
 SELECT 'admin floor ' || pg_temp.try($$UPDATE custfocus.setting SET min_responses = 10$$);

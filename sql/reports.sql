@@ -1,0 +1,129 @@
+-- The reports schema (issue 13, BI conventions): custfocus_reports holds
+-- every view of custfocus and nothing else, so that a BI tool's navigator
+-- pointed at it lists exactly what a reader can read; each view returns
+-- what its custfocus namesake returns, to every kind of role; grant_access
+-- and revoke_access cover it.
+\set ON_ERROR_ROLLBACK on
+\set VERBOSITY terse
+\set responses 300
+\set ECHO none
+\i test/data/sample_agency.sql
+\set ECHO all
+\unset ON_ERROR_STOP
+SET client_min_messages = warning;
+
+-- The same views, columns, types and descriptions in both schemas.
+SELECT coalesce(c.relname, r.relname) AS view, c.relname IS NULL AS missing_in_custfocus,
+	   r.relname IS NULL AS missing_in_reports
+  FROM (SELECT relname FROM pg_class WHERE relnamespace = 'custfocus'::regnamespace AND relkind = 'v') c
+  FULL JOIN (SELECT relname FROM pg_class WHERE relnamespace = 'custfocus_reports'::regnamespace) r USING (relname)
+ WHERE c.relname IS NULL OR r.relname IS NULL;
+SELECT count(*) AS views, count(*) FILTER (WHERE c.relkind = 'v') AS of_which_views
+  FROM pg_class c WHERE c.relnamespace = 'custfocus_reports'::regnamespace;
+SELECT c.relname, a.attnum, a.attname
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
+  JOIN pg_class r ON r.relnamespace = 'custfocus_reports'::regnamespace AND r.relname = c.relname
+  LEFT JOIN pg_attribute b ON b.attrelid = r.oid AND b.attnum = a.attnum
+ WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v'
+   AND (b.attname IS DISTINCT FROM a.attname OR b.atttypid IS DISTINCT FROM a.atttypid
+		OR b.atttypmod IS DISTINCT FROM a.atttypmod
+		OR col_description(r.oid, b.attnum) IS DISTINCT FROM col_description(c.oid, a.attnum));
+SELECT count(*) AS views_without_the_description
+  FROM pg_class c JOIN pg_class r ON r.relnamespace = 'custfocus_reports'::regnamespace AND r.relname = c.relname
+ WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v'
+   AND obj_description(r.oid, 'pg_class') IS DISTINCT FROM obj_description(c.oid, 'pg_class');
+
+-- A reader of one program, an analyst of another, an admin, and a role
+-- granted nothing.
+CREATE ROLE regress_rp_reader;
+CREATE ROLE regress_rp_analyst;
+CREATE ROLE regress_rp_admin;
+CREATE ROLE regress_rp_nobody;
+SELECT custfocus.grant_access('regress_rp_reader', 'reader'), custfocus.grant_program_access('regress_rp_reader', 'WIC');
+SELECT custfocus.grant_access('regress_rp_analyst', 'analyst'), custfocus.grant_program_access('regress_rp_analyst', 'VITAL');
+SELECT custfocus.grant_access('regress_rp_admin', 'admin');
+
+-- What a navigator lists (pgjdbc's getTables, SQLAlchemy's get_table_names
+-- and get_view_names read pg_class by schema, not by privilege): in
+-- custfocus_reports, only what the role may select.
+CREATE FUNCTION pg_temp.navigator(schema name)
+RETURNS TABLE (listed bigint, readable bigint, tables bigint) LANGUAGE sql AS $$
+	SELECT count(*), count(*) FILTER (WHERE has_table_privilege(c.oid, 'SELECT')),
+		   count(*) FILTER (WHERE c.relkind IN ('r', 'p'))
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	 WHERE n.nspname = schema AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+$$;
+SET ROLE regress_rp_reader;
+SELECT 'custfocus' AS schema, * FROM pg_temp.navigator('custfocus')
+UNION ALL SELECT 'custfocus_reports', * FROM pg_temp.navigator('custfocus_reports');
+RESET ROLE;
+
+-- Every view of custfocus_reports returns what its namesake returns, row
+-- for row, to each role.
+CREATE FUNCTION pg_temp.differences() RETURNS TABLE (view name, rows bigint, differing bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v name;
+BEGIN
+	FOR v IN SELECT relname FROM pg_class WHERE relnamespace = 'custfocus_reports'::regnamespace ORDER BY 1 LOOP
+		view := v;
+		EXECUTE format('SELECT count(*) FROM custfocus_reports.%I', v) INTO rows;
+		EXECUTE format('SELECT count(*) FROM ((SELECT * FROM custfocus.%1$I EXCEPT ALL SELECT * FROM custfocus_reports.%1$I)
+											  UNION ALL
+											  (SELECT * FROM custfocus_reports.%1$I EXCEPT ALL SELECT * FROM custfocus.%1$I)) d', v)
+		  INTO differing;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+SET ROLE regress_rp_reader;
+SELECT count(*) AS views, sum(differing) AS differing_rows, count(*) FILTER (WHERE rows > 0) AS views_with_rows
+  FROM pg_temp.differences();
+SELECT DISTINCT program_code FROM custfocus_reports.scorecard ORDER BY 1;
+RESET ROLE;
+SET ROLE regress_rp_analyst;
+SELECT count(*) AS views, sum(differing) AS differing_rows FROM pg_temp.differences();
+SELECT DISTINCT program_code FROM custfocus_reports.key_drivers ORDER BY 1;
+RESET ROLE;
+SET ROLE regress_rp_admin;
+SELECT count(*) AS views, sum(differing) AS differing_rows FROM pg_temp.differences();
+RESET ROLE;
+SET ROLE regress_rp_nobody;
+SELECT count(*) FROM custfocus_reports.scorecard;
+RESET ROLE;
+
+-- A function of the reader's own in a WHERE clause is shown only its rows.
+CREATE TEMP TABLE peeked (program text);
+GRANT INSERT ON peeked TO regress_rp_reader;
+CREATE FUNCTION pg_temp.peek(program text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+	INSERT INTO pg_temp.peeked VALUES (program);
+	RETURN true;
+END
+$$;
+SET ROLE regress_rp_reader;
+SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.scorecard WHERE pg_temp.peek(program_code);
+SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.measure_status WHERE pg_temp.peek(program_code);
+RESET ROLE;
+SELECT DISTINCT program FROM peeked ORDER BY 1;
+
+-- revoke_access takes the reports schema back too.
+SELECT custfocus.revoke_access('regress_rp_reader');
+SET ROLE regress_rp_reader;
+SELECT count(*) FROM custfocus_reports.scorecard;
+RESET ROLE;
+SELECT has_schema_privilege('regress_rp_reader', 'custfocus_reports', 'USAGE') AS usage_left;
+
+-- Clean up.
+SELECT custfocus.revoke_access(r::regrole)
+  FROM unnest(ARRAY['regress_rp_analyst', 'regress_rp_admin']) r;
+DELETE FROM custfocus.program_access WHERE role_name LIKE 'regress_rp_%';
+DROP TABLE peeked;
+DROP ROLE regress_rp_reader, regress_rp_analyst, regress_rp_admin, regress_rp_nobody;
+TRUNCATE custfocus.program_access, custfocus.role_access, custfocus.answer, custfocus.respondent_contact, custfocus.response, custfocus.import_error,
+		 custfocus.import_batch, custfocus.feedback, custfocus.improvement_action, custfocus.measure,
+		 custfocus.engagement, custfocus.item, custfocus.survey, custfocus.service_requirement,
+		 custfocus.service_segment, custfocus.requirement, custfocus.service, custfocus.segment;
+DELETE FROM custfocus.scale_label WHERE NOT builtin;
+DELETE FROM custfocus.scale WHERE NOT builtin;
+DELETE FROM custfocus.program;
