@@ -368,7 +368,7 @@ COMMENT ON COLUMN custfocus.rollup_item_month.w_bottom1 IS 'Their weights (as n_
 COMMENT ON COLUMN custfocus.rollup_item_month.w_promoters IS 'Weights of answers with an oriented score >= 9 (NPS promoters)';
 COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answers with an oriented score <= 6 (NPS detractors)';
 COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
-COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'corr() state (float8_regr_accum: n, sum x, centred Sxx, sum y, Syy, Sxy) of (overall answer, this answer) of the same respondent, oriented, unweighted';
+COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'State of the correlation of (overall answer, this answer) of the same respondent, oriented, unweighted: n, sum x, centred Sxx, sum y, Syy, Sxy, the x and the y all pairs share (NaN once two differ); merge with pairs_sum, finish with pairs_corr';
 
 -- The keys each statement of a transaction appended deltas to: every
 -- statement adds a row to each key it touches (an import, a row per key per
@@ -388,18 +388,28 @@ COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
 
--- corr()'s own combine function, so that a merged state of the item
--- roll-up's pairs gives exactly what corr() gives (float8_corr), Citus and
--- parallel plans included.
+-- The item roll-up's pairs: merged as corr() merges its states, finished
+-- as corr() finishes them (src/rollup.c: PostgreSQL's own functions take an
+-- internal layout, which PostgreSQL 19 changed).
+CREATE FUNCTION custfocus.pairs_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairs_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairs_combine(double precision[], double precision[]) IS
+'Merges two states of rollup_item_month.pairs';
+CREATE FUNCTION custfocus.pairs_corr(double precision[]) RETURNS double precision
+AS 'MODULE_PATHNAME', 'pairs_corr'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairs_corr(double precision[]) IS
+'Pearson''s r of a state of rollup_item_month.pairs, as corr() gives it over the pairs (NULL without pairs, or when either side''s scores are all equal)';
 CREATE AGGREGATE custfocus.pairs_sum(double precision[]) (
-	SFUNC = pg_catalog.float8_regr_combine,
+	SFUNC = custfocus.pairs_combine,
 	STYPE = double precision[],
-	INITCOND = '{0,0,0,0,0,0}',
-	COMBINEFUNC = pg_catalog.float8_regr_combine,
+	INITCOND = '{0,0,0,0,0,0,0,0}',
+	COMBINEFUNC = custfocus.pairs_combine,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE custfocus.pairs_sum(double precision[]) IS
-'Merges corr() states (float8_regr_accum''s, as rollup_item_month.pairs) into one state';
+'Merges states of rollup_item_month.pairs into one state (finish it with pairs_corr)';
 
 -- Every column of the item roll-up from one state, in one pass (see
 -- src/rollup.c): the answer trigger and rollup_item_compute both aggregate
@@ -420,12 +430,12 @@ CREATE AGGREGATE custfocus.item_state(score double precision, scale_min double p
 									  weight double precision, overall double precision) (
 	SFUNC = custfocus.item_stats_accum,
 	STYPE = double precision[],
-	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0}',
 	COMBINEFUNC = custfocus.item_stats_combine,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE custfocus.item_state(double precision, double precision, double precision, double precision, double precision) IS
-'The item roll-up''s statistics of answers to one item (oriented scores on the scale scale_min..scale_max, survey weights, the same respondent''s overall score or NULL): 26 numbers, the columns of rollup_item_month in order';
+'The item roll-up''s statistics of answers to one item (oriented scores on the scale scale_min..scale_max, survey weights, the same respondent''s overall score or NULL): 28 numbers, the columns of rollup_item_month in order';
 
 -- Responses this transaction inserted that have no answers yet (see
 -- src/rollup.c): the answer trigger's cue that the transition table holds
@@ -472,7 +482,7 @@ AS $$
 	)
 	SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
 		   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
-		   g.s[16:20], g.s[21:26]
+		   g.s[16:20], g.s[21:28]
 	  FROM (SELECT x.service_id, x.month, x.item_id,
 				   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
 										CASE WHEN NOT x.is_overall THEN x.overall END) AS s
@@ -744,9 +754,9 @@ AS $$
 			   ARRAY[s.n, s.n_top2, s.n_top1, s.n_bottom2, s.n_bottom1] AS s_n,
 			   ARRAY[f.n, f.n_top2, f.n_top1, f.n_bottom2, f.n_bottom1] AS f_n,
 			   ARRAY[s.sum_w, s.sum_w2, s.sum_x, s.sum_wx, s.w_top2, s.w_top1, s.w_bottom2, s.w_bottom1, s.w_promoters,
-					 s.w_detractors] || coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0}') AS s_st,
+					 s.w_detractors] || coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0,0,0}') AS s_st,
 			   ARRAY[f.sum_w, f.sum_w2, f.sum_x, f.sum_wx, f.w_top2, f.w_top1, f.w_bottom2, f.w_bottom1, f.w_promoters,
-					 f.w_detractors] || coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0}') AS f_st
+					 f.w_detractors] || coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0,0,0}') AS f_st
 		  FROM (SELECT r.service_id, r.month, r.item_id, sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_w2) AS sum_w2,
 					   sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx, sum(r.n_top2)::bigint AS n_top2,
 					   sum(r.n_top1)::bigint AS n_top1, sum(r.n_bottom2)::bigint AS n_bottom2,
@@ -773,7 +783,8 @@ AS $$
 	 CROSS JOIN LATERAL (
 		SELECT CASE WHEN c.s_n IS DISTINCT FROM c.f_n THEN format('counts %s, recomputed %s', c.s_n, c.f_n)
 					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
-								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
+								  WHERE x.a <> x.b   -- (NaN equals NaN here: the pairs' "all equal" marks)
+									AND abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
 																		  CASE WHEN x.i = 15 THEN c.f_st[1] * 1e4
 																			   WHEN x.i IN (18, 20, 21) THEN c.f_st[16] * 1e4 END))
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
@@ -938,7 +949,7 @@ BEGIN
 		INSERT INTO custfocus.rollup_item_month
 		SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
 			   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
-			   g.s[16:20], g.s[21:26]
+			   g.s[16:20], g.s[21:28]
 		  FROM (SELECT x.service_id, x.month, x.item_id,
 					   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
 											CASE WHEN NOT x.is_overall THEN x.overall END) AS s
@@ -1481,7 +1492,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		  ) m
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
-		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, pg_catalog.float8_corr(m.pairs) AS r OFFSET 0) c
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
 		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
 		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v

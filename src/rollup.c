@@ -34,6 +34,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/hsearch.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 
 #include "aggutils.h"
@@ -162,10 +163,17 @@ rollup_fresh_take(PG_FUNCTION_ARGS)
  *	 score, 5-8 answers in the top two, top one, bottom two and bottom one
  *	 categories (score >= max - 1, >= max, <= min + 1, <= min), 9-12 their
  *	 weights, 13-14 weights of NPS promoters (score >= 9) and detractors
- *	 (<= 6), 15-19 the linear_mean_stats state of the linear scores, 20-25
- *	 the state of corr(overall, score) (float8_regr_accum's, PostgreSQL's
- *	 own Youngs-Cramer update, over answers whose respondent answered the
- *	 overall item: overall not NULL).
+ *	 (<= 6), 15-19 the linear_mean_stats state of the linear scores, 20-27
+ *	 the pairs (overall, score) of answers whose respondent answered the
+ *	 overall item (overall not NULL): n, sum of scores, centred sum of
+ *	 squares, the same of the overall scores, centred cross-products
+ *	 (PostgreSQL's Youngs-Cramer update and merge, as corr() keeps them), and
+ *	 the one score and the one overall score seen so far, NaN once two differ
+ *	 (as PostgreSQL 19 keeps them, so that all-equal scores have no
+ *	 correlation rather than one made of rounding errors).  The pairs have
+ *	 functions of their own (pairs_combine, pairs_corr) rather than
+ *	 PostgreSQL's float8_regr_combine and float8_corr, whose state is an
+ *	 internal layout that PostgreSQL 19 changed from six numbers to eight.
  */
 #define IS_N			0
 #define IS_SUM_W		1
@@ -185,7 +193,82 @@ rollup_fresh_take(PG_FUNCTION_ARGS)
 #define IS_SUMS			15		/* elements 0 .. 14 add up */
 #define IS_PERF			15
 #define IS_PAIRS		(IS_PERF + CF_LINEAR_MEAN_STATE_LEN)
-#define IS_LEN			(IS_PAIRS + 6)
+#define IS_LEN			(IS_PAIRS + PAIRS_LEN)
+
+/*
+ * A state's data, its shape checked (the pairs' "one score seen" are NaN
+ * once two scores differ, so the NaN test of sum states does not apply).
+ */
+#define CfFloat8State(state, len, aggname) \
+	((float8 *) CfRowState((state), FLOAT8OID, (len), (aggname)))
+
+/* the pairs' state */
+#define PAIRS_N			0
+#define PAIRS_SX		1
+#define PAIRS_SXX		2
+#define PAIRS_SY		3
+#define PAIRS_SYY		4
+#define PAIRS_SXY		5
+#define PAIRS_COMMON_X	6
+#define PAIRS_COMMON_Y	7
+#define PAIRS_LEN		8
+
+/* One pair (y the overall score, x this one) into a pairs state. */
+static void
+PairsAdd(float8 *p, double x, double y)
+{
+	double		n0 = p[PAIRS_N];
+
+	p[PAIRS_N] += 1.0;
+	p[PAIRS_SX] += x;
+	p[PAIRS_SY] += y;
+	if (n0 > 0.0)
+	{
+		double		tmpx = x * p[PAIRS_N] - p[PAIRS_SX];
+		double		tmpy = y * p[PAIRS_N] - p[PAIRS_SY];
+		double		scale = 1.0 / (p[PAIRS_N] * n0);
+
+		p[PAIRS_SXX] += tmpx * tmpx * scale;
+		p[PAIRS_SYY] += tmpy * tmpy * scale;
+		p[PAIRS_SXY] += tmpx * tmpy * scale;
+		if (x != p[PAIRS_COMMON_X])
+			p[PAIRS_COMMON_X] = get_float8_nan();
+		if (y != p[PAIRS_COMMON_Y])
+			p[PAIRS_COMMON_Y] = get_float8_nan();
+	}
+	else
+	{
+		p[PAIRS_COMMON_X] = x;
+		p[PAIRS_COMMON_Y] = y;
+	}
+}
+
+/* Merges pairs state b into a (Youngs-Cramer, generalised). */
+static void
+PairsMerge(float8 *a, const float8 *b)
+{
+	if (a[PAIRS_N] == 0.0)
+		memcpy(a, b, sizeof(float8) * PAIRS_LEN);
+	else if (b[PAIRS_N] > 0.0)
+	{
+		double		n1 = a[PAIRS_N],
+					n2 = b[PAIRS_N],
+					n = n1 + n2;
+		double		tmp1 = a[PAIRS_SX] / n1 - b[PAIRS_SX] / n2;
+		double		tmp2 = a[PAIRS_SY] / n1 - b[PAIRS_SY] / n2;
+
+		a[PAIRS_N] = n;
+		a[PAIRS_SX] += b[PAIRS_SX];
+		a[PAIRS_SXX] += b[PAIRS_SXX] + n1 * n2 * tmp1 * tmp1 / n;
+		a[PAIRS_SY] += b[PAIRS_SY];
+		a[PAIRS_SYY] += b[PAIRS_SYY] + n1 * n2 * tmp2 * tmp2 / n;
+		a[PAIRS_SXY] += b[PAIRS_SXY] + n1 * n2 * tmp1 * tmp2 / n;
+		if (a[PAIRS_COMMON_X] != b[PAIRS_COMMON_X])
+			a[PAIRS_COMMON_X] = get_float8_nan();
+		if (a[PAIRS_COMMON_Y] != b[PAIRS_COMMON_Y])
+			a[PAIRS_COMMON_Y] = get_float8_nan();
+	}
+}
 
 PG_FUNCTION_INFO_V1(item_stats_accum);
 Datum
@@ -243,26 +326,7 @@ item_stats_accum(PG_FUNCTION_ARGS)
 	CfLinearMeanAdd(s + IS_PERF, CfLinearScore(x, lo, hi, "item_state"), w);
 
 	if (!PG_ARGISNULL(5))
-	{
-		float8	   *p = s + IS_PAIRS;
-		double		y = PG_GETARG_FLOAT8(5);
-		double		n0 = p[0];
-
-		/* float8_regr_accum, for finite scores: Y the overall, X this one */
-		p[0] += 1.0;
-		p[1] += x;
-		p[3] += y;
-		if (n0 > 0.0)
-		{
-			double		tmpx = x * p[0] - p[1];
-			double		tmpy = y * p[0] - p[3];
-			double		scale = 1.0 / (p[0] * n0);
-
-			p[2] += tmpx * tmpx * scale;
-			p[4] += tmpy * tmpy * scale;
-			p[5] += tmpx * tmpy * scale;
-		}
-	}
+		PairsAdd(s + IS_PAIRS, x, PG_GETARG_FLOAT8(5));
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -271,32 +335,44 @@ Datum
 item_stats_combine(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *a = CfSumState(state, IS_LEN, "item_state");
-	float8	   *b = CfSumState(PG_GETARG_ARRAYTYPE_P(1), IS_LEN, "item_state");
-	float8	   *pa = a + IS_PAIRS;
-	float8	   *pb = b + IS_PAIRS;
+	float8	   *a = CfFloat8State(state, IS_LEN, "item_state");
+	float8	   *b = CfFloat8State(PG_GETARG_ARRAYTYPE_P(1), IS_LEN, "item_state");
 
 	for (int i = 0; i < IS_SUMS; i++)
 		a[i] += b[i];
 	CfLinearMeanMerge(a + IS_PERF, b + IS_PERF);
-
-	/* float8_regr_combine */
-	if (pa[0] == 0.0)
-		memcpy(pa, pb, sizeof(float8) * 6);
-	else if (pb[0] > 0.0)
-	{
-		double		n1 = pa[0],
-					n2 = pb[0],
-					n = n1 + n2;
-		double		tmp1 = pa[1] / n1 - pb[1] / n2;
-		double		tmp2 = pa[3] / n1 - pb[3] / n2;
-
-		pa[0] = n;
-		pa[1] += pb[1];
-		pa[2] += pb[2] + n1 * n2 * tmp1 * tmp1 / n;
-		pa[3] += pb[3];
-		pa[4] += pb[4] + n1 * n2 * tmp2 * tmp2 / n;
-		pa[5] += pb[5] + n1 * n2 * tmp1 * tmp2 / n;
-	}
+	PairsMerge(a + IS_PAIRS, b + IS_PAIRS);
 	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * pairs_combine(a, b): the merge of two pairs states (rollup_item_month.pairs),
+ * for the aggregate pairs_sum.
+ */
+PG_FUNCTION_INFO_V1(pairs_combine);
+Datum
+pairs_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *a = CfFloat8State(state, PAIRS_LEN, "pairs_sum");
+	float8	   *b = CfFloat8State(PG_GETARG_ARRAYTYPE_P(1), PAIRS_LEN, "pairs_sum");
+
+	PairsMerge(a, b);
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * pairs_corr(state): Pearson's r of a pairs state, as corr() computes it;
+ * NULL without pairs or when either side's scores are all equal.
+ */
+PG_FUNCTION_INFO_V1(pairs_corr);
+Datum
+pairs_corr(PG_FUNCTION_ARGS)
+{
+	float8	   *p = CfFloat8State(PG_GETARG_ARRAYTYPE_P(0), PAIRS_LEN, "pairs_corr");
+
+	if (p[PAIRS_N] < 1.0 || !isnan(p[PAIRS_COMMON_X]) || !isnan(p[PAIRS_COMMON_Y]) ||
+		p[PAIRS_SXX] == 0.0 || p[PAIRS_SYY] == 0.0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(p[PAIRS_SXY] / sqrt(p[PAIRS_SXX] * p[PAIRS_SYY]));
 }

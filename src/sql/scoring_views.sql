@@ -607,7 +607,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		  ) m
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
-		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, pg_catalog.float8_corr(m.pairs) AS r OFFSET 0) c
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
 		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
 		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
