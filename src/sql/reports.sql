@@ -13,7 +13,9 @@
 -- view applies the role's programs and the suppression, so the two return
 -- the same rows to every role, and a filter passes through to it.  The
 -- views are created from the catalog, so that none is forgotten;
--- sql/reports.sql checks that the two schemas hold the same views.
+-- sql/reports.sql checks that the two schemas hold the same views.  (An
+-- update script that drops or recreates a view of custfocus drops its
+-- namesake here first, and calls reports_mirror() once at its end.)
 CREATE SCHEMA custfocus_reports;
 COMMENT ON SCHEMA custfocus_reports IS
 'custfocus''s views for readers and BI tools, and nothing else: the same views, columns and descriptions as in schema custfocus';
