@@ -68,3 +68,20 @@ SELECT DISTINCT ON (measure_code) measure_code, period_label, n, round(actual::n
 	   target, met, trend
   FROM custfocus.measure_status ORDER BY measure_code, period_start DESC;
 SQL
+# What a BI tool's login sees (README, Access levels): the reader level, one
+# program, and the schema that holds the views and nothing else.
+psql -P footer=off <<'SQL'
+CREATE ROLE demo_bi_reader;
+SELECT custfocus.grant_program_access('demo_bi_reader', 'WIC') AS granted,
+	   custfocus.grant_access('demo_bi_reader', 'reader') AS level \gset
+SET ROLE demo_bi_reader;
+\echo
+\echo '== A BI reader of WIC: what its navigator lists in custfocus_reports, and its scorecard =='
+SELECT count(*) AS relations_listed, count(*) FILTER (WHERE has_table_privilege(c.oid, 'SELECT')) AS readable
+  FROM pg_class c WHERE c.relnamespace = 'custfocus_reports'::regnamespace;
+SELECT coalesce(service_code, program_code) AS unit, responses AS n, round(csat::numeric, 1) AS csat_pct, suppressed
+  FROM custfocus_reports.scorecard
+ WHERE grain = 'year' AND period_label = '2026'
+ ORDER BY level DESC, unit;
+RESET ROLE;
+SQL
