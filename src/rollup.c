@@ -46,6 +46,13 @@
 
 static HTAB *fresh_responses = NULL;
 
+/*
+ * Whether this transaction has queued the compaction of its roll-up keys
+ * (rollup_pending) since it last compacted: only the first statement that
+ * appends queues it, so that commit runs it once, not once per statement.
+ */
+static bool pending_signalled = false;
+
 static void
 FreshReset(void)
 {
@@ -60,6 +67,7 @@ static void
 FreshXactCallback(XactEvent event, void *arg)
 {
 	FreshReset();
+	pending_signalled = false;
 }
 
 static void
@@ -67,7 +75,11 @@ FreshSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
 					 SubTransactionId parentSubid, void *arg)
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
 		FreshReset();
+		/* the signal may have been rolled back with it: signal again */
+		pending_signalled = false;
+	}
 }
 
 void
@@ -149,6 +161,33 @@ rollup_fresh_take(PG_FUNCTION_ARGS)
 		all = all && found;
 	}
 	PG_RETURN_BOOL(all);
+}
+
+/*
+ * rollup_pending_signal() returns boolean: true for the first statement of
+ * the transaction (since its last compaction) that appends to the roll-ups,
+ * whose rollup_pending row then fires the compaction at commit.
+ */
+PG_FUNCTION_INFO_V1(rollup_pending_signal);
+Datum
+rollup_pending_signal(PG_FUNCTION_ARGS)
+{
+	bool		first = !pending_signalled;
+
+	pending_signalled = true;
+	PG_RETURN_BOOL(first);
+}
+
+/*
+ * rollup_pending_consumed(): the compaction ran; a later statement of the
+ * same transaction (after SET CONSTRAINTS ... IMMEDIATE) queues it again.
+ */
+PG_FUNCTION_INFO_V1(rollup_pending_consumed);
+Datum
+rollup_pending_consumed(PG_FUNCTION_ARGS)
+{
+	pending_signalled = false;
+	PG_RETURN_VOID();
 }
 
 /*

@@ -194,6 +194,21 @@ COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answer
 COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
 COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'State of the correlation of (overall answer, this answer) of the same respondent, oriented, unweighted: n, sum x, centred Sxx, sum y, Syy, Sxy, the x and the y all pairs share (NaN once two differ); merge with pairs_sum, finish with pairs_corr';
 
+-- Whether a statement is the transaction's first to append since it last
+-- compacted (src/rollup.c): its rollup_pending row fires the compaction at
+-- commit; the others only add their keys, so that commit compacts once, not
+-- once per statement (which scanned rollup_pending each time: quadratic).
+CREATE FUNCTION custfocus.rollup_pending_signal() RETURNS boolean
+AS 'MODULE_PATHNAME', 'rollup_pending_signal'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_pending_signal() IS
+'Roll-up triggers only: true for the first statement of the transaction (since it last compacted) that appends to the roll-ups';
+CREATE FUNCTION custfocus.rollup_pending_consumed() RETURNS void
+AS 'MODULE_PATHNAME', 'rollup_pending_consumed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_pending_consumed() IS
+'Roll-up triggers only: the transaction''s compaction ran; its next appending statement signals again';
+
 -- The keys each statement of a transaction appended deltas to: every
 -- statement adds a row to each key it touches (an import, a row per key per
 -- batch), and a deferred trigger looks at them when the transaction commits
@@ -204,13 +219,15 @@ COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'State of the correlation
 CREATE TABLE custfocus.rollup_pending (
 	xact		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
 	services	integer[] NOT NULL,
-	months		date[] NOT NULL
+	months		date[] NOT NULL,
+	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal()
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
 COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
+COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
 CREATE AGGREGATE custfocus.counts_sum(bigint[]) (
@@ -348,6 +365,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM custfocus.rollup_check_isolation();
 	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
 	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
 			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
@@ -450,11 +468,36 @@ COMMENT ON FUNCTION custfocus.rollup_compute(integer[], date[]) IS
 
 -- Recompute keys: one statement deletes every row of the keys and inserts
 -- the recomputation, under one snapshot (see the design above).
+-- A recompute reads the raw data under its statement's snapshot: under
+-- READ COMMITTED a new one, taken after the key's lock, which sees every
+-- change committed before; under REPEATABLE READ or SERIALIZABLE the
+-- transaction's, which may miss a change another session committed since
+-- (its answers would be left counted with old values, or not at all), and
+-- nothing would fail.  Recomputes therefore refuse to run there.
+CREATE FUNCTION custfocus.rollup_check_isolation() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'custfocus recomputes its roll-ups only under READ COMMITTED'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = format('This change (of responses or answers already stored, of items, scales, programs or services, or the reporting time zone) runs under %s, whose snapshot may miss what other sessions committed since.',
+								  upper(pg_catalog.current_setting('transaction_isolation'))),
+				  HINT = 'Make it in a READ COMMITTED transaction (BEGIN ISOLATION LEVEL READ COMMITTED). Imports, and new responses with their answers, may run at any level.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_check_isolation() IS
+'Raises an error unless the transaction is READ COMMITTED, where the roll-ups'' recomputes see every committed change';
+REVOKE ALL ON FUNCTION custfocus.rollup_check_isolation() FROM PUBLIC;
+
 CREATE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM custfocus.rollup_check_isolation();
 	-- one recompute of a key at a time, the locks taken in key order
 	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
 	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
@@ -523,6 +566,7 @@ AS $$
 DECLARE
 	v_n bigint;
 BEGIN
+	PERFORM custfocus.rollup_check_isolation();
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
 	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
@@ -1165,6 +1209,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	PERFORM custfocus.rollup_check_isolation();
 	LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
 	DELETE FROM custfocus.rollup_unit_period;
 	INSERT INTO custfocus.rollup_unit_period
@@ -1246,10 +1291,10 @@ CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.
 -- appended to that holds more than 4 rows, in the service-month, item and
 -- unit roll-ups.  Compaction takes try-locks, so it never waits (a key
 -- another transaction holds is left for later: it stays exact, only less
--- compact).  One event per statement; the first does the work.  Under
--- REPEATABLE READ or SERIALIZABLE the rows another transaction compacted
--- since the snapshot could not be deleted again without failing the
--- commit: such a transaction leaves compaction to the next one.
+-- compact).  One event per transaction (rollup_pending.signal).  Under
+-- REPEATABLE READ or SERIALIZABLE, rows another transaction compacted since
+-- the snapshot cannot be deleted again: the compaction is then given up
+-- (in a subtransaction, so that the commit goes on) and left to the next.
 CREATE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1259,6 +1304,7 @@ DECLARE
 	v_months date[];
 	v_keys record;
 BEGIN
+	PERFORM custfocus.rollup_pending_consumed();
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
 		RETURNING p.services, p.months
@@ -1267,9 +1313,10 @@ BEGIN
 	  INTO v_services, v_months
 	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
-	IF v_services IS NULL OR pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+	IF v_services IS NULL THEN
 		RETURN NULL;
 	END IF;
+	BEGIN
 	-- service-month keys with many rows
 	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
 	  FROM unnest(v_services, v_months) AS x (service_id, month)
@@ -1301,6 +1348,9 @@ BEGIN
 	IF v_keys.p IS NOT NULL THEN
 		PERFORM custfocus.rollup_units_compact(v_keys.p, v_keys.s, v_keys.g, v_keys.t);
 	END IF;
+	EXCEPTION WHEN serialization_failure THEN
+		NULL;	-- left as it is: exact, less compact
+	END;
 	RETURN NULL;
 END
 $$;
@@ -1308,7 +1358,7 @@ COMMENT ON FUNCTION custfocus.rollup_commit_compact() IS
 'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows';
 CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup_pending
 	DEFERRABLE INITIALLY DEFERRED
-	FOR EACH ROW EXECUTE FUNCTION custfocus.rollup_commit_compact();
+	FOR EACH ROW WHEN (NEW.signal) EXECUTE FUNCTION custfocus.rollup_commit_compact();
 
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
@@ -1332,6 +1382,8 @@ REVOKE ALL ON FUNCTION custfocus.rollup_units_compact(integer[], integer[], text
 REVOKE ALL ON FUNCTION custfocus.rollup_units_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_units_rebuild() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_pending_signal() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_pending_consumed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
