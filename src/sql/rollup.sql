@@ -24,9 +24,12 @@
 --     it sees is counted once.  Float states do not invert exactly, which is
 --     why deletes recompute rather than subtract.  Recomputes of one key are
 --     serialized by a transaction advisory lock on the key.
+--     Recomputes run only under READ COMMITTED (rollup_check_isolation):
+--     an older snapshot could miss what another session committed.
 --   * Compaction merges a key's rows into one (rollup_compact), skipping keys
---     another transaction holds; the insert trigger compacts the keys it
---     touched once they hold more than a few rows.
+--     another transaction holds; when a transaction that appended commits,
+--     the keys it touched that hold more than 4 rows are compacted
+--     (rollup_commit_compact, via rollup_pending).
 --   * The roll-ups are derived data: pg_dump does not carry them, and the
 --     triggers rebuild them as a restore loads the answers.  rollup_rebuild()
 --     recomputes everything (after a restore with the triggers off, see
