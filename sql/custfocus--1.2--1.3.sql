@@ -995,12 +995,10 @@ BEGIN
 				  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
 						  FROM ans a WHERE v_fresh) x
 				 GROUP BY 1, 2, 3) g
-		RETURNING service_id, month
 	),
+	-- the keys to recompute when the responses had answers before
 	dk AS (
-		SELECT DISTINCT dd.service_id, dd.month FROM dd
-		UNION
-		SELECT a.service_id, a.month FROM ans a WHERE NOT v_fresh
+		SELECT DISTINCT a.service_id, a.month FROM ans a WHERE NOT v_fresh
 	),
 	-- the keys this statement appended to, compacted when the transaction
 	-- commits (rollup_commit_compact)
@@ -1010,7 +1008,7 @@ BEGIN
 	)
 	SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month), array_agg(dk.month ORDER BY dk.service_id, dk.month)
 	  INTO v_item_services, v_item_months FROM dk;
-	IF v_item_services IS NOT NULL AND NOT v_fresh THEN
+	IF v_item_services IS NOT NULL THEN
 		PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
 	END IF;
 	RETURN NULL;
