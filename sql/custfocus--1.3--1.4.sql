@@ -2,3 +2,663 @@
 --
 -- complain if script is sourced in psql, rather than via ALTER EXTENSION
 \echo Use "ALTER EXTENSION custfocus UPDATE TO '1.4'" to load this file. \quit
+
+-- CREATE OR REPLACE below replaces the extension's own functions and views
+-- (same names, arguments and columns); this script is generated from the
+-- install script's sources, so that an updated database has exactly what
+-- a fresh install has (test/t/upgrade.sh compares them).
+
+-------------------------------------------------------------------------------
+-- Complementary suppression (issue 13)
+-------------------------------------------------------------------------------
+
+-- Complementary suppression (see src/suppress.c).  The scorecard and the
+-- trend hide a score of fewer than the floor's answers, and show the scores
+-- of every group it belongs to with additive columns: without more, a
+-- quarter minus its two shown months, a program minus its other services or
+-- a year minus its other quarters is the hidden score.  rollup_hidden holds
+-- the cells (unit, grain, period, and which of the three scores) that must
+-- be hidden as well, though they have enough answers, so that no hidden
+-- small group can be recovered by subtraction: computed from the unit
+-- roll-up's answer counts, for a whole year of the reporting time zone at a
+-- time (every relation between cells, across the program tree and the
+-- calendar, stays within one year), at the agency floor
+-- (custfocus.setting.min_responses: a floor a session raises hides more
+-- small groups, but is not protected by complementary cells).  The views
+-- hide a cell's score when it has too few answers or is listed here.
+--
+-- When: as a transaction that changed the roll-ups commits (with the
+-- compaction, rollup_commit_compact), for the years it touched, so that no
+-- other session ever reads counts without their pattern.  One transaction
+-- computes a year at a time: each first updates the year's row of
+-- rollup_hidden_year, so a second waits for the first to commit and then
+-- (READ COMMITTED) computes from what the first committed, or (REPEATABLE
+-- READ, SERIALIZABLE) fails to serialize: its snapshot cannot see the
+-- other's answers, and the pattern it would store could miss them.
+CREATE TABLE custfocus.rollup_hidden (
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL,
+	csat		boolean NOT NULL,
+	nps			boolean NOT NULL,
+	lm			boolean NOT NULL
+);
+CREATE UNIQUE INDEX rollup_hidden_key_idx ON custfocus.rollup_hidden (program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_hidden_period_idx ON custfocus.rollup_hidden (period_start);
+COMMENT ON TABLE custfocus.rollup_hidden IS
+'Complementary suppression: cells of the scorecard and the trend whose scores are hidden although they have enough answers, so that no smaller hidden group can be recovered by subtraction; derived from the unit roll-up when a transaction commits, not dumped';
+COMMENT ON COLUMN custfocus.rollup_hidden.program_id IS 'As rollup_unit_period.program_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.unit_service_id IS 'As rollup_unit_period.unit_service_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.grain IS 'month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_hidden.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_hidden.csat IS 'The CSAT (weighted and unweighted) of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.nps IS 'The NPS of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.lm IS 'The linear mean of the cell is hidden';
+
+CREATE TABLE custfocus.rollup_hidden_year (
+	year		date PRIMARY KEY,
+	computations bigint NOT NULL DEFAULT 1
+);
+COMMENT ON TABLE custfocus.rollup_hidden_year IS
+'Years of the reporting time zone whose complementary suppression was computed; its rows serialize the computations of one year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.year IS 'First day of the year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.computations IS 'How many times it was computed';
+
+CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
+													 child_rel integer[], child_cell integer[], floor integer)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer) IS
+'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
+
+-- The complementary cells of one year (a date in it), from the unit
+-- roll-up as it stands.
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date) RETURNS SETOF custfocus.rollup_hidden
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
+	cell AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY r.program_id, r.unit_service_id, r.grain, r.period_start)::integer AS c,
+			   r.program_id, r.unit_service_id, r.grain, r.period_start,
+			   coalesce(sum(r.csat[1]), 0)::bigint AS n_csat, coalesce(sum(r.nps[1]), 0)::bigint AS n_nps,
+			   coalesce(sum(r.lm[1]), 0)::bigint AS n_lm
+		  FROM custfocus.rollup_unit_period r, y
+		 WHERE r.period_start >= y.y0 AND r.period_start < y.y1
+		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start
+	),
+	-- the unit above each unit: a service's program, a program's parent
+	up AS (
+		SELECT DISTINCT u.program_id, u.unit_service_id,
+			   CASE WHEN u.unit_service_id <> 0 THEN u.program_id ELSE p.parent_id END AS parent_program_id
+		  FROM custfocus.report_unit u
+		  JOIN custfocus.program p ON p.program_id = u.program_id
+	),
+	rel AS (
+		-- a program's cell is the sum of those of the units right under it
+		SELECT 'u' AS kind, pc.c AS parent, ch.c AS child
+		  FROM cell ch
+		  JOIN up ON up.program_id = ch.program_id AND up.unit_service_id = ch.unit_service_id
+		  JOIN cell pc ON pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
+			   AND pc.grain = ch.grain AND pc.period_start = ch.period_start
+		UNION ALL
+		-- a quarter's is the sum of its months, a year's of its quarters
+		SELECT 't', pc.c, ch.c
+		  FROM cell ch
+		  JOIN cell pc ON pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
+			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
+			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
+	),
+	numbered AS (
+		SELECT dense_rank() OVER (ORDER BY rel.parent, rel.kind)::integer AS r, rel.parent, rel.child FROM rel
+	),
+	arg AS (
+		SELECT (SELECT array_agg(n.n_csat ORDER BY n.c) FROM cell n) AS n_csat,
+			   (SELECT array_agg(n.n_nps ORDER BY n.c) FROM cell n) AS n_nps,
+			   (SELECT array_agg(n.n_lm ORDER BY n.c) FROM cell n) AS n_lm,
+			   (SELECT array_agg(true) FROM cell) AS published,
+			   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}') AS rel_parent,
+			   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_rel,
+			   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_cell,
+			   (SELECT s.min_responses FROM custfocus.setting s) AS floor
+	),
+	hidden AS (
+		SELECT custfocus.complementary_suppression(a.n_csat, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS csat,
+			   custfocus.complementary_suppression(a.n_nps, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS nps,
+			   custfocus.complementary_suppression(a.n_lm, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS lm
+		  FROM arg a WHERE a.n_csat IS NOT NULL
+	)
+	SELECT c.program_id, c.unit_service_id, c.grain, c.period_start, h.csat[c.c], h.nps[c.c], h.lm[c.c]
+	  FROM cell c CROSS JOIN hidden h
+	 WHERE h.csat[c.c] OR h.nps[c.c] OR h.lm[c.c]
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date) IS
+'The complementary suppression of the year of p_year (cells to hide besides those of too few answers), computed from the unit roll-up at the agency floor';
+
+-- The complementary cells of the given years, computed again.
+CREATE FUNCTION custfocus.rollup_hidden_refresh(p_years date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_year date;
+BEGIN
+	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_years) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
+		INSERT INTO custfocus.rollup_hidden_year AS h (year) VALUES (v_year)
+			ON CONFLICT (year) DO UPDATE SET computations = h.computations + 1;
+		DELETE FROM custfocus.rollup_hidden h
+		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		INSERT INTO custfocus.rollup_hidden SELECT * FROM custfocus.rollup_hidden_compute(v_year);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(date[]) IS
+'Computes the complementary suppression (rollup_hidden) of the years of the given dates again, one year at a time';
+
+-- Ask for the complementary suppression of keys to be computed again when
+-- the transaction commits (with all keys when p_services is NULL).
+CREATE FUNCTION custfocus.rollup_hidden_touch(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months)
+	SELECT array_agg(k.service_id), array_agg(k.month)
+	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
+			UNION
+			SELECT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
+			 WHERE p_services IS NOT NULL AND k.service_id IS NOT NULL) k
+	HAVING count(*) > 0;
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
+'Roll-up triggers only: queues the keys (every key when p_services is NULL) for compaction and complementary suppression at commit';
+
+-- A new agency floor changes what is small: every year again.
+CREATE FUNCTION custfocus.rollup_floor_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_floor_change() IS
+'Trigger: a new suppression floor computes the complementary suppression of every year again at commit';
+CREATE TRIGGER rollup_floor AFTER UPDATE OF min_responses ON custfocus.setting
+	FOR EACH ROW WHEN (OLD.min_responses IS DISTINCT FROM NEW.min_responses)
+	EXECUTE FUNCTION custfocus.rollup_floor_change();
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
+RETURNS TABLE (service_id integer, month date, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH stored AS (
+		SELECT r.service_id, r.month, sum(r.responses) AS responses,
+			   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+			   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+		  FROM custfocus.rollup_service_month r GROUP BY 1, 2
+	),
+	fresh AS (
+		SELECT c.* FROM (
+			SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+			  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+					  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+		) keys
+		CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c
+	),
+	cmp AS (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat, '{0,0,0,0}') AS s_csat, coalesce(f.csat, '{0,0,0,0}') AS f_csat,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.nps, '{0,0,0,0,0,0}') AS s_nps, coalesce(f.nps, '{0,0,0,0,0,0}') AS f_nps,
+			   coalesce(s.lm, '{0,0,0,0,0}') AS s_lm, coalesce(f.lm, '{0,0,0,0,0}') AS f_lm
+		  FROM stored s FULL JOIN fresh f ON f.service_id = s.service_id AND f.month = s.month
+	)
+	SELECT c.service_id, c.month, p.problem
+	  FROM cmp c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, recomputed %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, recomputed %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, recomputed %s', c.s_csat || c.s_nps || c.s_lm, c.f_csat || c.f_nps || c.f_lm)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every unit key whose rows do not merge to the service-months'
+	SELECT c.unit_service_id, c.period_start, format('unit (program %s, service %s, %s): %s', c.program_id,
+													 c.unit_service_id, c.grain, p.problem)
+	  FROM (
+		SELECT coalesce(s.program_id, f.program_id) AS program_id,
+			   coalesce(s.unit_service_id, f.unit_service_id) AS unit_service_id,
+			   coalesce(s.grain, f.grain) AS grain, coalesce(s.period_start, f.period_start) AS period_start,
+			   s.responses AS s_resp, f.responses AS f_resp,
+			   coalesce(s.csat_counts, '{0,0}') AS s_cc, coalesce(f.csat_counts, '{0,0}') AS f_cc,
+			   coalesce(s.csat, '{0,0,0,0}') || coalesce(s.nps, '{0,0,0,0,0,0}') || coalesce(s.lm, '{0,0,0,0,0}') AS s_st,
+			   coalesce(f.csat, '{0,0,0,0}') || coalesce(f.nps, '{0,0,0,0,0,0}') || coalesce(f.lm, '{0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.program_id, r.unit_service_id, r.grain, r.period_start, sum(r.responses) AS responses,
+					   custfocus.sums_sum(r.csat) AS csat, custfocus.counts_sum(r.csat_counts) AS csat_counts,
+					   custfocus.sums_sum(r.nps) AS nps, custfocus.moments_sum(r.lm) AS lm
+				  FROM custfocus.rollup_unit_period r GROUP BY 1, 2, 3, 4) s
+		  FULL JOIN (
+				SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date AS period_start,
+					   sum(b.responses) AS responses, custfocus.sums_sum(b.csat) AS csat,
+					   custfocus.counts_sum(b.csat_counts) AS csat_counts, custfocus.sums_sum(b.nps) AS nps,
+					   custfocus.moments_sum(b.lm) AS lm
+				  FROM custfocus.rollup_service_month b
+				  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+				 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+				 GROUP BY 1, 2, 3, 4) f
+			ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id
+		   AND f.grain = s.grain AND f.period_start = s.period_start
+	  ) c
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_resp IS DISTINCT FROM c.f_resp THEN format('responses %s, merged %s', c.s_resp, c.f_resp)
+					WHEN c.s_cc IS DISTINCT FROM c.f_cc THEN format('csat counts %s, merged %s', c.s_cc, c.f_cc)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) AS x (a, b)
+								  WHERE abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300))
+					THEN format('states %s, merged %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- and every item key that differs from a recomputation: counts equal,
+	-- sums and states to 1e-12 relative
+	SELECT c.service_id, c.month, format('item %s: %s', c.item_id, p.problem)
+	  FROM (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   coalesce(s.item_id, f.item_id) AS item_id,
+			   ARRAY[s.n, s.n_top2, s.n_top1, s.n_bottom2, s.n_bottom1] AS s_n,
+			   ARRAY[f.n, f.n_top2, f.n_top1, f.n_bottom2, f.n_bottom1] AS f_n,
+			   ARRAY[s.sum_w, s.sum_w2, s.sum_x, s.sum_wx, s.w_top2, s.w_top1, s.w_bottom2, s.w_bottom1, s.w_promoters,
+					 s.w_detractors] || coalesce(s.perf, '{0,0,0,0,0}') || coalesce(s.pairs, '{0,0,0,0,0,0,0,0}') AS s_st,
+			   ARRAY[f.sum_w, f.sum_w2, f.sum_x, f.sum_wx, f.w_top2, f.w_top1, f.w_bottom2, f.w_bottom1, f.w_promoters,
+					 f.w_detractors] || coalesce(f.perf, '{0,0,0,0,0}') || coalesce(f.pairs, '{0,0,0,0,0,0,0,0}') AS f_st
+		  FROM (SELECT r.service_id, r.month, r.item_id, sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_w2) AS sum_w2,
+					   sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx, sum(r.n_top2)::bigint AS n_top2,
+					   sum(r.n_top1)::bigint AS n_top1, sum(r.n_bottom2)::bigint AS n_bottom2,
+					   sum(r.n_bottom1)::bigint AS n_bottom1, sum(r.w_top2) AS w_top2,
+					   sum(r.w_top1) AS w_top1, sum(r.w_bottom2) AS w_bottom2, sum(r.w_bottom1) AS w_bottom1,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf, custfocus.pairs_sum(r.pairs) AS pairs
+				  FROM custfocus.rollup_item_month r GROUP BY 1, 2, 3) s
+		  FULL JOIN (
+				SELECT c.* FROM (
+					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+					  FROM (SELECT DISTINCT r.service_id,
+								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+				) keys
+				CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.item_id = s.item_id
+	  ) c
+	 -- centred sums (perf's weighted sum of squared deviations, element 15;
+	 -- the pairs' Sxx, Syy, Sxy, elements 18, 20, 21) may be zero, or cancel
+	 -- to near zero, where another order of summation leaves a rounding
+	 -- error: they are compared to 1e-12 of the largest they could be (the
+	 -- weight or the count times 100 squared, scores being on 0..100)
+	 CROSS JOIN LATERAL (
+		SELECT CASE WHEN c.s_n IS DISTINCT FROM c.f_n THEN format('counts %s, recomputed %s', c.s_n, c.f_n)
+					WHEN EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+								  WHERE x.a <> x.b   -- (NaN equals NaN here: the pairs' "all equal" marks)
+									AND abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b), 1e-300,
+																		  CASE WHEN x.i = 15 THEN c.f_st[1] * 1e4
+																			   WHEN x.i IN (18, 20, 21) THEN c.f_st[16] * 1e4 END))
+					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- the complementary suppression, against a computation from the unit
+	-- roll-up (a transaction that changed answers sees it computed again
+	-- only once it commits)
+	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
+		   format('complementary suppression of program %s, service %s, %s: %s, recomputed %s',
+				  coalesce(s.program_id, f.program_id), coalesce(s.unit_service_id, f.unit_service_id),
+				  coalesce(s.grain, f.grain), (s.csat, s.nps, s.lm), (f.csat, f.nps, f.lm))
+	  FROM custfocus.rollup_hidden s
+	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
+									FROM custfocus.rollup_unit_period r) y
+				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y) c) f
+		ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain
+		   AND f.period_start = s.period_start
+	 WHERE (s.csat, s.nps, s.lm) IS DISTINCT FROM (f.csat, f.nps, f.lm)
+$$;
+COMMENT ON FUNCTION custfocus.rollup_verify() IS
+'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_check_isolation();
+	-- one recompute of a key at a time, the locks taken in key order
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
+	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_item_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
+'Recomputes the roll-ups (service-month, units, items) of the given (service, month) keys from the raw data';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_units_rebuild() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_check_isolation();
+	LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	DELETE FROM custfocus.rollup_unit_period;
+	INSERT INTO custfocus.rollup_unit_period
+	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
+		   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
+		   custfocus.moments_sum(b.lm)
+	  FROM custfocus.rollup_service_month b
+	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+	 GROUP BY 1, 2, 3, 4;
+	-- the program tree may have changed: every relation between cells (and
+	-- a year left without data keeps no complementary cells)
+	DELETE FROM custfocus.rollup_hidden;
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_units_rebuild() IS
+'Rebuilds the unit roll-up from the service-month roll-up (after a change to programs or services)';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_keys record;
+BEGIN
+	PERFORM custfocus.rollup_pending_consumed();
+	WITH gone AS (
+		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
+		RETURNING p.services, p.months
+	)
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
+			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
+	IF v_services IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+	-- service-month keys with many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE (SELECT count(*) FROM custfocus.rollup_service_month r
+			 WHERE r.service_id = x.service_id AND r.month = x.month) > 4;
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_compact(v_keys.s, v_keys.m);
+	END IF;
+	-- service-months with an item key of many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE EXISTS (SELECT FROM custfocus.rollup_item_month r
+					WHERE r.service_id = x.service_id AND r.month = x.month
+					GROUP BY r.item_id HAVING count(*) > 4);
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
+	END IF;
+	-- the unit keys they count for, with many rows
+	SELECT array_agg(x.program_id) AS p, array_agg(x.unit_service_id) AS s, array_agg(x.grain) AS g,
+		   array_agg(x.period_start) AS t
+	  INTO v_keys
+	  FROM (SELECT DISTINCT r.program_id, r.unit_service_id, g.grain, date_trunc(g.grain, y.month)::date AS period_start
+			  FROM unnest(v_services, v_months) AS y (service_id, month)
+			  JOIN custfocus.report_unit r ON r.service_id = y.service_id
+			 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)) x
+	 WHERE (SELECT count(*) FROM custfocus.rollup_unit_period u
+			 WHERE u.program_id = x.program_id AND u.unit_service_id = x.unit_service_id
+			   AND u.grain = x.grain AND u.period_start = x.period_start) > 4;
+	IF v_keys.p IS NOT NULL THEN
+		PERFORM custfocus.rollup_units_compact(v_keys.p, v_keys.s, v_keys.g, v_keys.t);
+	END IF;
+	EXCEPTION WHEN serialization_failure THEN
+		NULL;	-- left as it is: exact, less compact
+	END;
+	-- not given up: without it, a reader could subtract its way to a small
+	-- group (under REPEATABLE READ a year another transaction computed since
+	-- the snapshot fails the commit, to be retried)
+	PERFORM custfocus.rollup_hidden_refresh(v_months);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_commit_compact() IS
+'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows';
+
+-- Points p_hidden marks (complementary suppression) are not shown either.
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer,
+								  p_hidden boolean[])
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k integer := coalesce(cardinality(p_x), 0);
+	pbar double precision;
+	side integer;
+	last_side integer := 0;
+	side_run integer := 0;
+	dir integer;
+	last_dir integer := 0;
+	dir_run integer := 0;
+	last_p double precision;
+	half double precision;
+BEGIN
+	IF k <> coalesce(cardinality(p_n), 0) THEN
+		RAISE EXCEPTION 'p_chart needs as many counts as successes, got % and %', k, cardinality(p_n)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
+	  FROM unnest(p_x, p_n) WITH ORDINALITY AS a (x, n, i)
+	 WHERE a.n > 0 AND a.n >= p_min_n AND NOT coalesce(p_hidden[a.i], false);
+	FOR i IN 1 .. k LOOP
+		point := i;
+		x := p_x[i];
+		n := p_n[i];
+		IF x IS NULL OR n IS NULL OR n <= 0 OR x < 0 OR x > n THEN
+			RAISE EXCEPTION 'p_chart point % has % successes of %', i, x, n
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Each point needs 0 <= successes <= n and n > 0.';
+		END IF;
+		centre := pbar;
+		half := 3 * sqrt(pbar * (1 - pbar) / n);
+		lcl := CASE WHEN pbar IS NOT NULL THEN greatest(0, pbar - half) END;
+		ucl := CASE WHEN pbar IS NOT NULL THEN least(1, pbar + half) END;
+		IF n < p_min_n OR coalesce(p_hidden[i], false) THEN
+			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
+			RETURN NEXT;
+			CONTINUE;
+		END IF;
+		p := x / n;
+		outside := p < lcl OR p > ucl;
+		side := sign(p - pbar)::integer;
+		IF side <> 0 AND side = last_side THEN side_run := side_run + 1;
+		ELSIF side <> 0 THEN side_run := 1;
+		ELSE side_run := 0;
+		END IF;
+		last_side := side;
+		run_of_8 := side_run >= 8;
+		IF last_p IS NULL THEN
+			dir := 0;
+		ELSE
+			dir := sign(p - last_p)::integer;
+		END IF;
+		IF dir <> 0 AND dir = last_dir THEN dir_run := dir_run + 1;
+		ELSIF dir <> 0 THEN dir_run := 1;
+		ELSE dir_run := 0;
+		END IF;
+		last_dir := dir;
+		last_p := p;
+		trend_of_6 := dir_run >= 5;
+		signal := nullif(concat_ws(', ',
+			CASE WHEN outside THEN 'outside limits' END,
+			CASE WHEN run_of_8 THEN CASE WHEN side > 0 THEN '8 above centre' ELSE '8 below centre' END END,
+			CASE WHEN trend_of_6 THEN CASE WHEN dir > 0 THEN '6 rising' ELSE '6 falling' END END), '');
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer, boolean[]) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers, or marked in p_hidden, are not shown and not counted';
+CREATE OR REPLACE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM custfocus.p_chart(p_x, p_n, p_min_n, NULL::boolean[]) $$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers are not shown and not counted';
+
+CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, x.grain, x.period_start,
+	   custfocus.period_label(x.grain, x.period_start) AS period_label,
+	   x.responses,
+	   coalesce((x.csat).n, 0) AS csat_n, (x.csat_shown).percent AS csat, (x.csat_shown).ci_low AS csat_ci_low,
+	   (x.csat_shown).ci_high AS csat_ci_high,
+	   coalesce((x.nps).n, 0) AS nps_n, (x.nps_shown).nps AS nps, (x.nps_shown).ci_low AS nps_ci_low,
+	   (x.nps_shown).ci_high AS nps_ci_high,
+	   coalesce((x.lm).n, 0) AS linear_mean_n, (x.lm_shown).mean AS linear_mean, (x.lm_shown).ci_low AS linear_mean_ci_low,
+	   (x.lm_shown).ci_high AS linear_mean_ci_high,
+	   CASE WHEN x.adjacent THEN (x.csat_shown).percent - (x.prev_csat).percent END AS csat_change,
+	   CASE WHEN x.adjacent THEN (custfocus.prop_ztest(
+			(x.csat_shown).percent / 100 * (x.csat_shown).n_eff, (x.csat_shown).n_eff,
+			(x.prev_csat).percent / 100 * (x.prev_csat).n_eff, (x.prev_csat).n_eff)).p_value END AS csat_change_p,
+	   CASE WHEN x.adjacent THEN (x.nps_shown).nps - (x.prev_nps).nps END AS nps_change,
+	   CASE WHEN x.adjacent THEN (custfocus.nps_ztest((x.nps_shown).nps, (x.nps_shown).se,
+													  (x.prev_nps).nps, (x.prev_nps).se)).p_value END AS nps_change_p,
+	   x.suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[2] END AS csat_weight,
+	   CASE WHEN x.csat_shown IS NOT NULL THEN x.csat_state[4] END AS csat_weight_in_box,
+	   (x.csat_shown).n_eff AS csat_n_eff,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[2] END AS nps_weight,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[4] END AS nps_weight_promoters,
+	   CASE WHEN x.nps_shown IS NOT NULL THEN x.nps_state[6] END AS nps_weight_detractors,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] END AS linear_mean_weight,
+	   CASE WHEN x.lm_shown IS NOT NULL THEN x.lm_state[2] * x.lm_state[4] END AS linear_mean_weighted_sum
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.grain, y.period_start) AS adjacent,
+		   lag(y.csat_shown) OVER w AS prev_csat,
+		   lag(y.nps_shown) OVER w AS prev_nps
+	  FROM (
+		SELECT g.*,
+			   CASE WHEN (g.csat).n >= v.min_n AND NOT coalesce(h.csat, false) THEN g.csat END AS csat_shown,
+			   CASE WHEN (g.nps).n >= v.min_n AND NOT coalesce(h.nps, false) THEN g.nps END AS nps_shown,
+			   CASE WHEN (g.lm).n >= v.min_n AND NOT coalesce(h.lm, false) THEN g.lm END AS lm_shown,
+			   (coalesce((g.csat).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce(h.csat OR h.nps OR h.lm, false)) AS suppressed
+		  FROM (
+		  -- each state merged once, and each result computed once: a function
+		  -- in FROM runs once a row, where the same call in the select list
+		  -- of a subquery the planner flattens would run for every field of
+		  -- its result the outer levels read
+		  SELECT m.*, csat_r AS csat, nps_r AS nps, lm_r AS lm
+			FROM (
+			SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+				   u.parent_program_code, u.service_code, u.service_name, r.grain, r.period_start,
+				   sum(r.responses)::bigint AS responses,
+				   custfocus.sums_sum(r.csat) AS csat_state, custfocus.sums_sum(r.nps) AS nps_state,
+				   custfocus.moments_sum(r.lm) AS lm_state
+			  FROM (SELECT DISTINCT level, program_id, unit_service_id, program_code, program_name, program_level,
+									parent_program_code, service_code, service_name
+					  FROM custfocus.report_unit) u
+			  JOIN custfocus.rollup_unit_period r ON r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.program_name, u.program_level,
+					  u.parent_program_code, u.service_code, u.service_name, r.grain, r.period_start
+			) m
+			CROSS JOIN LATERAL custfocus.box_weighted_stats_final(m.csat_state) AS csat_r
+			CROSS JOIN LATERAL custfocus.nps_weighted_stats_final(m.nps_state) AS nps_r
+			CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.lm_state) AS lm_r
+		  ) g
+		 -- OFFSET 0 keeps this a sub-query evaluated once: pulled up, the
+		 -- (SECURITY DEFINER) function would be called in every row's tests
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- complementary suppression: scores hidden though they have enough
+		 -- answers, so that no smaller hidden group can be subtracted out
+		 LEFT JOIN custfocus.rollup_hidden h
+		   ON h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+			  AND h.grain = g.grain AND h.period_start = g.period_start
+	  ) y
+	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
+				 ORDER BY y.period_start)
+  ) x;
+
+CREATE OR REPLACE VIEW custfocus.satisfaction_trend WITH (security_barrier) AS
+SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.grain, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS csat, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed,
+	   x.program_level, x.parent_program_code,
+	   CASE WHEN c.p IS NOT NULL THEN c.x::bigint END AS in_box
+  FROM (
+	SELECT g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+		   g.parent_program_code, g.grain,
+		   array_agg(g.period_start ORDER BY g.period_start) AS periods,
+		   array_agg(g.b[2]::double precision ORDER BY g.period_start) AS xs,
+		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns,
+		   -- complementary suppression (rollup_hidden): a point hidden
+		   -- though it has enough answers
+		   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+							  WHERE h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+								AND h.grain = g.grain AND h.period_start = g.period_start AND h.csat)
+					 ORDER BY g.period_start) AS hidden
+	  FROM (
+		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+			   u.parent_program_code, r.grain, r.period_start,
+			   custfocus.counts_sum(r.csat_counts) AS b
+		  FROM (SELECT DISTINCT level, program_id, unit_service_id, program_code, service_code, program_level,
+								parent_program_code
+				  FROM custfocus.report_unit) u
+		  JOIN custfocus.rollup_unit_period r ON r.program_id = u.program_id AND r.unit_service_id = u.unit_service_id
+		 WHERE (SELECT custfocus.sees_all_programs())
+			OR u.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+		 GROUP BY u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
+				  u.parent_program_code, r.grain, r.period_start
+	  ) g
+	 WHERE g.b[1] > 0
+	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
+			  g.parent_program_code, g.grain
+  ) x
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses()), x.hidden) c;
+
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
+COMMENT ON COLUMN custfocus_reports.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
+COMMENT ON COLUMN custfocus_reports.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
+
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_floor_change() FROM PUBLIC;
+
+-- the complementary cells of the data already there
+SELECT custfocus.rollup_hidden_refresh(ARRAY(SELECT DISTINCT date_trunc('year', r.period_start)::date
+											   FROM custfocus.rollup_unit_period r));

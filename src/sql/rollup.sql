@@ -514,6 +514,7 @@ BEGIN
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
 	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
 	PERFORM custfocus.rollup_item_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
@@ -597,6 +598,184 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
 'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
+-- Complementary suppression (see src/suppress.c).  The scorecard and the
+-- trend hide a score of fewer than the floor's answers, and show the scores
+-- of every group it belongs to with additive columns: without more, a
+-- quarter minus its two shown months, a program minus its other services or
+-- a year minus its other quarters is the hidden score.  rollup_hidden holds
+-- the cells (unit, grain, period, and which of the three scores) that must
+-- be hidden as well, though they have enough answers, so that no hidden
+-- small group can be recovered by subtraction: computed from the unit
+-- roll-up's answer counts, for a whole year of the reporting time zone at a
+-- time (every relation between cells, across the program tree and the
+-- calendar, stays within one year), at the agency floor
+-- (custfocus.setting.min_responses: a floor a session raises hides more
+-- small groups, but is not protected by complementary cells).  The views
+-- hide a cell's score when it has too few answers or is listed here.
+--
+-- When: as a transaction that changed the roll-ups commits (with the
+-- compaction, rollup_commit_compact), for the years it touched, so that no
+-- other session ever reads counts without their pattern.  One transaction
+-- computes a year at a time: each first updates the year's row of
+-- rollup_hidden_year, so a second waits for the first to commit and then
+-- (READ COMMITTED) computes from what the first committed, or (REPEATABLE
+-- READ, SERIALIZABLE) fails to serialize: its snapshot cannot see the
+-- other's answers, and the pattern it would store could miss them.
+CREATE TABLE custfocus.rollup_hidden (
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL,
+	csat		boolean NOT NULL,
+	nps			boolean NOT NULL,
+	lm			boolean NOT NULL
+);
+CREATE UNIQUE INDEX rollup_hidden_key_idx ON custfocus.rollup_hidden (program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_hidden_period_idx ON custfocus.rollup_hidden (period_start);
+COMMENT ON TABLE custfocus.rollup_hidden IS
+'Complementary suppression: cells of the scorecard and the trend whose scores are hidden although they have enough answers, so that no smaller hidden group can be recovered by subtraction; derived from the unit roll-up when a transaction commits, not dumped';
+COMMENT ON COLUMN custfocus.rollup_hidden.program_id IS 'As rollup_unit_period.program_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.unit_service_id IS 'As rollup_unit_period.unit_service_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.grain IS 'month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_hidden.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_hidden.csat IS 'The CSAT (weighted and unweighted) of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.nps IS 'The NPS of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.lm IS 'The linear mean of the cell is hidden';
+
+CREATE TABLE custfocus.rollup_hidden_year (
+	year		date PRIMARY KEY,
+	computations bigint NOT NULL DEFAULT 1
+);
+COMMENT ON TABLE custfocus.rollup_hidden_year IS
+'Years of the reporting time zone whose complementary suppression was computed; its rows serialize the computations of one year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.year IS 'First day of the year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.computations IS 'How many times it was computed';
+
+CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
+													 child_rel integer[], child_cell integer[], floor integer)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer) IS
+'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
+
+-- The complementary cells of one year (a date in it), from the unit
+-- roll-up as it stands.
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date) RETURNS SETOF custfocus.rollup_hidden
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
+	cell AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY r.program_id, r.unit_service_id, r.grain, r.period_start)::integer AS c,
+			   r.program_id, r.unit_service_id, r.grain, r.period_start,
+			   coalesce(sum(r.csat[1]), 0)::bigint AS n_csat, coalesce(sum(r.nps[1]), 0)::bigint AS n_nps,
+			   coalesce(sum(r.lm[1]), 0)::bigint AS n_lm
+		  FROM custfocus.rollup_unit_period r, y
+		 WHERE r.period_start >= y.y0 AND r.period_start < y.y1
+		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start
+	),
+	-- the unit above each unit: a service's program, a program's parent
+	up AS (
+		SELECT DISTINCT u.program_id, u.unit_service_id,
+			   CASE WHEN u.unit_service_id <> 0 THEN u.program_id ELSE p.parent_id END AS parent_program_id
+		  FROM custfocus.report_unit u
+		  JOIN custfocus.program p ON p.program_id = u.program_id
+	),
+	rel AS (
+		-- a program's cell is the sum of those of the units right under it
+		SELECT 'u' AS kind, pc.c AS parent, ch.c AS child
+		  FROM cell ch
+		  JOIN up ON up.program_id = ch.program_id AND up.unit_service_id = ch.unit_service_id
+		  JOIN cell pc ON pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
+			   AND pc.grain = ch.grain AND pc.period_start = ch.period_start
+		UNION ALL
+		-- a quarter's is the sum of its months, a year's of its quarters
+		SELECT 't', pc.c, ch.c
+		  FROM cell ch
+		  JOIN cell pc ON pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
+			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
+			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
+	),
+	numbered AS (
+		SELECT dense_rank() OVER (ORDER BY rel.parent, rel.kind)::integer AS r, rel.parent, rel.child FROM rel
+	),
+	arg AS (
+		SELECT (SELECT array_agg(n.n_csat ORDER BY n.c) FROM cell n) AS n_csat,
+			   (SELECT array_agg(n.n_nps ORDER BY n.c) FROM cell n) AS n_nps,
+			   (SELECT array_agg(n.n_lm ORDER BY n.c) FROM cell n) AS n_lm,
+			   (SELECT array_agg(true) FROM cell) AS published,
+			   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}') AS rel_parent,
+			   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_rel,
+			   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_cell,
+			   (SELECT s.min_responses FROM custfocus.setting s) AS floor
+	),
+	hidden AS (
+		SELECT custfocus.complementary_suppression(a.n_csat, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS csat,
+			   custfocus.complementary_suppression(a.n_nps, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS nps,
+			   custfocus.complementary_suppression(a.n_lm, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS lm
+		  FROM arg a WHERE a.n_csat IS NOT NULL
+	)
+	SELECT c.program_id, c.unit_service_id, c.grain, c.period_start, h.csat[c.c], h.nps[c.c], h.lm[c.c]
+	  FROM cell c CROSS JOIN hidden h
+	 WHERE h.csat[c.c] OR h.nps[c.c] OR h.lm[c.c]
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date) IS
+'The complementary suppression of the year of p_year (cells to hide besides those of too few answers), computed from the unit roll-up at the agency floor';
+
+-- The complementary cells of the given years, computed again.
+CREATE FUNCTION custfocus.rollup_hidden_refresh(p_years date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_year date;
+BEGIN
+	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_years) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
+		INSERT INTO custfocus.rollup_hidden_year AS h (year) VALUES (v_year)
+			ON CONFLICT (year) DO UPDATE SET computations = h.computations + 1;
+		DELETE FROM custfocus.rollup_hidden h
+		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		INSERT INTO custfocus.rollup_hidden SELECT * FROM custfocus.rollup_hidden_compute(v_year);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(date[]) IS
+'Computes the complementary suppression (rollup_hidden) of the years of the given dates again, one year at a time';
+
+-- Ask for the complementary suppression of keys to be computed again when
+-- the transaction commits (with all keys when p_services is NULL).
+CREATE FUNCTION custfocus.rollup_hidden_touch(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months)
+	SELECT array_agg(k.service_id), array_agg(k.month)
+	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
+			UNION
+			SELECT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
+			 WHERE p_services IS NOT NULL AND k.service_id IS NOT NULL) k
+	HAVING count(*) > 0;
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
+'Roll-up triggers only: queues the keys (every key when p_services is NULL) for compaction and complementary suppression at commit';
+
+-- A new agency floor changes what is small: every year again.
+CREATE FUNCTION custfocus.rollup_floor_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_floor_change() IS
+'Trigger: a new suppression floor computes the complementary suppression of every year again at commit';
+CREATE TRIGGER rollup_floor AFTER UPDATE OF min_responses ON custfocus.setting
+	FOR EACH ROW WHEN (OLD.min_responses IS DISTINCT FROM NEW.min_responses)
+	EXECUTE FUNCTION custfocus.rollup_floor_change();
 
 -- Every key whose merged roll-up differs from a recomputation: counts must
 -- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
@@ -720,6 +899,21 @@ AS $$
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- the complementary suppression, against a computation from the unit
+	-- roll-up (a transaction that changed answers sees it computed again
+	-- only once it commits)
+	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
+		   format('complementary suppression of program %s, service %s, %s: %s, recomputed %s',
+				  coalesce(s.program_id, f.program_id), coalesce(s.unit_service_id, f.unit_service_id),
+				  coalesce(s.grain, f.grain), (s.csat, s.nps, s.lm), (f.csat, f.nps, f.lm))
+	  FROM custfocus.rollup_hidden s
+	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
+									FROM custfocus.rollup_unit_period r) y
+				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y) c) f
+		ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain
+		   AND f.period_start = s.period_start
+	 WHERE (s.csat, s.nps, s.lm) IS DISTINCT FROM (f.csat, f.nps, f.lm)
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
 'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
@@ -1221,6 +1415,10 @@ BEGIN
 	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
 	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
 	 GROUP BY 1, 2, 3, 4;
+	-- the program tree may have changed: every relation between cells (and
+	-- a year left without data keeps no complementary cells)
+	DELETE FROM custfocus.rollup_hidden;
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_units_rebuild() IS
@@ -1352,6 +1550,10 @@ BEGIN
 	EXCEPTION WHEN serialization_failure THEN
 		NULL;	-- left as it is: exact, less compact
 	END;
+	-- not given up: without it, a reader could subtract its way to a small
+	-- group (under REPEATABLE READ a year another transaction computed since
+	-- the snapshot fails the commit, to be retried)
+	PERFORM custfocus.rollup_hidden_refresh(v_months);
 	RETURN NULL;
 END
 $$;
@@ -1362,6 +1564,10 @@ CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup
 	FOR EACH ROW WHEN (NEW.signal) EXECUTE FUNCTION custfocus.rollup_commit_compact();
 
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_floor_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;

@@ -39,7 +39,9 @@ COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
 -- would give their successes away (the centre of a series whose only point
 -- is suppressed is that point's percent).  With no point shown there is no
 -- centre line and no limits.
-CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+-- Points p_hidden marks (complementary suppression) are not shown either.
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer,
+								  p_hidden boolean[])
 RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
 			   centre double precision, lcl double precision, ucl double precision,
 			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
@@ -63,7 +65,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
-	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0 AND a.n >= p_min_n;
+	  FROM unnest(p_x, p_n) WITH ORDINALITY AS a (x, n, i)
+	 WHERE a.n > 0 AND a.n >= p_min_n AND NOT coalesce(p_hidden[a.i], false);
 	FOR i IN 1 .. k LOOP
 		point := i;
 		x := p_x[i];
@@ -77,7 +80,7 @@ BEGIN
 		half := 3 * sqrt(pbar * (1 - pbar) / n);
 		lcl := CASE WHEN pbar IS NOT NULL THEN greatest(0, pbar - half) END;
 		ucl := CASE WHEN pbar IS NOT NULL THEN least(1, pbar + half) END;
-		IF n < p_min_n THEN
+		IF n < p_min_n OR coalesce(p_hidden[i], false) THEN
 			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
 			RETURN NEXT;
 			CONTINUE;
@@ -111,8 +114,17 @@ BEGIN
 	END LOOP;
 END
 $$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer, boolean[]) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers, or marked in p_hidden, are not shown and not counted';
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM custfocus.p_chart(p_x, p_n, p_min_n, NULL::boolean[]) $$;
 COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer) IS
-'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling)';
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers are not shown and not counted';
 
 -- The units a service's answers count for: the service itself, and every
 -- program it is under that the role may see (a roll-up of a program the role
@@ -164,8 +176,10 @@ REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
 --   * periods are months, quarters and years of the reporting time zone
 --     (custfocus.reporting_time_zone());
 --   * a score is suppressed (NULL, with its weighted sums) when it has
---     answers, but fewer than custfocus.min_responses(); a score with no
---     answers at all is NULL and not suppressed (nothing is hidden);
+--     answers, but fewer than custfocus.min_responses(), or when
+--     rollup_hidden lists it (complementary suppression: hidden so that no
+--     smaller hidden group can be recovered by subtracting shown cells); a
+--     score with no answers at all is NULL and not suppressed;
 --   * the change columns compare with the period just before, at the same
 --     grain, only when both scores are shown.
 CREATE VIEW custfocus.scorecard WITH (security_barrier) AS
@@ -202,12 +216,13 @@ SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, 
 		   lag(y.nps_shown) OVER w AS prev_nps
 	  FROM (
 		SELECT g.*,
-			   CASE WHEN (g.csat).n >= v.min_n THEN g.csat END AS csat_shown,
-			   CASE WHEN (g.nps).n >= v.min_n THEN g.nps END AS nps_shown,
-			   CASE WHEN (g.lm).n >= v.min_n THEN g.lm END AS lm_shown,
+			   CASE WHEN (g.csat).n >= v.min_n AND NOT coalesce(h.csat, false) THEN g.csat END AS csat_shown,
+			   CASE WHEN (g.nps).n >= v.min_n AND NOT coalesce(h.nps, false) THEN g.nps END AS nps_shown,
+			   CASE WHEN (g.lm).n >= v.min_n AND NOT coalesce(h.lm, false) THEN g.lm END AS lm_shown,
 			   (coalesce((g.csat).n, 0) BETWEEN 1 AND v.min_n - 1
 				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
-				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1) AS suppressed
+				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce(h.csat OR h.nps OR h.lm, false)) AS suppressed
 		  FROM (
 		  -- each state merged once, and each result computed once: a function
 		  -- in FROM runs once a row, where the same call in the select list
@@ -236,6 +251,11 @@ SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, 
 		 -- OFFSET 0 keeps this a sub-query evaluated once: pulled up, the
 		 -- (SECURITY DEFINER) function would be called in every row's tests
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- complementary suppression: scores hidden though they have enough
+		 -- answers, so that no smaller hidden group can be subtracted out
+		 LEFT JOIN custfocus.rollup_hidden h
+		   ON h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+			  AND h.grain = g.grain AND h.period_start = g.period_start
 	  ) y
 	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
 				 ORDER BY y.period_start)
@@ -267,7 +287,7 @@ COMMENT ON COLUMN custfocus.scorecard.csat_change IS 'CSAT minus CSAT of the per
 COMMENT ON COLUMN custfocus.scorecard.csat_change_p IS 'Two-sided p-value of the change (pooled two-proportion z-test on effective counts)';
 COMMENT ON COLUMN custfocus.scorecard.nps_change IS 'NPS minus NPS of the period just before';
 COMMENT ON COLUMN custfocus.scorecard.nps_change_p IS 'Two-sided p-value of the NPS change: z = difference / sqrt(SE1^2 + SE2^2)';
-COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has answers, but fewer than custfocus.min_responses(), and is shown as NULL (a score without answers is NULL and not suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus.scorecard.program_level IS 'Level of the program: agency, division or program (for drill-down)';
 COMMENT ON COLUMN custfocus.scorecard.parent_program_code IS 'Program above program_code (for drill-down)';
 COMMENT ON COLUMN custfocus.scorecard.csat_weight IS 'Sum of the weights of the CSAT answers (NULL when suppressed): CSAT of a selection = 100 * sum(csat_weight_in_box) / sum(csat_weight)';
@@ -295,7 +315,13 @@ SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS p
 		   g.parent_program_code, g.grain,
 		   array_agg(g.period_start ORDER BY g.period_start) AS periods,
 		   array_agg(g.b[2]::double precision ORDER BY g.period_start) AS xs,
-		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns
+		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns,
+		   -- complementary suppression (rollup_hidden): a point hidden
+		   -- though it has enough answers
+		   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+							  WHERE h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+								AND h.grain = g.grain AND h.period_start = g.period_start AND h.csat)
+					 ORDER BY g.period_start) AS hidden
 	  FROM (
 		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
 			   u.parent_program_code, r.grain, r.period_start,
@@ -313,7 +339,7 @@ SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS p
 	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
 			  g.parent_program_code, g.grain
   ) x
- CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses())) c;
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses()), x.hidden) c;
 COMMENT ON VIEW custfocus.satisfaction_trend IS
 'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts, periods of the reporting time zone';
 COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';
@@ -331,7 +357,7 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside 
 COMMENT ON COLUMN custfocus.satisfaction_trend.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
 COMMENT ON COLUMN custfocus.satisfaction_trend.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
 COMMENT ON COLUMN custfocus.satisfaction_trend.signal IS 'The signals of the point in words (NULL: none)';
-COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers: its percent and signals are not shown';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
 COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
 COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
 COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
