@@ -662,9 +662,15 @@ COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], int
 
 -- The complementary cells of one year (a date in it), from the unit
 -- roll-up as it stands.
+-- (The planner cannot know how many cells the CTE holds, guesses a few
+-- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
+-- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
+-- cost of a plan with nested loops priced out would set off for every year.)
 CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date) RETURNS SETOF custfocus.rollup_hidden
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = off
+SET jit = off
 AS $$
 	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
 	cell AS MATERIALIZED (
@@ -711,7 +717,8 @@ AS $$
 			   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_cell,
 			   (SELECT s.min_responses FROM custfocus.setting s) AS floor
 	),
-	hidden AS (
+	-- (materialized: inlined, the calls would run once for every cell)
+	hidden AS MATERIALIZED (
 		SELECT custfocus.complementary_suppression(a.n_csat, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS csat,
 			   custfocus.complementary_suppression(a.n_nps, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS nps,
 			   custfocus.complementary_suppression(a.n_lm, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS lm
