@@ -55,6 +55,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
+#include "aggutils.h"
 #include "custfocus.h"
 #include "pg_compat.h"
 
@@ -202,7 +203,7 @@ IntArrayArg(ArrayType *a, const char *name, int *len)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a one-dimensional integer array without nulls", name)));
 	*len = ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0];
-	return (int *) ARR_DATA_PTR(a);
+	return (int *) CfArrayData(a);
 }
 
 /*
@@ -251,8 +252,8 @@ complementary_suppression(PG_FUNCTION_ARGS)
 
 	t.ncells = ncells;
 	t.nrels = nrels;
-	t.n = (const int64 *) ARR_DATA_PTR(n_arr);
-	t.published = (const bool *) ARR_DATA_PTR(pub_arr);
+	t.n = (const int64 *) CfArrayData(n_arr);
+	t.published = (const bool *) CfArrayData(pub_arr);
 	t.floor = floor;
 	parent0 = palloc(sizeof(int) * Max(nrels, 1));
 	t.child_start = palloc(sizeof(int) * (nrels + 1));
