@@ -53,9 +53,23 @@ INSERT INTO custfocus.service (service_id, program_id, code, name) VALUES
 	(911, 902, 'SA', 'Service A'), (912, 902, 'SB', 'Service B'), (913, 902, 'SC', 'Service C'),
 	(914, 903, 'SD', 'Service D'), (915, 903, 'SE', 'Service E');
 INSERT INTO custfocus.survey (survey_id, code, name) VALUES (931, 'cs', 'Customer survey');
-INSERT INTO custfocus.item (item_id, survey_id, code, text, scale_id, metric, is_overall) VALUES
-	(941, 931, 'SAT', 'Overall', 2, 'rating', true),
-	(942, 931, 'NPS', 'Recommend', 3, 'nps', false);
+INSERT INTO custfocus.requirement (requirement_id, code, name, importance) VALUES (951, 'sup-wait', 'Waiting', 50);
+INSERT INTO custfocus.item (item_id, survey_id, code, text, scale_id, metric, is_overall, requirement_id) VALUES
+	(941, 931, 'SAT', 'Overall', 2, 'rating', true, NULL),
+	(942, 931, 'NPS', 'Recommend', 3, 'nps', false, NULL),
+	(943, 931, 'W1', 'Wait on the phone', 2, 'rating', false, 951),
+	(944, 931, 'W2', 'Wait at the desk', 2, 'rating', false, 951);
+-- Measures of the overall item (CSAT) at several units and grains, of the
+-- NPS item, and of the requirement's two items.
+INSERT INTO custfocus.measure (code, name, program_id, service_id, metric, item_id, requirement_id, target, period) VALUES
+	('sup-csat-pa-q', 'CSAT of PA', 902, NULL, 'csat', 941, NULL, 80, 'quarter'),
+	('sup-csat-ag-m', 'CSAT of AG', 901, NULL, 'csat', 941, NULL, 80, 'month'),
+	('sup-csat-sa-m', 'CSAT of SA', NULL, 911, 'csat', 941, NULL, 80, 'month'),
+	('sup-csat-sb-m', 'CSAT of SB', NULL, 912, 'csat', 941, NULL, 80, 'month'),
+	('sup-csat-sd-y', 'CSAT of SD', NULL, 914, 'csat', 941, NULL, 80, 'year'),
+	('sup-nps-pb-q', 'NPS of PB', 903, NULL, 'nps', 942, NULL, 20, 'quarter'),
+	('sup-wait-sc-m', 'Waiting at SC', NULL, 913, 'linear_mean', NULL, 951, 70, 'month'),
+	('sup-wait-pa-q', 'Waiting at PA', 902, NULL, 'linear_mean', NULL, 951, 70, 'quarter');
 CREATE ROLE regress_sup_reader;
 CREATE ROLE regress_sup_division;
 SELECT custfocus.grant_access('regress_sup_reader', 'reader');
@@ -63,34 +77,24 @@ SELECT custfocus.grant_access('regress_sup_division', 'reader');
 SELECT custfocus.grant_program_access('regress_sup_reader', 'PA');
 SELECT custfocus.grant_program_access('regress_sup_division', 'AG');
 
--- The attacker: every cell the scorecard shows for the calling role, and
--- every relation between them the role can know of (a program's cell is the
--- sum of the cells of the units right under it, in the same period; a
+-- The attacker: every cell a view shows the calling role, and every
+-- relation between them the role can know of (a program's cell is the sum
+-- of the cells of the units right under it, in the same period; a
 -- quarter's of its months, a year's of its quarters).  A relation with one
 -- unknown cell gives it away (and it may then give away another); a
 -- relation whose parent is known gives the sum of its unknown children.
--- Returns what it recovers from groups of 1 .. floor - 1 answers, with the
--- value it computed.  Metric: the additive columns of CSAT, NPS or the
--- linear mean.
-CREATE FUNCTION pg_temp.attack(p_metric text)
+-- pg_temp.derive works on a table cell (unit, parent_unit, grain,
+-- period_start, n, v: the value, NULL when hidden) and returns what it
+-- recovers of groups of 1 .. floor - 1 answers, with the value it computed.
+CREATE FUNCTION pg_temp.derive()
 RETURNS TABLE (what text, n bigint, recovered double precision)
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_floor integer := custfocus.min_responses();
 	v_changed integer;
 BEGIN
-	CREATE TEMP TABLE cell AS
-	SELECT row_number() OVER ()::integer AS id,
-		   CASE s.level WHEN 'service' THEN 'S:' || s.service_code ELSE 'P:' || s.program_code END AS unit,
-		   CASE s.level WHEN 'service' THEN 'P:' || s.program_code ELSE 'P:' || s.parent_program_code END AS parent_unit,
-		   s.grain, s.period_start,
-		   CASE p_metric WHEN 'csat' THEN s.csat_n WHEN 'nps' THEN s.nps_n ELSE s.linear_mean_n END AS n,
-		   CASE p_metric WHEN 'csat' THEN s.csat_weight_in_box
-						 WHEN 'nps' THEN s.nps_weight_promoters - s.nps_weight_detractors
-						 ELSE s.linear_mean_weighted_sum END AS v
-	  FROM custfocus_reports.scorecard s;
 	UPDATE cell SET v = 0 WHERE cell.n = 0;
-	ALTER TABLE cell ADD COLUMN shown boolean;
+	ALTER TABLE cell ADD COLUMN id serial, ADD COLUMN shown boolean;
 	UPDATE cell SET shown = cell.v IS NOT NULL;
 	CREATE TEMP TABLE rel AS
 	SELECT 'u' || p.id AS r, p.id AS parent, c.id AS child
@@ -137,7 +141,48 @@ BEGIN
 	DROP TABLE cell, rel;
 END
 $$;
-GRANT ALL ON FUNCTION pg_temp.attack(text) TO PUBLIC;
+-- The scorecard's additive columns of CSAT, NPS or the linear mean.
+CREATE FUNCTION pg_temp.attack(p_metric text)
+RETURNS TABLE (what text, n bigint, recovered double precision)
+LANGUAGE plpgsql AS $$
+BEGIN
+	CREATE TEMP TABLE cell AS
+	SELECT CASE s.level WHEN 'service' THEN 'S:' || s.service_code ELSE 'P:' || s.program_code END AS unit,
+		   CASE s.level WHEN 'service' THEN 'P:' || s.program_code ELSE 'P:' || s.parent_program_code END AS parent_unit,
+		   s.grain, s.period_start,
+		   CASE p_metric WHEN 'csat' THEN s.csat_n WHEN 'nps' THEN s.nps_n ELSE s.linear_mean_n END AS n,
+		   CASE p_metric WHEN 'csat' THEN s.csat_weight_in_box
+						 WHEN 'nps' THEN s.nps_weight_promoters - s.nps_weight_detractors
+						 ELSE s.linear_mean_weighted_sum END AS v
+	  FROM custfocus_reports.scorecard s;
+	RETURN QUERY SELECT * FROM pg_temp.derive();
+END
+$$;
+-- The answers in the top two categories of the overall item, unweighted:
+-- the trend's in_box, and measure_status's in_box of the CSAT measures of
+-- that item (the agency's only overall item, so the same cells: a measure
+-- shows a cell the trend hides, and the other way round).  p_measures
+-- false: the trend alone.
+CREATE FUNCTION pg_temp.attack_counts(p_measures boolean)
+RETURNS TABLE (what text, n bigint, recovered double precision)
+LANGUAGE plpgsql AS $$
+BEGIN
+	CREATE TEMP TABLE cell AS
+	SELECT CASE t.level WHEN 'service' THEN 'S:' || t.service_code ELSE 'P:' || t.program_code END AS unit,
+		   CASE t.level WHEN 'service' THEN 'P:' || t.program_code ELSE 'P:' || t.parent_program_code END AS parent_unit,
+		   t.grain, t.period_start, t.n, t.in_box::double precision AS v
+	  FROM custfocus_reports.satisfaction_trend t;
+	IF p_measures THEN
+		UPDATE cell c SET v = m.in_box
+		  FROM custfocus_reports.measure_status m
+		 WHERE m.measure_code LIKE 'sup-csat-%' AND m.in_box IS NOT NULL AND c.v IS NULL
+		   AND c.unit = CASE WHEN m.service_code IS NOT NULL THEN 'S:' || m.service_code ELSE 'P:' || m.program_code END
+		   AND c.grain = m.period AND c.period_start = m.period_start;
+	END IF;
+	RETURN QUERY SELECT * FROM pg_temp.derive();
+END
+$$;
+GRANT ALL ON FUNCTION pg_temp.attack(text), pg_temp.attack_counts(boolean), pg_temp.derive() TO PUBLIC;
 
 -- Random agencies: per service and month of 2026, 0 to 24 responses (many
 -- small months), random answers and weights; each committed, so that the
@@ -160,7 +205,10 @@ BEGIN
 	SELECT r.response_id, 941, 1 + floor(random() * 5) FROM custfocus.response r WHERE r.survey_id = 931
 	UNION ALL
 	SELECT r.response_id, 942, floor(random() * 11) FROM custfocus.response r
-	 WHERE r.survey_id = 931 AND random() < 0.8;
+	 WHERE r.survey_id = 931 AND random() < 0.8
+	UNION ALL
+	SELECT r.response_id, i.item_id, 1 + floor(random() * 5) FROM custfocus.response r, (VALUES (943), (944)) i (item_id)
+	 WHERE r.survey_id = 931 AND random() < 0.6;
 END
 $$;
 
@@ -172,27 +220,33 @@ SELECT pg_temp.load_agency(0.11);
 INSERT INTO hidden_count SELECT 0.11, (SELECT count(*) FROM custfocus.rollup_hidden WHERE program_id BETWEEN 901 AND 903), 0;
 SET ROLE regress_sup_reader;
 INSERT INTO attack_result SELECT 0.11, 'PA', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.11, 'PA', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 SET ROLE regress_sup_division;
 INSERT INTO attack_result SELECT 0.11, 'AG', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.11, 'AG', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 SELECT pg_temp.load_agency(0.22);
 INSERT INTO hidden_count SELECT 0.22, (SELECT count(*) FROM custfocus.rollup_hidden WHERE program_id BETWEEN 901 AND 903), 0;
 SET ROLE regress_sup_reader;
 INSERT INTO attack_result SELECT 0.22, 'PA', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.22, 'PA', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 SET ROLE regress_sup_division;
 INSERT INTO attack_result SELECT 0.22, 'AG', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.22, 'AG', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 SELECT pg_temp.load_agency(0.33);
 INSERT INTO hidden_count SELECT 0.33, (SELECT count(*) FROM custfocus.rollup_hidden WHERE program_id BETWEEN 901 AND 903), 0;
 SET ROLE regress_sup_division;
 INSERT INTO attack_result SELECT 0.33, 'AG', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.33, 'AG', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 SELECT pg_temp.load_agency(0.44);
 INSERT INTO hidden_count SELECT 0.44, (SELECT count(*) FROM custfocus.rollup_hidden WHERE program_id BETWEEN 901 AND 903), 0;
 SET ROLE regress_sup_division;
 INSERT INTO attack_result SELECT 0.44, 'AG', m, a.* FROM unnest('{csat,nps,lm}'::text[]) m, pg_temp.attack(m) a;
+INSERT INTO attack_result SELECT 0.44, 'AG', 'counts', a.* FROM pg_temp.attack_counts(true) a;
 RESET ROLE;
 -- nothing recovered; complementary cells in every agency
 SELECT * FROM attack_result;
@@ -214,6 +268,16 @@ SELECT count(*) AS wrong
  WHERE abs(a.recovered - (SELECT sum(r.weight) FROM custfocus.response r JOIN custfocus.answer x USING (response_id)
 							  WHERE r.service_id = s.service_id AND x.item_id = 941 AND x.value >= 4
 								AND date_trunc('month', r.submitted_at)::date = substr(a.what, length('S:' || s.code || ' month ') + 1)::date)) > 1e-9;
+ROLLBACK;
+-- The measures' in_box, without their own complementary cells (those of
+-- the scorecard and the trend kept): the trend alone gives nothing away,
+-- with the measures it does (a measure shows a cell the trend hides).
+BEGIN;
+DELETE FROM custfocus.rollup_hidden_measure;
+SET ROLE regress_sup_division;
+SELECT count(*) AS trend_alone_gives FROM pg_temp.attack_counts(false);
+SELECT count(*) > 0 AS with_measures_gives_small_groups FROM pg_temp.attack_counts(true);
+RESET ROLE;
 ROLLBACK;
 
 -- Maintained: answers deleted so that a month becomes small, and a lower
@@ -251,7 +315,9 @@ RESET ROLE;
 
 DELETE FROM custfocus.answer WHERE response_id IN (SELECT response_id FROM custfocus.response WHERE survey_id = 931);
 DELETE FROM custfocus.response WHERE survey_id = 931;
+DELETE FROM custfocus.measure WHERE code LIKE 'sup-%';
 DELETE FROM custfocus.item WHERE survey_id = 931;
+DELETE FROM custfocus.requirement WHERE requirement_id = 951;
 DELETE FROM custfocus.survey WHERE survey_id = 931;
 DELETE FROM custfocus.service WHERE service_id BETWEEN 911 AND 915;
 DELETE FROM custfocus.program WHERE program_id IN (902, 903);

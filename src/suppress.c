@@ -32,13 +32,14 @@
  *      violated; a relation whose parent is known and whose unknown children
  *      together hold 1 .. floor - 1 answers gives their sum away: violated
  *      too.
- *   3. For the first violated relation (in order), hide its smallest
- *      published, shown child with answers (ties by position); when it has
- *      none (every child it knows was derived elsewhere), one of the
- *      relation that derived it, and so on; only then a parent.  Back to 2;
- *      stop when nothing is violated.
+ *   3. For each violated relation (in the order found) none of whose cells
+ *      was hidden in this round, hide its smallest published, shown child
+ *      with answers (ties by position); when it has none (every child it
+ *      knows was derived elsewhere), one of the relation that derived it,
+ *      and so on; only then a parent.  Back to 2; stop when nothing is
+ *      violated.
  *
- * Each round hides one more cell, so it ends.  What it guarantees: no
+ * Each round hides at least one more cell, so it ends.  What it guarantees: no
  * small group is recovered from one relation, or from a chain of relations
  * each of which gives one cell away.  It does not solve the linear system of
  * every relation at once (that takes linear programming: an attack
@@ -73,6 +74,16 @@ typedef struct SuppressTable
 	bool	   *hidden;			/* primary and complementary */
 	bool	   *unknown;		/* hidden or unpublished, with answers, and not derived */
 	int		   *derived_by;		/* relation that gave the cell away, or -1 */
+	/* the relations of cell c: member_rel[member_start[c] .. member_start[c + 1] - 1] */
+	int		   *member_start;
+	int		   *member_rel;
+	/* per relation: unknown cells, and answers of its unknown children */
+	int		   *nunknown;
+	int64	   *unknown_n;
+	int		   *queue;			/* relations with one unknown cell, to solve */
+	int		   *violated;		/* the violated relations of a round */
+	int			nviolated;
+	int		   *hidden_in;		/* the round that hid a cell, or 0 */
 } SuppressTable;
 
 static inline bool
@@ -82,116 +93,146 @@ Sensitive(const SuppressTable *t, int c)
 }
 
 /*
- * Step 2: derive what the relations give away; return the first violated
- * relation, or -1.
+ * Step 2: derive what the relations give away; list the violated relations
+ * (t->violated, t->nviolated).  A work list of relations with one unknown
+ * cell, so that a round costs one pass over the relations' cells, however
+ * long the chains of derivations.  A small group given away is not used to
+ * derive more (what follows from it goes once it is hidden).
  */
-static int
+static void
 DeriveAll(SuppressTable *t)
 {
-	bool		changed = true;
 	int			c,
-				r;
+				r,
+				k,
+				head = 0,
+				tail = 0;
 
+	t->nviolated = 0;
 	for (c = 0; c < t->ncells; c++)
 	{
 		t->unknown[c] = (t->hidden[c] || !t->published[c]) && t->n[c] > 0;
 		t->derived_by[c] = -1;
 	}
-	while (changed)
+	for (r = 0; r < t->nrels; r++)
 	{
-		changed = false;
-		for (r = 0; r < t->nrels; r++)
-		{
-			int			p = t->rel_parent[r];
-			int			nunknown = t->unknown[p] ? 1 : 0;
-			int			last = nunknown ? p : -1;
-			int64		unknown_n = 0;
-			int			k;
+		t->nunknown[r] = t->unknown[t->rel_parent[r]] ? 1 : 0;
+		t->unknown_n[r] = 0;
+		for (k = t->child_start[r]; k < t->child_start[r + 1]; k++)
+			if (t->unknown[t->child[k]])
+			{
+				t->nunknown[r]++;
+				t->unknown_n[r] += t->n[t->child[k]];
+			}
+		if (t->nunknown[r] == 1)
+			t->queue[tail++] = r;
+	}
+	while (head < tail)
+	{
+		int			u = -1;
 
-			for (k = t->child_start[r]; k < t->child_start[r + 1]; k++)
-			{
-				c = t->child[k];
-				if (t->unknown[c])
-				{
-					nunknown++;
-					last = c;
-					unknown_n += t->n[c];
-				}
-			}
-			if (nunknown == 1)
-			{
-				t->unknown[last] = false;
-				t->derived_by[last] = r;
-				changed = true;
-				if (Sensitive(t, last))
-					return r;
-			}
-			else if (nunknown >= 2 && !t->unknown[p] &&
-					 unknown_n >= 1 && unknown_n < t->floor)
-				return r;
+		r = t->queue[head++];
+		if (t->nunknown[r] != 1)
+			continue;
+		if (t->unknown[t->rel_parent[r]])
+			u = t->rel_parent[r];
+		for (k = t->child_start[r]; u < 0 && k < t->child_start[r + 1]; k++)
+			if (t->unknown[t->child[k]])
+				u = t->child[k];
+		Assert(u >= 0);
+		if (Sensitive(t, u))
+		{
+			t->violated[t->nviolated++] = r;
+			continue;
+		}
+		t->unknown[u] = false;
+		t->derived_by[u] = r;
+		for (k = t->member_start[u]; k < t->member_start[u + 1]; k++)
+		{
+			int			r2 = t->member_rel[k];
+
+			t->nunknown[r2]--;
+			if (t->rel_parent[r2] != u)
+				t->unknown_n[r2] -= t->n[u];
+			if (t->nunknown[r2] == 1)
+				t->queue[tail++] = r2;
 		}
 	}
-	return -1;
+	/* sums of unknown children under a known parent */
+	for (r = 0; r < t->nrels; r++)
+		if (!t->unknown[t->rel_parent[r]] && t->nunknown[r] >= 2 &&
+			t->unknown_n[r] >= 1 && t->unknown_n[r] < t->floor)
+			t->violated[t->nviolated++] = r;
 }
 
 /*
- * The cell to hide for relation r (step 3), or -1 when it has none: its
- * smallest shown child with answers, else one in the relation that derived
- * a cell of r (blocking that derivation), and so on down the chain; only
- * when no relation of the chain has such a child, the first shown parent.
- * (Hiding a parent first would leave the derivation in place and hide
- * more in the end: the 2 x 2 block of a small service-month, its sibling's
- * month and the next months is what the hypercube method would hide.)
+ * The cell to hide for relation r (step 3), -1 when it has none, -2 when a
+ * cell of it or of a relation that gave one of its cells away was hidden in
+ * this round (the next round tells whether that mended it).  The cell: its
+ * smallest shown child with answers; else the nearest relation, following
+ * the derivations of r's cells back (breadth first), that has one (hiding
+ * there blocks the derivation); only when none has, the first shown parent
+ * met.  (Hiding a parent first would leave the derivation in place and hide
+ * more in the end: for a small service-month, its sibling's month and the
+ * next months, the 2 x 2 block the hypercube method would hide.)
  */
 static int
-FindCandidate(SuppressTable *t, int r)
+FindCandidate(SuppressTable *t, int r, int round)
 {
-	int			chain_len = 0;
-	int		   *chain = palloc(sizeof(int) * (t->nrels + 1));
-	int			i,
+	int		   *order = palloc(sizeof(int) * Max(t->nrels, 1));
+	bool	   *seen = palloc0(sizeof(bool) * Max(t->nrels, 1));
+	int			head = 0,
+				tail = 0,
+				i,
 				result = -1;
 
-	for (;;)
+	order[tail++] = r;
+	seen[r] = true;
+	while (head < tail && result < 0)
 	{
-		int			best = -1;
-		int			next = -1;
+		int			q = order[head++];
 		int			k;
 
-		for (i = 0; i < chain_len; i++)
-			if (chain[i] == r)
-				break;
-		if (i < chain_len || chain_len > t->nrels)
-			break;
-		chain[chain_len++] = r;
-		for (k = t->child_start[r]; k < t->child_start[r + 1]; k++)
+		for (k = t->child_start[q] - 1; k < t->child_start[q + 1]; k++)
 		{
-			int			c = t->child[k];
+			int			c = k < t->child_start[q] ? t->rel_parent[q] : t->child[k];
 
+			/* a cell of the chain hidden in this round may have mended it */
+			if (t->hidden_in[c] == round)
+			{
+				result = -2;
+				break;
+			}
+			if (k < t->child_start[q])
+				continue;
 			if (t->published[c] && !t->hidden[c] && t->n[c] > 0 &&
-				(best < 0 || t->n[c] < t->n[best] || (t->n[c] == t->n[best] && c < best)))
-				best = c;
-			if (next < 0 && t->derived_by[c] >= 0 && t->derived_by[c] != r)
-				next = t->derived_by[c];
+				(result < 0 || t->n[c] < t->n[result] || (t->n[c] == t->n[result] && c < result)))
+				result = c;
 		}
-		if (best >= 0)
+		if (result != -1)
+			break;
+		/* the relations that derived q's cells */
+		for (k = t->child_start[q] - 1; k < t->child_start[q + 1]; k++)
 		{
-			result = best;
-			break;
+			int			c = k < t->child_start[q] ? t->rel_parent[q] : t->child[k];
+			int			d = t->derived_by[c];
+
+			if (d >= 0 && !seen[d])
+			{
+				seen[d] = true;
+				order[tail++] = d;
+			}
 		}
-		if (next < 0 && t->derived_by[t->rel_parent[r]] >= 0 && t->derived_by[t->rel_parent[r]] != r)
-			next = t->derived_by[t->rel_parent[r]];
-		if (next < 0)
-			break;
-		r = next;
 	}
-	for (i = 0; result < 0 && i < chain_len; i++)
+	for (i = 0; result == -1 && i < tail; i++)
 	{
-		int			p = t->rel_parent[chain[i]];
+		int			p = t->rel_parent[order[i]];
 
 		if (t->published[p] && !t->hidden[p] && t->n[p] > 0)
 			result = p;
 	}
-	pfree(chain);
+	pfree(order);
+	pfree(seen);
 	return result;
 }
 
@@ -234,6 +275,7 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	int32		floor = PG_GETARG_INT32(5);
 	SuppressTable t;
 	Datum	   *result;
+	int			round;
 	int		   *parent0;
 
 	if (ARR_ELEMTYPE(n_arr) != INT8OID || ARR_NDIM(n_arr) > 1 || ARR_HASNULL(n_arr) ||
@@ -288,28 +330,72 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	while (r < nrels)
 		t.child_start[++r] = nchild;
 
+	/* each cell's relations (a cell is a child of a relation once at most) */
+	t.member_start = palloc0(sizeof(int) * (ncells + 1));
+	t.member_rel = palloc(sizeof(int) * Max(nrels + nchild, 1));
+	for (r = 0; r < nrels; r++)
+		t.member_start[parent0[r] + 1]++;
+	for (k = 0; k < nchild; k++)
+		t.member_start[t.child[k] + 1]++;
+	for (c = 0; c < ncells; c++)
+		t.member_start[c + 1] += t.member_start[c];
+	{
+		int		   *fill = palloc(sizeof(int) * Max(ncells, 1));
+
+		memcpy(fill, t.member_start, sizeof(int) * ncells);
+		for (r = 0; r < nrels; r++)
+		{
+			t.member_rel[fill[parent0[r]]++] = r;
+			for (k = t.child_start[r]; k < t.child_start[r + 1]; k++)
+				t.member_rel[fill[t.child[k]]++] = r;
+		}
+		pfree(fill);
+	}
+	t.nunknown = palloc(sizeof(int) * Max(nrels, 1));
+	t.unknown_n = palloc(sizeof(int64) * Max(nrels, 1));
+	/* a relation enters the list when its count drops to 1: once per cell of it */
+	t.queue = palloc(sizeof(int) * Max(2 * nrels + nchild, 1));
+
 	t.hidden = palloc(sizeof(bool) * Max(ncells, 1));
 	t.unknown = palloc(sizeof(bool) * Max(ncells, 1));
 	t.derived_by = palloc(sizeof(int) * Max(ncells, 1));
 	for (c = 0; c < ncells; c++)
 		t.hidden[c] = t.published[c] && Sensitive(&t, c);
 
-	for (;;)
+	/*
+	 * Rounds: every violated relation gets a cell hidden, unless another of
+	 * its cells was hidden in the same round (which may already mend it; the
+	 * next round tells).  Hiding one cell per round would give the same
+	 * cells at many times the cost.
+	 */
+	t.violated = palloc(sizeof(int) * Max(2 * nrels, 1));
+	t.hidden_in = palloc0(sizeof(int) * Max(ncells, 1));
+	for (round = 1;; round++)
 	{
-		int			violated;
-		int			hide;
+		int			i,
+					hidden_now = 0;
 
 		CHECK_FOR_INTERRUPTS();
-		violated = DeriveAll(&t);
-		if (violated < 0)
+		DeriveAll(&t);
+		if (t.nviolated == 0)
 			break;
-		hide = FindCandidate(&t, violated);
-		if (hide < 0)
+		for (i = 0; i < t.nviolated; i++)
+		{
+			int			v = t.violated[i];
+			int			hide;
+
+			hide = FindCandidate(&t, v, round);
+			if (hide < 0)
+				continue;
+			t.hidden[hide] = true;
+			t.hidden_in[hide] = round;
+			hidden_now++;
+		}
+		if (hidden_now == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INTERNAL_ERROR),
-					 errmsg("complementary suppression found no cell to hide for relation %d", violated + 1),
+					 errmsg("complementary suppression found no cell to hide for relation %d", t.violated[0] + 1),
 					 errhint("Every cell of the relation is hidden or unpublished, yet one is given away: the relations are inconsistent.")));
-		t.hidden[hide] = true;
 	}
 
 	result = palloc(sizeof(Datum) * Max(ncells, 1));

@@ -652,6 +652,26 @@ COMMENT ON TABLE custfocus.rollup_hidden_year IS
 COMMENT ON COLUMN custfocus.rollup_hidden_year.year IS 'First day of the year';
 COMMENT ON COLUMN custfocus.rollup_hidden_year.computations IS 'How many times it was computed';
 
+CREATE TABLE custfocus.rollup_hidden_measure (
+	node		text NOT NULL,
+	node_id		integer NOT NULL,
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL
+);
+CREATE UNIQUE INDEX rollup_hidden_measure_key_idx
+	ON custfocus.rollup_hidden_measure (node, node_id, program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_hidden_measure_period_idx ON custfocus.rollup_hidden_measure (period_start);
+COMMENT ON TABLE custfocus.rollup_hidden_measure IS
+'Complementary suppression of measure_status: periods of a measured item or requirement in a unit whose figures are hidden although they have enough answers; derived, computed with rollup_hidden, not dumped';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.node IS 'item or requirement: what the measures score';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.node_id IS 'The item or the requirement';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.program_id IS 'The program measured, or the program of the service measured';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.unit_service_id IS 'The service measured, or 0 for a program';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.grain IS 'The measure''s period: month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.period_start IS 'First day of the period, in the reporting time zone';
+
 CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
 													 child_rel integer[], child_cell integer[], floor integer)
 RETURNS boolean[]
@@ -660,27 +680,127 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer) IS
 'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
--- The complementary cells of one year (a date in it), from the unit
--- roll-up as it stands.
--- (The planner cannot know how many cells the CTE holds, guesses a few
+-- The complementary cells of one year (a date in it).  One table of cells
+-- for everything the views publish of a year's answers, so that no figure
+-- of one view can be subtracted from another's:
+--   * entities: the scorecard's three scores ('csat': overall items, 'nps':
+--     nps items, 'lm': rating items, as the unit roll-up counts them), every
+--     item and requirement an active measure scores ('item',
+--     'requirement'), and, for each score with measured items, the rest of
+--     its items ('rest_csat', ...: never shown);
+--   * cells: each entity in each unit (service, program) and period
+--     (month, quarter, year) with answers; n, its answers;
+--   * relations: in each entity, a program's cell is the sum of its units'
+--     and a quarter's (year's) of its months (quarters); in each unit and
+--     period, a score's cell is the sum of its measured items' and its
+--     rest's, a requirement's of its items';
+--   * published: every cell of the three scores (the scorecard and trend
+--     show them all); a measured item's or requirement's cells in the unit
+--     and at the grain of a measure of it (measure_status); the rest never.
+-- A measure shows other figures of its answers than the scorecard (top box,
+-- means), but the table counts every figure of a cell as given away with
+-- any: the cells it hides protect each of them.
+-- (The planner cannot know how many cells the CTEs hold, guesses a few
 -- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
 -- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
 -- cost of a plan with nested loops priced out would set off for every year.)
-CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date) RETURNS SETOF custfocus.rollup_hidden
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date)
+RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 SET jit = off
 AS $$
 	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
-	cell AS MATERIALIZED (
-		SELECT row_number() OVER (ORDER BY r.program_id, r.unit_service_id, r.grain, r.period_start)::integer AS c,
-			   r.program_id, r.unit_service_id, r.grain, r.period_start,
+	-- the three scores, from the unit roll-up
+	score AS MATERIALIZED (
+		SELECT r.program_id, r.unit_service_id, r.grain, r.period_start,
 			   coalesce(sum(r.csat[1]), 0)::bigint AS n_csat, coalesce(sum(r.nps[1]), 0)::bigint AS n_nps,
 			   coalesce(sum(r.lm[1]), 0)::bigint AS n_lm
 		  FROM custfocus.rollup_unit_period r, y
 		 WHERE r.period_start >= y.y0 AND r.period_start < y.y1
 		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start
+	),
+	-- what active measures show: their item or requirement, unit and grain
+	shows AS (
+		SELECT DISTINCT CASE WHEN m.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END AS node,
+			   coalesce(m.item_id, m.requirement_id) AS node_id,
+			   coalesce(m.program_id, s.program_id) AS program_id, coalesce(m.service_id, 0) AS unit_service_id,
+			   m.period AS grain
+		  FROM custfocus.measure m
+		  LEFT JOIN custfocus.service s ON s.service_id = m.service_id
+		 WHERE m.active AND m.metric <> 'response_count'
+	),
+	-- the measured items: those of a measure, and those of a measured
+	-- requirement
+	leaf AS (
+		SELECT sh.node_id AS item_id FROM shows sh WHERE sh.node = 'item'
+		UNION
+		SELECT i.item_id FROM custfocus.item i
+		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+	),
+	-- their rows of the item roll-up, first (joined to the units first, the
+	-- planner spread the whole year's item roll-up over every unit and
+	-- grain: 400 ms of the benchmark's year), and not read at all without
+	-- measures
+	leaf_row AS MATERIALIZED (
+		SELECT r.service_id, r.month, r.item_id, r.n
+		  FROM custfocus.rollup_item_month r, y
+		 WHERE (SELECT EXISTS (SELECT FROM leaf))
+		   AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
+		   AND r.month >= y.y0 AND r.month < y.y1
+	),
+	leaf_cell AS MATERIALIZED (
+		SELECT r.item_id, u.program_id, u.unit_service_id, g.grain,
+			   date_trunc(g.grain, r.month)::date AS period_start, sum(r.n)::bigint AS n
+		  FROM leaf_row r
+		  JOIN custfocus.report_unit u ON u.service_id = r.service_id
+		 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+		 GROUP BY 1, 2, 3, 4, 5
+	),
+	-- which score each measured item counts for
+	leaf_score AS (
+		SELECT i.item_id, x.score
+		  FROM custfocus.item i
+		 CROSS JOIN LATERAL (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS x (score, member)
+		 WHERE i.item_id IN (SELECT leaf.item_id FROM leaf) AND x.member
+	),
+	ent AS MATERIALIZED (
+		SELECT x.node, 0 AS node_id, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start, x.n, true AS published
+		  FROM score sc
+		 CROSS JOIN LATERAL (VALUES ('csat', sc.n_csat), ('nps', sc.n_nps), ('lm', sc.n_lm)) AS x (node, n)
+		UNION ALL
+		SELECT 'item', lc.item_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, lc.n,
+			   EXISTS (SELECT FROM shows sh WHERE sh.node = 'item' AND sh.node_id = lc.item_id
+						  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
+						  AND sh.grain = lc.grain)
+		  FROM leaf_cell lc
+		UNION ALL
+		SELECT 'requirement', i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint,
+			   bool_or(EXISTS (SELECT FROM shows sh WHERE sh.node = 'requirement' AND sh.node_id = i.requirement_id
+								  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
+								  AND sh.grain = lc.grain))
+		  FROM leaf_cell lc
+		  JOIN custfocus.item i ON i.item_id = lc.item_id
+		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+		 GROUP BY 1, 2, 3, 4, 5, 6
+		UNION ALL
+		-- the rest of a score's answers, where it has measured items
+		SELECT 'rest_' || ls.score, 0, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start,
+			   max(CASE ls.score WHEN 'csat' THEN sc.n_csat WHEN 'nps' THEN sc.n_nps ELSE sc.n_lm END)
+				   - coalesce(sum(lc.n), 0)::bigint,
+			   false
+		  FROM score sc
+		 CROSS JOIN (SELECT DISTINCT leaf_score.score FROM leaf_score) s0
+		  JOIN leaf_score ls ON ls.score = s0.score
+		  LEFT JOIN leaf_cell lc ON lc.item_id = ls.item_id AND lc.program_id = sc.program_id
+			   AND lc.unit_service_id = sc.unit_service_id AND lc.grain = sc.grain AND lc.period_start = sc.period_start
+		 GROUP BY 1, 2, 3, 4, 5, 6
+	),
+	cell AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY e.node, e.node_id, e.program_id, e.unit_service_id, e.grain, e.period_start)::integer AS c,
+			   e.*
+		  FROM ent e
 	),
 	-- the unit above each unit: a service's program, a program's parent
 	up AS (
@@ -694,42 +814,56 @@ AS $$
 		SELECT 'u' AS kind, pc.c AS parent, ch.c AS child
 		  FROM cell ch
 		  JOIN up ON up.program_id = ch.program_id AND up.unit_service_id = ch.unit_service_id
-		  JOIN cell pc ON pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
+		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
+			   AND pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
 			   AND pc.grain = ch.grain AND pc.period_start = ch.period_start
 		UNION ALL
 		-- a quarter's is the sum of its months, a year's of its quarters
 		SELECT 't', pc.c, ch.c
 		  FROM cell ch
-		  JOIN cell pc ON pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
+		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
+			   AND pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
 			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
 			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
+		UNION ALL
+		-- a score's is the sum of its measured items' and its rest's
+		SELECT 'i', pc.c, ch.c
+		  FROM cell pc
+		  JOIN (SELECT ls.score, 'item' AS node, ls.item_id AS node_id FROM leaf_score ls
+				UNION ALL
+				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m ON m.score = pc.node
+		  JOIN cell ch ON ch.node = m.node AND ch.node_id = m.node_id
+			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
+			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
+		UNION ALL
+		-- a requirement's, of its items'
+		SELECT 'r', pc.c, ch.c
+		  FROM cell pc
+		  JOIN custfocus.item i ON pc.node = 'requirement' AND i.requirement_id = pc.node_id
+		  JOIN cell ch ON ch.node = 'item' AND ch.node_id = i.item_id
+			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
+			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
 	),
 	numbered AS (
 		SELECT dense_rank() OVER (ORDER BY rel.parent, rel.kind)::integer AS r, rel.parent, rel.child FROM rel
 	),
-	arg AS (
-		SELECT (SELECT array_agg(n.n_csat ORDER BY n.c) FROM cell n) AS n_csat,
-			   (SELECT array_agg(n.n_nps ORDER BY n.c) FROM cell n) AS n_nps,
-			   (SELECT array_agg(n.n_lm ORDER BY n.c) FROM cell n) AS n_lm,
-			   (SELECT array_agg(true) FROM cell) AS published,
-			   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}') AS rel_parent,
-			   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_rel,
-			   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}') AS child_cell,
-			   (SELECT s.min_responses FROM custfocus.setting s) AS floor
-	),
-	-- (materialized: inlined, the calls would run once for every cell)
+	-- (materialized: inlined, the call would run once for every cell)
 	hidden AS MATERIALIZED (
-		SELECT custfocus.complementary_suppression(a.n_csat, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS csat,
-			   custfocus.complementary_suppression(a.n_nps, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS nps,
-			   custfocus.complementary_suppression(a.n_lm, a.published, a.rel_parent, a.child_rel, a.child_cell, a.floor) AS lm
-		  FROM arg a WHERE a.n_csat IS NOT NULL
+		SELECT custfocus.complementary_suppression(
+				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
+				   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}'),
+				   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}'),
+				   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}'),
+				   (SELECT s.min_responses FROM custfocus.setting s)) AS h
+		 WHERE EXISTS (SELECT FROM cell)
 	)
-	SELECT c.program_id, c.unit_service_id, c.grain, c.period_start, h.csat[c.c], h.nps[c.c], h.lm[c.c]
+	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
 	  FROM cell c CROSS JOIN hidden h
-	 WHERE h.csat[c.c] OR h.nps[c.c] OR h.lm[c.c]
+	 WHERE h.h[c.c] AND c.published
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date) IS
-'The complementary suppression of the year of p_year (cells to hide besides those of too few answers), computed from the unit roll-up at the agency floor';
+'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor';
 
 -- The complementary cells of the given years, computed again.
 CREATE FUNCTION custfocus.rollup_hidden_refresh(p_years date[]) RETURNS void
@@ -744,7 +878,19 @@ BEGIN
 			ON CONFLICT (year) DO UPDATE SET computations = h.computations + 1;
 		DELETE FROM custfocus.rollup_hidden h
 		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
-		INSERT INTO custfocus.rollup_hidden SELECT * FROM custfocus.rollup_hidden_compute(v_year);
+		DELETE FROM custfocus.rollup_hidden_measure h
+		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_year)),
+		m AS (
+			INSERT INTO custfocus.rollup_hidden_measure
+			SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
+			  FROM c WHERE c.node IN ('item', 'requirement')
+		)
+		INSERT INTO custfocus.rollup_hidden
+		SELECT c.program_id, c.unit_service_id, c.grain, c.period_start,
+			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
+		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
+		 GROUP BY 1, 2, 3, 4;
 	END LOOP;
 END
 $$;
@@ -768,8 +914,10 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
 'Roll-up triggers only: queues the keys (every key when p_services is NULL) for compaction and complementary suppression at commit';
 
--- A new agency floor changes what is small: every year again.
-CREATE FUNCTION custfocus.rollup_floor_change() RETURNS trigger
+-- A new agency floor changes what is small, a measure added, changed or
+-- dropped what is published, an item given another requirement what a
+-- requirement's cells hold: every year again, at commit.
+CREATE FUNCTION custfocus.rollup_hidden_all() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -778,11 +926,15 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_floor_change() IS
-'Trigger: a new suppression floor computes the complementary suppression of every year again at commit';
-CREATE TRIGGER rollup_floor AFTER UPDATE OF min_responses ON custfocus.setting
+COMMENT ON FUNCTION custfocus.rollup_hidden_all() IS
+'Trigger: the complementary suppression of every year is computed again at commit (a new floor, measures or requirements of items changed)';
+CREATE TRIGGER rollup_hidden_floor AFTER UPDATE OF min_responses ON custfocus.setting
 	FOR EACH ROW WHEN (OLD.min_responses IS DISTINCT FROM NEW.min_responses)
-	EXECUTE FUNCTION custfocus.rollup_floor_change();
+	EXECUTE FUNCTION custfocus.rollup_hidden_all();
+CREATE TRIGGER rollup_hidden_measure AFTER INSERT OR UPDATE OR DELETE ON custfocus.measure
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
+CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custfocus.item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
 
 -- Every key whose merged roll-up differs from a recomputation: counts must
 -- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
@@ -907,20 +1059,26 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
-	-- the complementary suppression, against a computation from the unit
-	-- roll-up (a transaction that changed answers sees it computed again
+	-- the complementary suppression, against a computation from the
+	-- roll-ups (a transaction that changed answers sees it computed again
 	-- only once it commits)
 	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
-		   format('complementary suppression of program %s, service %s, %s: %s, recomputed %s',
-				  coalesce(s.program_id, f.program_id), coalesce(s.unit_service_id, f.unit_service_id),
-				  coalesce(s.grain, f.grain), (s.csat, s.nps, s.lm), (f.csat, f.nps, f.lm))
-	  FROM custfocus.rollup_hidden s
+		   format('complementary suppression of %s %s in program %s, service %s, %s: %s',
+				  coalesce(s.node, f.node), coalesce(s.node_id, f.node_id), coalesce(s.program_id, f.program_id),
+				  coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.grain, f.grain),
+				  CASE WHEN s.node IS NULL THEN 'missing' ELSE 'stored, not recomputed' END)
+	  FROM (SELECT x.node, 0 AS node_id, h.program_id, h.unit_service_id, h.grain, h.period_start
+			  FROM custfocus.rollup_hidden h
+			 CROSS JOIN LATERAL (VALUES ('csat', h.csat), ('nps', h.nps), ('lm', h.lm)) AS x (node, hidden)
+			 WHERE x.hidden
+			UNION ALL
+			SELECT * FROM custfocus.rollup_hidden_measure) s
 	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
 									FROM custfocus.rollup_unit_period r) y
 				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y) c) f
-		ON f.program_id = s.program_id AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain
-		   AND f.period_start = s.period_start
-	 WHERE (s.csat, s.nps, s.lm) IS DISTINCT FROM (f.csat, f.nps, f.lm)
+		ON f.node = s.node AND f.node_id = s.node_id AND f.program_id = s.program_id
+		   AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain AND f.period_start = s.period_start
+	 WHERE s.node IS NULL OR f.node IS NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
 'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
@@ -1425,6 +1583,7 @@ BEGIN
 	-- the program tree may have changed: every relation between cells (and
 	-- a year left without data keeps no complementary cells)
 	DELETE FROM custfocus.rollup_hidden;
+	DELETE FROM custfocus.rollup_hidden_measure;
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
 $$;
@@ -1574,7 +1733,7 @@ REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_floor_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;

@@ -380,7 +380,10 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two
 --     scores oriented (reverse-coded items flipped);
 --   * n is the number of answers (of responses for response_count); a
 --     period with fewer than custfocus.min_responses() answers is suppressed
---     (actual and in_box NULL; response_count never is);
+--     (actual and in_box NULL; response_count never is), and so is one
+--     rollup_hidden_measure lists (complementary suppression: hidden so
+--     that no smaller hidden group can be recovered by subtracting it from,
+--     or it from, another measure's or the scorecard's figures);
 --   * previous_actual, change and trend compare with the period just before,
 --     when both are shown; trend_slope is the least-squares slope over the
 --     last 4 periods with data, suppressed ones counted as gaps.
@@ -411,7 +414,15 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 			   row_number() OVER (PARTITION BY x.measure_id, x.code, x.program_code, x.service_code
 								  ORDER BY x.period_start) AS k
 		  FROM (
-			SELECT g.*, g.metric <> 'response_count' AND g.n < v.min_n AS supp,
+			SELECT g.*,
+				   g.metric <> 'response_count'
+				   AND (g.n < v.min_n
+						-- complementary suppression (rollup_hidden_measure)
+						OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+									WHERE h.node = CASE WHEN g.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+									  AND h.node_id = coalesce(g.item_id, g.requirement_id)
+									  AND h.program_id = g.scope_program_id AND h.unit_service_id = g.scope_unit
+									  AND h.grain = g.period AND h.period_start = g.period_start)) AS supp,
 				   CASE g.metric
 					 WHEN 'csat' THEN 100 * g.w_box / nullif(g.sum_w, 0)
 					 WHEN 'top_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
@@ -437,7 +448,9 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.n_top2
 								ELSE r.n_top1 END)::bigint AS n_box,
 					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
-					   custfocus.moments_sum(r.perf) AS perf
+					   custfocus.moments_sum(r.perf) AS perf,
+					   m.item_id, m.requirement_id, coalesce(m.program_id, ms.program_id) AS scope_program_id,
+					   coalesce(m.service_id, 0) AS scope_unit
 				  FROM custfocus.measure m
 				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
 				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
@@ -458,11 +471,12 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 				   AND ((SELECT custfocus.sees_all_programs())
 						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
 				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
-						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
 				UNION ALL
 				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
 					   coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date,
-					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+					   NULL, NULL, coalesce(m.program_id, ms.program_id), coalesce(m.service_id, 0)
 				  FROM custfocus.measure m
 				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
 				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
@@ -477,7 +491,7 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 				   AND ((SELECT custfocus.sees_all_programs())
 						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
 				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
-						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
 			  ) g
 			 -- each result computed once (see the scorecard)
 			 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(g.perf) AS lm_r
@@ -508,7 +522,7 @@ COMMENT ON COLUMN custfocus.measure_status.change IS 'Actual minus previous actu
 COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or steady against the period just before, in the measure''s direction';
 COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
 COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
-COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers (response_count is never suppressed)';
+COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers, or is hidden by complementary suppression (response_count is never suppressed)';
 COMMENT ON COLUMN custfocus.measure_status.in_box IS 'For csat, top_box and bottom_box: answers in the box, unweighted (NULL when suppressed): the control chart''s successes of n';
 
 -- The p-chart of every proportion measure, from measure_status's unweighted
@@ -525,13 +539,14 @@ SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS
 		   -- a suppressed period's successes are not shown, and p_chart
 		   -- does not use them (n < min_n): 0 stands in
 		   array_agg(coalesce(s.in_box, 0)::double precision ORDER BY s.period_start) AS xs,
-		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns
+		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns,
+		   array_agg(s.suppressed ORDER BY s.period_start) AS hidden
 	  FROM custfocus.measure_status s
 	 WHERE s.metric IN ('csat', 'top_box', 'bottom_box') AND s.n > 0
 	 GROUP BY s.measure_code, s.measure_name, s.metric, s.period
   ) x
  CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
- CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n, x.hidden) c
  ORDER BY x.measure_code, c.point;
 COMMENT ON VIEW custfocus.control_chart IS
 'p-chart of every active proportion measure (csat, top_box, bottom_box) over its periods with answers: percent, centre line, 3-sigma limits and run signals; unweighted counts (those of measure_status)';
@@ -550,7 +565,7 @@ COMMENT ON COLUMN custfocus.control_chart.outside IS 'The point is outside the c
 COMMENT ON COLUMN custfocus.control_chart.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
 COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
 COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
-COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period has fewer than custfocus.min_responses answers';
+COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
