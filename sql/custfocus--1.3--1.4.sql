@@ -9,8 +9,12 @@
 -- a fresh install has (test/t/upgrade.sh compares them).
 
 -------------------------------------------------------------------------------
--- Complementary suppression (issue 13)
+-- Complementary suppression (issue 13), and answers added to stored
+-- responses appended as deltas (no recompute of their months)
 -------------------------------------------------------------------------------
+
+ALTER TABLE custfocus.rollup_pending ADD COLUMN answers bigint[];
+COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 
 -- Complementary suppression (see src/suppress.c).  The scorecard and the
 -- trend hide a score of fewer than the floor's answers, and show the scores
@@ -58,7 +62,7 @@ COMMENT ON COLUMN custfocus.rollup_hidden.lm IS 'The linear mean of the cell is 
 
 CREATE TABLE custfocus.rollup_hidden_year (
 	year		date PRIMARY KEY,
-	computations bigint NOT NULL DEFAULT 1
+	computations bigint NOT NULL
 );
 COMMENT ON TABLE custfocus.rollup_hidden_year IS
 'Years of the reporting time zone whose complementary suppression was computed; its rows serialize the computations of one year';
@@ -85,13 +89,15 @@ COMMENT ON COLUMN custfocus.rollup_hidden_measure.unit_service_id IS 'The servic
 COMMENT ON COLUMN custfocus.rollup_hidden_measure.grain IS 'The measure''s period: month, quarter or year';
 COMMENT ON COLUMN custfocus.rollup_hidden_measure.period_start IS 'First day of the period, in the reporting time zone';
 
+-- (Not STRICT: the last argument may be NULL; NULL in another gives NULL.)
 CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
-													 child_rel integer[], child_cell integer[], floor integer)
+													 child_rel integer[], child_cell integer[], floor integer,
+													 hidden boolean[] DEFAULT NULL)
 RETURNS boolean[]
 AS 'MODULE_PATHNAME', 'complementary_suppression'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer) IS
-'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
 -- The complementary cells of one year (a date in it).  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
@@ -117,7 +123,7 @@ COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], int
 -- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
 -- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
 -- cost of a plan with nested loops priced out would set off for every year.)
-CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date)
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date, p_from_stored boolean DEFAULT false)
 RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -268,27 +274,127 @@ AS $$
 				   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}'),
 				   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}'),
 				   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}'),
-				   (SELECT s.min_responses FROM custfocus.setting s)) AS h
+				   (SELECT s.min_responses FROM custfocus.setting s),
+				   -- p_from_stored: the stored cells, kept and completed
+				   CASE WHEN p_from_stored THEN
+				   (SELECT array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+											  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
+												AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
+												AND h.period_start = c.period_start
+												AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
+									 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+												 WHERE h.node = c.node AND h.node_id = c.node_id
+												   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
+												   AND h.grain = c.grain AND h.period_start = c.period_start)
+									 ORDER BY c.c)
+					  FROM cell c) END) AS h
 		 WHERE EXISTS (SELECT FROM cell)
 	)
 	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
 	  FROM cell c CROSS JOIN hidden h
 	 WHERE h.h[c.c] AND c.published
 $$;
-COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date) IS
-'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor';
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
+'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
 
--- The complementary cells of the given years, computed again.
-CREATE FUNCTION custfocus.rollup_hidden_refresh(p_years date[]) RETURNS void
+-- Whether the complementary cells stay right after answers were added to
+-- the given keys (p_answers: how many to each), without computing them
+-- again.  They do when every cell the answers count in had, before them, at
+-- least the floor's answers (or none, and still none), and still has: no
+-- cell becomes shown or hidden, known or unknown, and every sum of unknown
+-- cells only grows (src/suppress.c's method would find nothing new to
+-- hide).  Checked on each key's cells, the finest (a unit or period above
+-- holds at least as many): the three scores' and the measured items' and
+-- their rest's, before being taken to be the count now less every answer
+-- added to the key (a bound: not all of them are of each score).  Called
+-- under the year's lock (rollup_hidden_refresh), so that "now" includes
+-- every transaction that committed before.
+CREATE FUNCTION custfocus.rollup_hidden_unchanged(p_services integer[], p_months date[], p_answers bigint[])
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT x.service_id, x.month, sum(x.answers) AS added
+		  FROM unnest(p_services, p_months, p_answers) AS x (service_id, month, answers)
+		 GROUP BY 1, 2 HAVING sum(x.answers) > 0
+	),
+	floor AS (SELECT s.min_responses AS f FROM custfocus.setting s),
+	measured AS (
+		SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
+		UNION
+		SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
+		 WHERE m.active AND m.metric <> 'response_count'
+	),
+	cells AS (
+		-- the three scores
+		SELECT k.added, x.n
+		  FROM k
+		 CROSS JOIN LATERAL (SELECT coalesce(sum(r.csat[1]), 0) AS csat, coalesce(sum(r.nps[1]), 0) AS nps,
+									coalesce(sum(r.lm[1]), 0) AS lm
+							   FROM custfocus.rollup_service_month r
+							  WHERE r.service_id = k.service_id AND r.month = k.month) c
+		 CROSS JOIN LATERAL (VALUES (c.csat), (c.nps), (c.lm)) AS x (n)
+		UNION ALL
+		-- the measured items, and each score's rest
+		SELECT k.added, y.n
+		  FROM k
+		 CROSS JOIN LATERAL (
+			SELECT r.item_id, sum(r.n) AS n
+			  FROM custfocus.rollup_item_month r
+			 WHERE r.service_id = k.service_id AND r.month = k.month
+			   AND r.item_id IN (SELECT measured.item_id FROM measured)
+			 GROUP BY r.item_id) li
+		 JOIN custfocus.item i ON i.item_id = li.item_id
+		 CROSS JOIN LATERAL (
+			SELECT li.n
+			UNION ALL
+			SELECT (SELECT coalesce(sum(CASE sc.score WHEN 'csat' THEN r.csat[1] WHEN 'nps' THEN r.nps[1] ELSE r.lm[1] END), 0)
+					  FROM custfocus.rollup_service_month r
+					 WHERE r.service_id = k.service_id AND r.month = k.month)
+				   - (SELECT coalesce(sum(r.n), 0)
+						FROM custfocus.rollup_item_month r
+						JOIN custfocus.item i2 ON i2.item_id = r.item_id
+					   WHERE r.service_id = k.service_id AND r.month = k.month
+						 AND r.item_id IN (SELECT measured.item_id FROM measured)
+						 AND CASE sc.score WHEN 'csat' THEN i2.is_overall WHEN 'nps' THEN i2.metric = 'nps'
+										   ELSE i2.metric = 'rating' END)
+			  FROM (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS sc (score, member)
+			 WHERE sc.member) y (n)
+	)
+	SELECT coalesce(bool_and(c.n = 0 OR c.n - c.added >= f.f), true)
+	  FROM cells c, floor f
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) IS
+'Whether the complementary suppression stays right after the given numbers of answers were added to the given (service, month) keys: every cell they count in had at least the floor''s answers before and has after';
+
+-- The complementary cells of the years of the given keys, computed again
+-- (p_answers NULL), or checked and computed again only where answers added
+-- to the keys (p_answers) may have changed them.
+CREATE FUNCTION custfocus.rollup_hidden_refresh(p_services integer[], p_months date[], p_answers bigint[] DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_year date;
 BEGIN
-	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_years) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
-		INSERT INTO custfocus.rollup_hidden_year AS h (year) VALUES (v_year)
-			ON CONFLICT (year) DO UPDATE SET computations = h.computations + 1;
+	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
+		-- one computation or check of a year at a time (see rollup_hidden)
+		INSERT INTO custfocus.rollup_hidden_year AS h (year, computations) VALUES (v_year, 0)
+			ON CONFLICT (year) DO NOTHING;
+		PERFORM 1 FROM custfocus.rollup_hidden_year h WHERE h.year = v_year FOR UPDATE;
+		IF p_answers IS NOT NULL
+		   AND custfocus.rollup_hidden_unchanged(
+				   ARRAY(SELECT x.s FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.m FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.a FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m)) THEN
+			CONTINUE;
+		END IF;
+		UPDATE custfocus.rollup_hidden_year h SET computations = h.computations + 1 WHERE h.year = v_year;
 		DELETE FROM custfocus.rollup_hidden h
 		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
 		DELETE FROM custfocus.rollup_hidden_measure h
@@ -307,8 +413,8 @@ BEGIN
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(date[]) IS
-'Computes the complementary suppression (rollup_hidden) of the years of the given dates again, one year at a time';
+COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
+'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it';
 
 -- Ask for the complementary suppression of keys to be computed again when
 -- the transaction commits (with all keys when p_services is NULL).
@@ -470,9 +576,13 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
-	-- the complementary suppression, against a computation from the
-	-- roll-ups (a transaction that changed answers sees it computed again
-	-- only once it commits)
+	-- the complementary suppression: the stored cells must protect every
+	-- small group as the roll-ups stand, i.e. a computation that starts
+	-- from them adds none (and they must be cells of the table).  Not
+	-- equality with a computation from scratch: answers added to cells
+	-- that have enough keep the cells (rollup_hidden_unchanged), where a
+	-- computation from scratch might choose others.  (A transaction that
+	-- changed answers sees the cells computed again only once it commits.)
 	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
 		   format('complementary suppression of %s %s in program %s, service %s, %s: %s',
 				  coalesce(s.node, f.node), coalesce(s.node_id, f.node_id), coalesce(s.program_id, f.program_id),
@@ -486,7 +596,7 @@ AS $$
 			SELECT * FROM custfocus.rollup_hidden_measure) s
 	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
 									FROM custfocus.rollup_unit_period r) y
-				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y) c) f
+				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y, true) c) f
 		ON f.node = s.node AND f.node_id = s.node_id AND f.program_id = s.program_id
 		   AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain AND f.period_start = s.period_start
 	 WHERE s.node IS NULL OR f.node IS NULL
@@ -552,17 +662,23 @@ AS $$
 DECLARE
 	v_services integer[];
 	v_months date[];
+	v_answers bigint[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
+	-- the keys, and the answers added to each (NULL when a statement
+	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months
+		RETURNING p.services, p.months, p.answers
 	)
-	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
-	  INTO v_services, v_months
-	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
-			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
+		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END
+	  INTO v_services, v_months, v_answers
+	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
+			  FROM gone g
+			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
+			 GROUP BY 1, 2) k;
 	IF v_services IS NULL THEN
 		RETURN NULL;
 	END IF;
@@ -604,12 +720,191 @@ BEGIN
 	-- not given up: without it, a reader could subtract its way to a small
 	-- group (under REPEATABLE READ a year another transaction computed since
 	-- the snapshot fails the commit, to be retried)
-	PERFORM custfocus.rollup_hidden_refresh(v_months);
+	PERFORM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers);
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_commit_compact() IS
 'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_response_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET jit = off
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_ids bigint[];
+BEGIN
+	WITH d AS (
+		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
+		SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
+		  FROM new_response n
+		 WHERE n.service_id IS NOT NULL
+		 GROUP BY 1, 2
+		RETURNING *
+	),
+	du AS (
+		INSERT INTO custfocus.rollup_unit_period
+		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
+	)
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(d.service_id), array_agg(d.month), array_agg(0::bigint) FROM d HAVING count(*) > 0;
+	-- they have no answers yet (rollup_answer_insert), unless a trigger of
+	-- the user's gave them some as they were inserted
+	SELECT array_agg(n.response_id) INTO v_ids FROM new_response n;
+	PERFORM custfocus.rollup_fresh_add(v_ids);
+	PERFORM custfocus.rollup_fresh_take(array_agg(DISTINCT a.response_id))
+	   FROM custfocus.answer a WHERE a.response_id = ANY (v_ids)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_insert() IS
+'Trigger: appends the counts of inserted responses to the roll-ups (service-month and units), and records them as having no answers yet';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_answer_insert() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_seqscan = off
+SET enable_mergejoin = off
+SET jit = off
+AS $$
+DECLARE
+	v_count bigint;
+	v_responses bigint[];
+	v_items integer[];
+	v_fresh boolean;
+	v_tz text := custfocus.reporting_time_zone();
+BEGIN
+	-- The responses, items and scales these answers are counted with must
+	-- not change unseen under them: an UPDATE of a response's weight,
+	-- service or time, or of an item or a scale, in another transaction
+	-- does not wait for the answers (their foreign keys take key-share locks
+	-- only), and its recompute cannot see them.  Share locks make the later
+	-- of the two wait for the other, and the states are computed in the
+	-- next statement, which sees what the other committed (or, in
+	-- REPEATABLE READ, fails to serialize).  Responses this transaction
+	-- inserted itself (an import's) nobody else can see: no lock.
+	-- (Each probes by primary key with an array of the new answers' keys:
+	-- as a join or a semi-join with the transition table the planner may
+	-- rescan one side once per row of the other.)
+	SELECT array_agg(DISTINCT n.response_id), array_agg(DISTINCT n.item_id)
+	  INTO v_responses, v_items FROM new_answer n;
+	PERFORM 1 FROM custfocus.response r
+	 WHERE r.response_id = ANY (v_responses)
+	   AND r.xmin <> pg_catalog.xid(pg_catalog.pg_current_xact_id())
+	 ORDER BY r.response_id FOR SHARE;
+	PERFORM 1 FROM custfocus.item i WHERE i.item_id = ANY (v_items) ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.item_id = ANY (v_items)))
+	 ORDER BY sc.scale_id FOR SHARE;
+	v_fresh := custfocus.rollup_fresh_take(v_responses);
+	-- one pass over the new answers feeds every roll-up (each response read
+	-- once, by primary key, not once per answer; the test of its service
+	-- comes after, since as an index condition it made the planner, once
+	-- statistics arrived, walk the whole (service_id, submitted_at) index
+	-- for every batch)
+	WITH resp AS MATERIALIZED (
+		SELECT r.response_id, r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month,
+			   r.weight
+		  FROM custfocus.response r
+		 WHERE r.response_id = ANY (v_responses)
+	),
+	ans AS MATERIALIZED (
+		SELECT r.service_id, r.month, n.response_id, n.item_id, r.weight, n.value, i.is_overall, i.metric,
+			   custfocus.oriented_score(n.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM new_answer n
+		  JOIN resp r ON r.response_id = n.response_id
+		  JOIN custfocus.item i ON i.item_id = n.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE n.value IS NOT NULL AND r.service_id IS NOT NULL
+	),
+	d AS (
+		INSERT INTO custfocus.rollup_service_month
+		SELECT a.service_id, a.month, 0,
+			   custfocus.top_box_state(a.score, a.max_value - 1, a.weight)
+				   FILTER (WHERE a.is_overall AND a.metric IN ('rating', 'nps')),
+			   custfocus.top_box_state(a.score, a.max_value - 1) FILTER (WHERE a.is_overall),
+			   custfocus.nps_state(a.value, a.weight) FILTER (WHERE a.metric = 'nps'),
+			   custfocus.linear_mean_state(a.score, a.min_value, a.max_value, a.weight) FILTER (WHERE a.metric = 'rating')
+		  FROM ans a
+		 GROUP BY 1, 2
+		RETURNING *
+	),
+	du AS (
+		INSERT INTO custfocus.rollup_unit_period
+		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
+	),
+	-- The item roll-up pairs each answer with the same respondent's overall
+	-- answer (as rollup_item_compute does).  A response had no answers
+	-- before this statement when it is fresh (rollup_fresh_take: every
+	-- import); otherwise its earlier answers are read (by the response's
+	-- key, so only the touched responses'), and the delta is still exact:
+	-- a response has one overall answer at most, so what a statement adds
+	-- is its own answers (paired with the overall answer, old or new) and,
+	-- when it brings the overall answer, the pairs of the earlier answers
+	-- with it.  Nothing earlier changes.
+	old_ans AS MATERIALIZED (
+		SELECT r.service_id, r.month, a.response_id, a.item_id, i.is_overall,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM custfocus.answer a
+		  JOIN resp r ON r.response_id = a.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
+		 WHERE NOT v_fresh AND a.response_id = ANY (v_responses)
+		   AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
+	),
+	-- each response's overall score, and whether this statement brought it
+	ovr AS MATERIALIZED (
+		SELECT a.response_id, max(a.score) AS overall, true AS brought FROM ans a WHERE a.is_overall GROUP BY 1
+		UNION ALL
+		SELECT o.response_id, max(o.score), false FROM old_ans o WHERE o.is_overall GROUP BY 1
+	),
+	dd AS (
+		INSERT INTO custfocus.rollup_item_month
+		SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
+			   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
+			   g.s[16:20], g.s[21:28]
+		  FROM (SELECT a.service_id, a.month, a.item_id,
+					   custfocus.item_state(a.score, a.min_value, a.max_value, a.weight,
+											CASE WHEN NOT a.is_overall THEN o.overall END) AS s
+				  FROM ans a
+				  LEFT JOIN (SELECT ovr.response_id, max(ovr.overall) AS overall FROM ovr GROUP BY 1) o
+					ON o.response_id = a.response_id
+				 GROUP BY 1, 2, 3
+				UNION ALL
+				-- the earlier answers' pairs with an overall answer this
+				-- statement brought: pairs only (the answers themselves were
+				-- counted when they came)
+				SELECT x.service_id, x.month, x.item_id,
+					   pg_catalog.array_fill(0::double precision, ARRAY[20]) || x.s[21:28]
+				  FROM (SELECT o.service_id, o.month, o.item_id,
+							   custfocus.item_state(o.score, o.min_value, o.max_value, 1, v.overall) AS s
+						  FROM old_ans o
+						  JOIN ovr v ON v.response_id = o.response_id AND v.brought
+						 WHERE NOT o.is_overall
+						 GROUP BY 1, 2, 3) x) g
+	),
+	-- the keys this statement appended to, compacted when the transaction
+	-- commits (rollup_commit_compact)
+	pending AS (
+		INSERT INTO custfocus.rollup_pending (services, months, answers)
+		SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
+		  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
+		HAVING count(*) > 0
+	)
+	-- (the inserts above run whether or not this reads them)
+	SELECT 0 INTO v_count;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
+'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers)';
 
 -- Points p_hidden marks (complementary suppression) are not shown either.
 CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer,
@@ -957,11 +1252,12 @@ COMMENT ON COLUMN custfocus_reports.measure_status.suppressed IS 'True when the 
 COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 COMMENT ON COLUMN custfocus_reports.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
 
 -- the complementary cells of the data already there
-SELECT custfocus.rollup_hidden_refresh(ARRAY(SELECT DISTINCT date_trunc('year', r.period_start)::date
-											   FROM custfocus.rollup_unit_period r));
+SELECT custfocus.rollup_hidden_refresh(array_agg(k.service_id), array_agg(k.month))
+  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k;

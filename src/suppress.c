@@ -249,9 +249,12 @@ IntArrayArg(ArrayType *a, const char *name, int *len)
 
 /*
  * complementary_suppression(n bigint[], published boolean[], rel_parent
- * integer[], child_rel integer[], child_cell integer[], floor integer)
- * returns boolean[]: for each cell, true when it must be hidden although it
- * has floor answers or more, or is not published (the complementary cells).
+ * integer[], child_rel integer[], child_cell integer[], floor integer
+ * [, hidden boolean[]]) returns boolean[]: for each cell, true when it must
+ * be hidden although it has floor answers or more (the complementary
+ * cells).  hidden: cells hidden from the start, e.g. a pattern computed
+ * before, which the result then keeps and completes (equal to it when it
+ * still protects every small group).
  * Cells and relations are numbered from 1; child_rel must be in ascending
  * order (the children of relation 1 first).
  */
@@ -259,8 +262,9 @@ PG_FUNCTION_INFO_V1(complementary_suppression);
 Datum
 complementary_suppression(PG_FUNCTION_ARGS)
 {
-	ArrayType  *n_arr = PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *pub_arr = PG_GETARG_ARRAYTYPE_P(1);
+	ArrayType  *n_arr;
+	ArrayType  *pub_arr;
+	ArrayType  *start_arr = NULL;
 	int			nrels,
 				nchild,
 				nchild2,
@@ -269,15 +273,27 @@ complementary_suppression(PG_FUNCTION_ARGS)
 				c,
 				r,
 				k;
-	int		   *rel_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(2), "rel_parent", &nrels);
-	int		   *child_rel = IntArrayArg(PG_GETARG_ARRAYTYPE_P(3), "child_rel", &nchild);
-	int		   *child_cell = IntArrayArg(PG_GETARG_ARRAYTYPE_P(4), "child_cell", &nchild2);
-	int32		floor = PG_GETARG_INT32(5);
+	int		   *rel_parent;
+	int		   *child_rel;
+	int		   *child_cell;
+	int32		floor;
 	SuppressTable t;
 	Datum	   *result;
 	int			round;
 	int		   *parent0;
 
+	/* strict in its first six arguments; the seventh may be NULL (none) */
+	for (k = 0; k < 6; k++)
+		if (PG_ARGISNULL(k))
+			PG_RETURN_NULL();
+	n_arr = PG_GETARG_ARRAYTYPE_P(0);
+	pub_arr = PG_GETARG_ARRAYTYPE_P(1);
+	rel_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(2), "rel_parent", &nrels);
+	child_rel = IntArrayArg(PG_GETARG_ARRAYTYPE_P(3), "child_rel", &nchild);
+	child_cell = IntArrayArg(PG_GETARG_ARRAYTYPE_P(4), "child_cell", &nchild2);
+	floor = PG_GETARG_INT32(5);
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+		start_arr = PG_GETARG_ARRAYTYPE_P(6);
 	if (ARR_ELEMTYPE(n_arr) != INT8OID || ARR_NDIM(n_arr) > 1 || ARR_HASNULL(n_arr) ||
 		ARR_ELEMTYPE(pub_arr) != BOOLOID || ARR_NDIM(pub_arr) > 1 || ARR_HASNULL(pub_arr))
 		ereport(ERROR,
@@ -361,6 +377,21 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	t.derived_by = palloc(sizeof(int) * Max(ncells, 1));
 	for (c = 0; c < ncells; c++)
 		t.hidden[c] = t.published[c] && Sensitive(&t, c);
+	/* cells hidden from the start: a pattern to check, or to build on */
+	if (start_arr != NULL)
+	{
+		const bool *start;
+
+		if (ARR_ELEMTYPE(start_arr) != BOOLOID || ARR_NDIM(start_arr) > 1 || ARR_HASNULL(start_arr) ||
+			(ARR_NDIM(start_arr) == 0 ? 0 : ARR_DIMS(start_arr)[0]) != ncells)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("hidden must be a boolean array without nulls, one element per cell")));
+		start = (const bool *) CfArrayData(start_arr);
+		for (c = 0; c < ncells; c++)
+			if (start[c] && t.published[c])
+				t.hidden[c] = true;
+	}
 
 	/*
 	 * Rounds: every violated relation gets a cell hidden, unless another of

@@ -223,13 +223,15 @@ CREATE TABLE custfocus.rollup_pending (
 	xact		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
 	services	integer[] NOT NULL,
 	months		date[] NOT NULL,
-	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal()
+	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal(),
+	answers		bigint[]
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
 COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
+COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
@@ -645,7 +647,7 @@ COMMENT ON COLUMN custfocus.rollup_hidden.lm IS 'The linear mean of the cell is 
 
 CREATE TABLE custfocus.rollup_hidden_year (
 	year		date PRIMARY KEY,
-	computations bigint NOT NULL DEFAULT 1
+	computations bigint NOT NULL
 );
 COMMENT ON TABLE custfocus.rollup_hidden_year IS
 'Years of the reporting time zone whose complementary suppression was computed; its rows serialize the computations of one year';
@@ -672,13 +674,15 @@ COMMENT ON COLUMN custfocus.rollup_hidden_measure.unit_service_id IS 'The servic
 COMMENT ON COLUMN custfocus.rollup_hidden_measure.grain IS 'The measure''s period: month, quarter or year';
 COMMENT ON COLUMN custfocus.rollup_hidden_measure.period_start IS 'First day of the period, in the reporting time zone';
 
+-- (Not STRICT: the last argument may be NULL; NULL in another gives NULL.)
 CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
-													 child_rel integer[], child_cell integer[], floor integer)
+													 child_rel integer[], child_cell integer[], floor integer,
+													 hidden boolean[] DEFAULT NULL)
 RETURNS boolean[]
 AS 'MODULE_PATHNAME', 'complementary_suppression'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer) IS
-'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
 -- The complementary cells of one year (a date in it).  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
@@ -704,7 +708,7 @@ COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], int
 -- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
 -- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
 -- cost of a plan with nested loops priced out would set off for every year.)
-CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date)
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date, p_from_stored boolean DEFAULT false)
 RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -855,27 +859,127 @@ AS $$
 				   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}'),
 				   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}'),
 				   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}'),
-				   (SELECT s.min_responses FROM custfocus.setting s)) AS h
+				   (SELECT s.min_responses FROM custfocus.setting s),
+				   -- p_from_stored: the stored cells, kept and completed
+				   CASE WHEN p_from_stored THEN
+				   (SELECT array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+											  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
+												AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
+												AND h.period_start = c.period_start
+												AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
+									 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+												 WHERE h.node = c.node AND h.node_id = c.node_id
+												   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
+												   AND h.grain = c.grain AND h.period_start = c.period_start)
+									 ORDER BY c.c)
+					  FROM cell c) END) AS h
 		 WHERE EXISTS (SELECT FROM cell)
 	)
 	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
 	  FROM cell c CROSS JOIN hidden h
 	 WHERE h.h[c.c] AND c.published
 $$;
-COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date) IS
-'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor';
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
+'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
 
--- The complementary cells of the given years, computed again.
-CREATE FUNCTION custfocus.rollup_hidden_refresh(p_years date[]) RETURNS void
+-- Whether the complementary cells stay right after answers were added to
+-- the given keys (p_answers: how many to each), without computing them
+-- again.  They do when every cell the answers count in had, before them, at
+-- least the floor's answers (or none, and still none), and still has: no
+-- cell becomes shown or hidden, known or unknown, and every sum of unknown
+-- cells only grows (src/suppress.c's method would find nothing new to
+-- hide).  Checked on each key's cells, the finest (a unit or period above
+-- holds at least as many): the three scores' and the measured items' and
+-- their rest's, before being taken to be the count now less every answer
+-- added to the key (a bound: not all of them are of each score).  Called
+-- under the year's lock (rollup_hidden_refresh), so that "now" includes
+-- every transaction that committed before.
+CREATE FUNCTION custfocus.rollup_hidden_unchanged(p_services integer[], p_months date[], p_answers bigint[])
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT x.service_id, x.month, sum(x.answers) AS added
+		  FROM unnest(p_services, p_months, p_answers) AS x (service_id, month, answers)
+		 GROUP BY 1, 2 HAVING sum(x.answers) > 0
+	),
+	floor AS (SELECT s.min_responses AS f FROM custfocus.setting s),
+	measured AS (
+		SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
+		UNION
+		SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
+		 WHERE m.active AND m.metric <> 'response_count'
+	),
+	cells AS (
+		-- the three scores
+		SELECT k.added, x.n
+		  FROM k
+		 CROSS JOIN LATERAL (SELECT coalesce(sum(r.csat[1]), 0) AS csat, coalesce(sum(r.nps[1]), 0) AS nps,
+									coalesce(sum(r.lm[1]), 0) AS lm
+							   FROM custfocus.rollup_service_month r
+							  WHERE r.service_id = k.service_id AND r.month = k.month) c
+		 CROSS JOIN LATERAL (VALUES (c.csat), (c.nps), (c.lm)) AS x (n)
+		UNION ALL
+		-- the measured items, and each score's rest
+		SELECT k.added, y.n
+		  FROM k
+		 CROSS JOIN LATERAL (
+			SELECT r.item_id, sum(r.n) AS n
+			  FROM custfocus.rollup_item_month r
+			 WHERE r.service_id = k.service_id AND r.month = k.month
+			   AND r.item_id IN (SELECT measured.item_id FROM measured)
+			 GROUP BY r.item_id) li
+		 JOIN custfocus.item i ON i.item_id = li.item_id
+		 CROSS JOIN LATERAL (
+			SELECT li.n
+			UNION ALL
+			SELECT (SELECT coalesce(sum(CASE sc.score WHEN 'csat' THEN r.csat[1] WHEN 'nps' THEN r.nps[1] ELSE r.lm[1] END), 0)
+					  FROM custfocus.rollup_service_month r
+					 WHERE r.service_id = k.service_id AND r.month = k.month)
+				   - (SELECT coalesce(sum(r.n), 0)
+						FROM custfocus.rollup_item_month r
+						JOIN custfocus.item i2 ON i2.item_id = r.item_id
+					   WHERE r.service_id = k.service_id AND r.month = k.month
+						 AND r.item_id IN (SELECT measured.item_id FROM measured)
+						 AND CASE sc.score WHEN 'csat' THEN i2.is_overall WHEN 'nps' THEN i2.metric = 'nps'
+										   ELSE i2.metric = 'rating' END)
+			  FROM (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS sc (score, member)
+			 WHERE sc.member) y (n)
+	)
+	SELECT coalesce(bool_and(c.n = 0 OR c.n - c.added >= f.f), true)
+	  FROM cells c, floor f
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) IS
+'Whether the complementary suppression stays right after the given numbers of answers were added to the given (service, month) keys: every cell they count in had at least the floor''s answers before and has after';
+
+-- The complementary cells of the years of the given keys, computed again
+-- (p_answers NULL), or checked and computed again only where answers added
+-- to the keys (p_answers) may have changed them.
+CREATE FUNCTION custfocus.rollup_hidden_refresh(p_services integer[], p_months date[], p_answers bigint[] DEFAULT NULL)
+RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_year date;
 BEGIN
-	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_years) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
-		INSERT INTO custfocus.rollup_hidden_year AS h (year) VALUES (v_year)
-			ON CONFLICT (year) DO UPDATE SET computations = h.computations + 1;
+	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
+		-- one computation or check of a year at a time (see rollup_hidden)
+		INSERT INTO custfocus.rollup_hidden_year AS h (year, computations) VALUES (v_year, 0)
+			ON CONFLICT (year) DO NOTHING;
+		PERFORM 1 FROM custfocus.rollup_hidden_year h WHERE h.year = v_year FOR UPDATE;
+		IF p_answers IS NOT NULL
+		   AND custfocus.rollup_hidden_unchanged(
+				   ARRAY(SELECT x.s FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.m FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.a FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m)) THEN
+			CONTINUE;
+		END IF;
+		UPDATE custfocus.rollup_hidden_year h SET computations = h.computations + 1 WHERE h.year = v_year;
 		DELETE FROM custfocus.rollup_hidden h
 		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
 		DELETE FROM custfocus.rollup_hidden_measure h
@@ -894,8 +998,8 @@ BEGIN
 	END LOOP;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(date[]) IS
-'Computes the complementary suppression (rollup_hidden) of the years of the given dates again, one year at a time';
+COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
+'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it';
 
 -- Ask for the complementary suppression of keys to be computed again when
 -- the transaction commits (with all keys when p_services is NULL).
@@ -1059,9 +1163,13 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
-	-- the complementary suppression, against a computation from the
-	-- roll-ups (a transaction that changed answers sees it computed again
-	-- only once it commits)
+	-- the complementary suppression: the stored cells must protect every
+	-- small group as the roll-ups stand, i.e. a computation that starts
+	-- from them adds none (and they must be cells of the table).  Not
+	-- equality with a computation from scratch: answers added to cells
+	-- that have enough keep the cells (rollup_hidden_unchanged), where a
+	-- computation from scratch might choose others.  (A transaction that
+	-- changed answers sees the cells computed again only once it commits.)
 	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
 		   format('complementary suppression of %s %s in program %s, service %s, %s: %s',
 				  coalesce(s.node, f.node), coalesce(s.node_id, f.node_id), coalesce(s.program_id, f.program_id),
@@ -1075,7 +1183,7 @@ AS $$
 			SELECT * FROM custfocus.rollup_hidden_measure) s
 	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
 									FROM custfocus.rollup_unit_period r) y
-				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y) c) f
+				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y, true) c) f
 		ON f.node = s.node AND f.node_id = s.node_id AND f.program_id = s.program_id
 		   AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain AND f.period_start = s.period_start
 	 WHERE s.node IS NULL OR f.node IS NULL
@@ -1113,8 +1221,8 @@ BEGIN
 		INSERT INTO custfocus.rollup_unit_period
 		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	)
-	INSERT INTO custfocus.rollup_pending (services, months)
-	SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0;
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(d.service_id), array_agg(d.month), array_agg(0::bigint) FROM d HAVING count(*) > 0;
 	-- they have no answers yet (rollup_answer_insert), unless a trigger of
 	-- the user's gave them some as they were inserted
 	SELECT array_agg(n.response_id) INTO v_ids FROM new_response n;
@@ -1181,11 +1289,13 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 -- unit roll-up per unit, grain and period, and of the item roll-up per
 -- service, month and item (the keys are compacted when the transaction
 -- commits).  The item roll-up pairs answers of one
--- respondent: the transition table alone gives the pairs only when it holds
+-- respondent: the transition table alone gives the pairs when it holds
 -- every answer its responses have, i.e. when every response is one this
 -- transaction inserted without answers (rollup_fresh_take: every import,
--- and any load of responses then answers); otherwise the item keys are
--- recomputed from the raw data.
+-- and any load of responses then answers); otherwise the responses'
+-- earlier answers are read too (before 1.4, their service-months were
+-- recomputed: a web form saving answers one at a time to a stored response
+-- recomputed its whole month each time).
 -- Answers are matched to their responses by primary key, whatever the
 -- statistics say halfway through a long load (as in answer_check); with
 -- sequential scans priced out, JIT would compile every statement, so it is
@@ -1200,8 +1310,7 @@ SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
-	v_item_services integer[];
-	v_item_months date[];
+	v_count bigint;
 	v_responses bigint[];
 	v_items integer[];
 	v_fresh boolean;
@@ -1267,34 +1376,68 @@ BEGIN
 		INSERT INTO custfocus.rollup_unit_period
 		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	),
-	-- as rollup_item_compute
+	-- The item roll-up pairs each answer with the same respondent's overall
+	-- answer (as rollup_item_compute does).  A response had no answers
+	-- before this statement when it is fresh (rollup_fresh_take: every
+	-- import); otherwise its earlier answers are read (by the response's
+	-- key, so only the touched responses'), and the delta is still exact:
+	-- a response has one overall answer at most, so what a statement adds
+	-- is its own answers (paired with the overall answer, old or new) and,
+	-- when it brings the overall answer, the pairs of the earlier answers
+	-- with it.  Nothing earlier changes.
+	old_ans AS MATERIALIZED (
+		SELECT r.service_id, r.month, a.response_id, a.item_id, i.is_overall,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM custfocus.answer a
+		  JOIN resp r ON r.response_id = a.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
+		 WHERE NOT v_fresh AND a.response_id = ANY (v_responses)
+		   AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
+	),
+	-- each response's overall score, and whether this statement brought it
+	ovr AS MATERIALIZED (
+		SELECT a.response_id, max(a.score) AS overall, true AS brought FROM ans a WHERE a.is_overall GROUP BY 1
+		UNION ALL
+		SELECT o.response_id, max(o.score), false FROM old_ans o WHERE o.is_overall GROUP BY 1
+	),
 	dd AS (
 		INSERT INTO custfocus.rollup_item_month
 		SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
 			   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
 			   g.s[16:20], g.s[21:28]
-		  FROM (SELECT x.service_id, x.month, x.item_id,
-					   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
-											CASE WHEN NOT x.is_overall THEN x.overall END) AS s
-				  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
-						  FROM ans a WHERE v_fresh) x
-				 GROUP BY 1, 2, 3) g
-	),
-	-- the keys to recompute when the responses had answers before
-	dk AS (
-		SELECT DISTINCT a.service_id, a.month FROM ans a WHERE NOT v_fresh
+		  FROM (SELECT a.service_id, a.month, a.item_id,
+					   custfocus.item_state(a.score, a.min_value, a.max_value, a.weight,
+											CASE WHEN NOT a.is_overall THEN o.overall END) AS s
+				  FROM ans a
+				  LEFT JOIN (SELECT ovr.response_id, max(ovr.overall) AS overall FROM ovr GROUP BY 1) o
+					ON o.response_id = a.response_id
+				 GROUP BY 1, 2, 3
+				UNION ALL
+				-- the earlier answers' pairs with an overall answer this
+				-- statement brought: pairs only (the answers themselves were
+				-- counted when they came)
+				SELECT x.service_id, x.month, x.item_id,
+					   pg_catalog.array_fill(0::double precision, ARRAY[20]) || x.s[21:28]
+				  FROM (SELECT o.service_id, o.month, o.item_id,
+							   custfocus.item_state(o.score, o.min_value, o.max_value, 1, v.overall) AS s
+						  FROM old_ans o
+						  JOIN ovr v ON v.response_id = o.response_id AND v.brought
+						 WHERE NOT o.is_overall
+						 GROUP BY 1, 2, 3) x) g
 	),
 	-- the keys this statement appended to, compacted when the transaction
 	-- commits (rollup_commit_compact)
 	pending AS (
-		INSERT INTO custfocus.rollup_pending (services, months)
-		SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0
+		INSERT INTO custfocus.rollup_pending (services, months, answers)
+		SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
+		  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
+		HAVING count(*) > 0
 	)
-	SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month), array_agg(dk.month ORDER BY dk.service_id, dk.month)
-	  INTO v_item_services, v_item_months FROM dk;
-	IF v_item_services IS NOT NULL THEN
-		PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
-	END IF;
+	-- (the inserts above run whether or not this reads them)
+	SELECT 0 INTO v_count;
 	RETURN NULL;
 END
 $$;
@@ -1667,17 +1810,23 @@ AS $$
 DECLARE
 	v_services integer[];
 	v_months date[];
+	v_answers bigint[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
+	-- the keys, and the answers added to each (NULL when a statement
+	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months
+		RETURNING p.services, p.months, p.answers
 	)
-	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
-	  INTO v_services, v_months
-	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
-			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
+		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END
+	  INTO v_services, v_months, v_answers
+	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
+			  FROM gone g
+			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
+			 GROUP BY 1, 2) k;
 	IF v_services IS NULL THEN
 		RETURN NULL;
 	END IF;
@@ -1719,7 +1868,7 @@ BEGIN
 	-- not given up: without it, a reader could subtract its way to a small
 	-- group (under REPEATABLE READ a year another transaction computed since
 	-- the snapshot fails the commit, to be retried)
-	PERFORM custfocus.rollup_hidden_refresh(v_months);
+	PERFORM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers);
 	RETURN NULL;
 END
 $$;
@@ -1730,8 +1879,9 @@ CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup
 	FOR EACH ROW WHEN (NEW.signal) EXECUTE FUNCTION custfocus.rollup_commit_compact();
 
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
