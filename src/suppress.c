@@ -84,6 +84,9 @@ typedef struct SuppressTable
 	int		   *violated;		/* the violated relations of a round */
 	int			nviolated;
 	int		   *hidden_in;		/* the round that hid a cell, or 0 */
+	/* FindCandidate's scratch: allocated once, seen reset after each use */
+	int		   *order;
+	bool	   *seen;
 } SuppressTable;
 
 static inline bool
@@ -179,8 +182,8 @@ DeriveAll(SuppressTable *t)
 static int
 FindCandidate(SuppressTable *t, int r, int round)
 {
-	int		   *order = palloc(sizeof(int) * Max(t->nrels, 1));
-	bool	   *seen = palloc0(sizeof(bool) * Max(t->nrels, 1));
+	int		   *order = t->order;
+	bool	   *seen = t->seen;
 	int			head = 0,
 				tail = 0,
 				i,
@@ -192,6 +195,8 @@ FindCandidate(SuppressTable *t, int r, int round)
 	{
 		int			q = order[head++];
 		int			k;
+
+		CHECK_FOR_INTERRUPTS();
 
 		for (k = t->child_start[q] - 1; k < t->child_start[q + 1]; k++)
 		{
@@ -231,8 +236,8 @@ FindCandidate(SuppressTable *t, int r, int round)
 		if (t->published[p] && !t->hidden[p] && t->n[p] > 0)
 			result = p;
 	}
-	pfree(order);
-	pfree(seen);
+	for (i = 0; i < tail; i++)
+		seen[order[i]] = false;
 	return result;
 }
 
@@ -346,6 +351,36 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	while (r < nrels)
 		t.child_start[++r] = nchild;
 
+	/*
+	 * What the method assumes of its input: counts, and relations whose
+	 * parent is not among its children and whose children are distinct.
+	 */
+	for (c = 0; c < ncells; c++)
+		if (t.n[c] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("n[%d] is %ld: answer counts cannot be negative", c + 1, (long) t.n[c])));
+	{
+		int		   *mark = palloc(sizeof(int) * Max(ncells, 1));
+
+		for (c = 0; c < ncells; c++)
+			mark[c] = -1;
+		for (r = 0; r < nrels; r++)
+		{
+			mark[parent0[r]] = r;
+			for (k = t.child_start[r]; k < t.child_start[r + 1]; k++)
+			{
+				if (mark[t.child[k]] == r)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("cell %d appears twice in relation %d", t.child[k] + 1, r + 1),
+							 errdetail("A relation's children are distinct and its parent is not one of them.")));
+				mark[t.child[k]] = r;
+			}
+		}
+		pfree(mark);
+	}
+
 	/* each cell's relations (a cell is a child of a relation once at most) */
 	t.member_start = palloc0(sizeof(int) * (ncells + 1));
 	t.member_rel = palloc(sizeof(int) * Max(nrels + nchild, 1));
@@ -399,6 +434,8 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	 * next round tells).  Hiding one cell per round would give the same
 	 * cells at many times the cost.
 	 */
+	t.order = palloc(sizeof(int) * Max(nrels, 1));
+	t.seen = palloc0(sizeof(bool) * Max(nrels, 1));
 	t.violated = palloc(sizeof(int) * Max(2 * nrels, 1));
 	t.hidden_in = palloc0(sizeof(int) * Max(ncells, 1));
 	for (round = 1;; round++)
@@ -415,6 +452,7 @@ complementary_suppression(PG_FUNCTION_ARGS)
 			int			v = t.violated[i];
 			int			hide;
 
+			CHECK_FOR_INTERRUPTS();
 			hide = FindCandidate(&t, v, round);
 			if (hide < 0)
 				continue;

@@ -696,7 +696,8 @@ COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], int
 --     (month, quarter, year) with answers; n, its answers;
 --   * relations: in each entity, a program's cell is the sum of its units'
 --     and a quarter's (year's) of its months (quarters); in each unit and
---     period, a score's cell is the sum of its measured items' and its
+--     period, a score's cell is the sum of its measured requirements' (those
+--     whose items all count for it), its other measured items' and its
 --     rest's, a requirement's of its items';
 --   * published: every cell of the three scores (the scorecard and trend
 --     show them all); a measured item's or requirement's cells in the unit
@@ -769,6 +770,15 @@ AS $$
 		 CROSS JOIN LATERAL (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS x (score, member)
 		 WHERE i.item_id IN (SELECT leaf.item_id FROM leaf) AND x.member
 	),
+	-- measured requirements whose items all count for one score
+	req_score AS (
+		SELECT i.requirement_id, ls.score
+		  FROM custfocus.item i
+		  JOIN leaf_score ls ON ls.item_id = i.item_id
+		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+		 GROUP BY 1, 2
+		HAVING count(*) = (SELECT count(*) FROM custfocus.item i2 WHERE i2.requirement_id = i.requirement_id)
+	),
 	ent AS MATERIALIZED (
 		SELECT x.node, 0 AS node_id, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start, x.n, true AS published
 		  FROM score sc
@@ -830,10 +840,18 @@ AS $$
 			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
 			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
 		UNION ALL
-		-- a score's is the sum of its measured items' and its rest's
+		-- a score's is the sum of its measured requirements' (whose items
+		-- all count for it), its other measured items' and its rest's: a
+		-- published requirement is one node of the sum (as two items, the
+		-- score minus the requirement gave the rest away, found a review)
 		SELECT 'i', pc.c, ch.c
 		  FROM cell pc
-		  JOIN (SELECT ls.score, 'item' AS node, ls.item_id AS node_id FROM leaf_score ls
+		  JOIN (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
+				UNION ALL
+				SELECT ls.score, 'item', ls.item_id FROM leaf_score ls
+				  JOIN custfocus.item i ON i.item_id = ls.item_id
+				 WHERE NOT EXISTS (SELECT FROM req_score rs
+									WHERE rs.score = ls.score AND rs.requirement_id = i.requirement_id)
 				UNION ALL
 				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m ON m.score = pc.node
 		  JOIN cell ch ON ch.node = m.node AND ch.node_id = m.node_id
