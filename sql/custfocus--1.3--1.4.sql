@@ -99,6 +99,16 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
 'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
+CREATE FUNCTION custfocus.complementary_suppression_grid(entity integer[], unit integer[], slot integer[], n bigint[],
+														  published boolean[], unit_parent integer[],
+														  entity_parent integer[], entity_child integer[], floor integer,
+														  hidden boolean[] DEFAULT NULL)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression_grid'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression_grid(integer[], integer[], integer[], bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'complementary_suppression of the reporting layer''s table of a year, its relations following from where each cell is: entity (1..E) in unit (1..U) at slot (0..11 months, 12..15 quarters, 16 the year); a unit''s cell is the sum of those of the units whose unit_parent it is, a quarter''s of its months, the year''s of its quarters, entity_parent[k]''s of its entity_child[k]s (see src/suppress.c)';
+
 -- The complementary cells of one year (a date in it).  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
 -- of one view can be subtracted from another's:
@@ -170,13 +180,24 @@ AS $$
 		   AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
 		   AND r.month >= y.y0 AND r.month < y.y1
 	),
-	leaf_cell AS MATERIALIZED (
-		SELECT r.item_id, u.program_id, u.unit_service_id, g.grain,
-			   date_trunc(g.grain, r.month)::date AS period_start, sum(r.n)::bigint AS n
+	-- per unit and month, then quarters and years from those
+	leaf_month AS MATERIALIZED (
+		SELECT r.item_id, u.program_id, u.unit_service_id, r.month, sum(r.n)::bigint AS n
 		  FROM leaf_row r
 		  JOIN custfocus.report_unit u ON u.service_id = r.service_id
-		 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
-		 GROUP BY 1, 2, 3, 4, 5
+		 GROUP BY 1, 2, 3, 4
+	),
+	leaf_cell AS MATERIALIZED (
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'month' AS grain, lm.month AS period_start, lm.n
+		  FROM leaf_month lm
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'quarter', date_trunc('quarter', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'year', date_trunc('year', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
 	),
 	-- which score each measured item counts for
 	leaf_score AS (
@@ -200,19 +221,20 @@ AS $$
 		 CROSS JOIN LATERAL (VALUES ('csat', sc.n_csat), ('nps', sc.n_nps), ('lm', sc.n_lm)) AS x (node, n)
 		UNION ALL
 		SELECT 'item', lc.item_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, lc.n,
-			   EXISTS (SELECT FROM shows sh WHERE sh.node = 'item' AND sh.node_id = lc.item_id
-						  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
-						  AND sh.grain = lc.grain)
+			   sh.node IS NOT NULL
 		  FROM leaf_cell lc
+		  LEFT JOIN shows sh ON sh.node = 'item' AND sh.node_id = lc.item_id AND sh.program_id = lc.program_id
+			   AND sh.unit_service_id = lc.unit_service_id AND sh.grain = lc.grain
 		UNION ALL
-		SELECT 'requirement', i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint,
-			   bool_or(EXISTS (SELECT FROM shows sh WHERE sh.node = 'requirement' AND sh.node_id = i.requirement_id
-								  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
-								  AND sh.grain = lc.grain))
-		  FROM leaf_cell lc
-		  JOIN custfocus.item i ON i.item_id = lc.item_id
-		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
-		 GROUP BY 1, 2, 3, 4, 5, 6
+		SELECT 'requirement', r.requirement_id, r.program_id, r.unit_service_id, r.grain, r.period_start, r.n,
+			   sh.node IS NOT NULL
+		  FROM (SELECT i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint AS n
+				  FROM leaf_cell lc
+				  JOIN custfocus.item i ON i.item_id = lc.item_id
+				 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+				 GROUP BY 1, 2, 3, 4, 5) r
+		  LEFT JOIN shows sh ON sh.node = 'requirement' AND sh.node_id = r.requirement_id AND sh.program_id = r.program_id
+			   AND sh.unit_service_id = r.unit_service_id AND sh.grain = r.grain
 		UNION ALL
 		-- the rest of a score's answers, where it has measured items
 		SELECT 'rest_' || ls.score, 0, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start,
@@ -226,72 +248,66 @@ AS $$
 			   AND lc.unit_service_id = sc.unit_service_id AND lc.grain = sc.grain AND lc.period_start = sc.period_start
 		 GROUP BY 1, 2, 3, 4, 5, 6
 	),
+	-- the units numbered, with the unit above each: a service's program, a
+	-- program's parent (0: none)
+	unit AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY x.program_id, x.unit_service_id)::integer AS u, x.*
+		  FROM (SELECT DISTINCT ru.program_id, ru.unit_service_id,
+					   CASE WHEN ru.unit_service_id <> 0 THEN ru.program_id ELSE p.parent_id END AS parent_program_id
+				  FROM custfocus.report_unit ru
+				  JOIN custfocus.program p ON p.program_id = ru.program_id) x
+	),
+	entity AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY d.node, d.node_id)::integer AS e, d.node, d.node_id
+		  FROM (SELECT DISTINCT ent.node, ent.node_id FROM ent) d
+	),
+	-- each cell: its entity, unit and slot (months 0..11, quarters 12..15,
+	-- the year 16: the relations between them are laid out in C)
 	cell AS MATERIALIZED (
-		SELECT row_number() OVER (ORDER BY e.node, e.node_id, e.program_id, e.unit_service_id, e.grain, e.period_start)::integer AS c,
-			   e.*
-		  FROM ent e
+		SELECT row_number() OVER (ORDER BY en.e, un.u, sl.slot)::integer AS c, en.e, un.u, sl.slot, x.*
+		  FROM ent x
+		  JOIN entity en ON en.node = x.node AND en.node_id = x.node_id
+		  JOIN unit un ON un.program_id = x.program_id AND un.unit_service_id = x.unit_service_id
+		 CROSS JOIN LATERAL (
+			SELECT CASE x.grain WHEN 'month' THEN extract(month FROM x.period_start)::integer - 1
+								WHEN 'quarter' THEN 12 + (extract(month FROM x.period_start)::integer - 1) / 3
+								ELSE 16 END AS slot) sl
 	),
-	-- the unit above each unit: a service's program, a program's parent
-	up AS (
-		SELECT DISTINCT u.program_id, u.unit_service_id,
-			   CASE WHEN u.unit_service_id <> 0 THEN u.program_id ELSE p.parent_id END AS parent_program_id
-		  FROM custfocus.report_unit u
-		  JOIN custfocus.program p ON p.program_id = u.program_id
-	),
-	rel AS (
-		-- a program's cell is the sum of those of the units right under it
-		SELECT 'u' AS kind, pc.c AS parent, ch.c AS child
-		  FROM cell ch
-		  JOIN up ON up.program_id = ch.program_id AND up.unit_service_id = ch.unit_service_id
-		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
-			   AND pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
-			   AND pc.grain = ch.grain AND pc.period_start = ch.period_start
-		UNION ALL
-		-- a quarter's is the sum of its months, a year's of its quarters
-		SELECT 't', pc.c, ch.c
-		  FROM cell ch
-		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
-			   AND pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
-			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
-			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
-		UNION ALL
-		-- a score's is the sum of its measured requirements' (whose items
-		-- all count for it), its other measured items' and its rest's: a
-		-- published requirement is one node of the sum (as two items, the
-		-- score minus the requirement gave the rest away, found a review)
-		SELECT 'i', pc.c, ch.c
-		  FROM cell pc
-		  JOIN (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
+	-- a score is the sum of its measured requirements (whose items all
+	-- count for it: a published requirement is one node of the sum; as two
+	-- items, the score minus the requirement gave the rest away, found a
+	-- review), its other measured items and its rest; a requirement of its
+	-- items
+	erel AS (
+		SELECT ep.e AS parent, ec.e AS child
+		  FROM (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
 				UNION ALL
 				SELECT ls.score, 'item', ls.item_id FROM leaf_score ls
 				  JOIN custfocus.item i ON i.item_id = ls.item_id
 				 WHERE NOT EXISTS (SELECT FROM req_score rs
 									WHERE rs.score = ls.score AND rs.requirement_id = i.requirement_id)
 				UNION ALL
-				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m ON m.score = pc.node
-		  JOIN cell ch ON ch.node = m.node AND ch.node_id = m.node_id
-			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
-			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
+				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m
+		  JOIN entity ep ON ep.node = m.score AND ep.node_id = 0
+		  JOIN entity ec ON ec.node = m.node AND ec.node_id = m.node_id
 		UNION ALL
-		-- a requirement's, of its items'
-		SELECT 'r', pc.c, ch.c
-		  FROM cell pc
-		  JOIN custfocus.item i ON pc.node = 'requirement' AND i.requirement_id = pc.node_id
-		  JOIN cell ch ON ch.node = 'item' AND ch.node_id = i.item_id
-			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
-			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
-	),
-	numbered AS (
-		SELECT dense_rank() OVER (ORDER BY rel.parent, rel.kind)::integer AS r, rel.parent, rel.child FROM rel
+		SELECT ep.e, ec.e
+		  FROM entity ep
+		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
+		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
 	),
 	-- (materialized: inlined, the call would run once for every cell)
 	hidden AS MATERIALIZED (
-		SELECT custfocus.complementary_suppression(
+		SELECT custfocus.complementary_suppression_grid(
+				   (SELECT array_agg(c.e ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.u ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.slot ORDER BY c.c) FROM cell c),
 				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
 				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
-				   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}'),
-				   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}'),
-				   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}'),
+				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
+					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
+				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
+				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
 				   -- p_from_stored: the stored cells, kept and completed
 				   CASE WHEN p_from_stored THEN
@@ -1261,6 +1277,115 @@ SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS
  CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n, x.hidden) c
  ORDER BY x.measure_code, c.point;
 
+CREATE OR REPLACE VIEW custfocus.key_drivers WITH (security_barrier) AS
+SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
+  FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   rq.code AS requirement_code, rq.name AS requirement_name, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed
+		  FROM (
+			-- each service's window in each survey (its requirement items,
+			-- the overall item excepted), and the states merged over it
+			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
+				   i.requirement_id, w.window_start, w.window_end,
+				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 CROSS JOIN LATERAL (
+					SELECT li.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
+					  FROM custfocus.rollup_item_month l
+					  JOIN custfocus.item li ON li.item_id = l.item_id AND li.requirement_id IS NOT NULL AND NOT li.is_overall
+					 WHERE l.service_id = s.service_id
+					 GROUP BY li.survey_id) w
+			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
+			  JOIN custfocus.item i ON i.survey_id = w.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			  JOIN custfocus.rollup_item_month d ON d.service_id = s.service_id AND d.item_id = i.item_id
+				   AND d.month >= w.window_start AND d.month <= w.window_end
+			 WHERE (SELECT custfocus.sees_all_programs())
+				OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
+		  ) m
+		 -- each result computed once (see the scorecard)
+		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
+		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
+		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- The window is a sum of months: a measure of the requirement (or
+		 -- of its only item) at the service shows some of them, and the
+		 -- window minus the shown periods inside it is the rest.  The
+		 -- performance is not shown when that rest is a small group, or a
+		 -- period inside the window is hidden (the window would give it
+		 -- back): complementary suppression, which the windows, across
+		 -- years, are not cells of.  (A review recovered a hidden month as
+		 -- n x performance minus the measure's other months.)
+		 LEFT JOIN LATERAL (
+			SELECT bool_or(e.exposed) AS exposed
+			  FROM (SELECT bool_or(q.n > 0 AND NOT q.shown)
+						   OR ((lm_r).n - coalesce(sum(q.n) FILTER (WHERE q.shown), 0)) BETWEEN 1 AND v.min_n - 1 AS exposed
+					  FROM custfocus.measure mm
+					  JOIN custfocus.service ms ON ms.service_id = mm.service_id
+					 CROSS JOIN LATERAL (
+							SELECT date_trunc(mm.period, r.month)::date AS period_start, sum(r.n) AS n
+							  FROM custfocus.rollup_item_month r
+							  JOIN custfocus.item ri ON ri.item_id = r.item_id
+							 WHERE r.service_id = mm.service_id
+							   AND (ri.requirement_id = mm.requirement_id OR ri.item_id = mm.item_id)
+							 GROUP BY 1) qp
+					 CROSS JOIN LATERAL (
+							SELECT qp.n, qp.n >= v.min_n
+										 AND NOT EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+														  WHERE h.node = CASE WHEN mm.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+															AND h.node_id = coalesce(mm.item_id, mm.requirement_id)
+															AND h.program_id = ms.program_id AND h.unit_service_id = mm.service_id
+															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
+					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
+					   AND (mm.requirement_id = m.requirement_id
+							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
+											  WHERE oi.requirement_id = m.requirement_id
+											 HAVING count(*) = 1))
+					   AND qp.period_start >= m.window_start
+					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
+														   WHEN 'quarter' THEN interval '3 months'
+														   ELSE interval '1 year' END
+							- interval '1 day')::date <= m.window_end
+					 GROUP BY mm.measure_id) e
+		 ) ex ON true
+	  ) b
+	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+	  ) c
+  ) x
+ ORDER BY x.program_code, x.service_code, x.survey_code, x.requirement_code;
+
 COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus_reports.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
@@ -1269,6 +1394,8 @@ COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period h
 COMMENT ON COLUMN custfocus_reports.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers, or is hidden by complementary suppression (response_count is never suppressed)';
 COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 COMMENT ON COLUMN custfocus_reports.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+COMMENT ON COLUMN custfocus_reports.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;

@@ -55,6 +55,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 
 #include "aggutils.h"
 #include "custfocus.h"
@@ -253,113 +254,41 @@ IntArrayArg(ArrayType *a, const char *name, int *len)
 }
 
 /*
- * complementary_suppression(n bigint[], published boolean[], rel_parent
- * integer[], child_rel integer[], child_cell integer[], floor integer
- * [, hidden boolean[]]) returns boolean[]: for each cell, true when it must
- * be hidden although it has floor answers or more (the complementary
- * cells).  hidden: cells hidden from the start, e.g. a pattern computed
- * before, which the result then keeps and completes (equal to it when it
- * still protects every small group).
- * Cells and relations are numbered from 1; child_rel must be in ascending
- * order (the children of relation 1 first).
+ * Steps 1 to 3 on a table given as cells (n, published, and the cells
+ * hidden from the start or NULL) and relations (parent0[r], and children
+ * child[child_start[r] .. child_start[r + 1] - 1], numbered from 0).
+ * Returns, per cell, whether it is hidden beyond the small ones.
  */
-PG_FUNCTION_INFO_V1(complementary_suppression);
-Datum
-complementary_suppression(PG_FUNCTION_ARGS)
+static bool *
+SuppressSolve(int ncells, const int64 *n, const bool *published, const bool *start,
+			  int nrels, const int *parent0, int *child_start, int *child, int64 floor)
 {
-	ArrayType  *n_arr;
-	ArrayType  *pub_arr;
-	ArrayType  *start_arr = NULL;
-	int			nrels,
-				nchild,
-				nchild2,
-				ncells,
-				npub,
+	SuppressTable t;
+	int			nchild = child_start[nrels];
+	int			round,
 				c,
 				r,
 				k;
-	int		   *rel_parent;
-	int		   *child_rel;
-	int		   *child_cell;
-	int32		floor;
-	SuppressTable t;
-	Datum	   *result;
-	int			round;
-	int		   *parent0;
-
-	/* strict in its first six arguments; the seventh may be NULL (none) */
-	for (k = 0; k < 6; k++)
-		if (PG_ARGISNULL(k))
-			PG_RETURN_NULL();
-	n_arr = PG_GETARG_ARRAYTYPE_P(0);
-	pub_arr = PG_GETARG_ARRAYTYPE_P(1);
-	rel_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(2), "rel_parent", &nrels);
-	child_rel = IntArrayArg(PG_GETARG_ARRAYTYPE_P(3), "child_rel", &nchild);
-	child_cell = IntArrayArg(PG_GETARG_ARRAYTYPE_P(4), "child_cell", &nchild2);
-	floor = PG_GETARG_INT32(5);
-	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
-		start_arr = PG_GETARG_ARRAYTYPE_P(6);
-	if (ARR_ELEMTYPE(n_arr) != INT8OID || ARR_NDIM(n_arr) > 1 || ARR_HASNULL(n_arr) ||
-		ARR_ELEMTYPE(pub_arr) != BOOLOID || ARR_NDIM(pub_arr) > 1 || ARR_HASNULL(pub_arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n must be a bigint array and published a boolean array, one-dimensional, without nulls")));
-	ncells = ARR_NDIM(n_arr) == 0 ? 0 : ARR_DIMS(n_arr)[0];
-	npub = ARR_NDIM(pub_arr) == 0 ? 0 : ARR_DIMS(pub_arr)[0];
-	if (npub != ncells || nchild != nchild2)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("n and published, and child_rel and child_cell, must have the same lengths"),
-				 errdetail("n has %d elements, published %d, child_rel %d, child_cell %d.",
-						   ncells, npub, nchild, nchild2)));
+	bool	   *result;
 
 	t.ncells = ncells;
 	t.nrels = nrels;
-	t.n = (const int64 *) CfArrayData(n_arr);
-	t.published = (const bool *) CfArrayData(pub_arr);
+	t.n = n;
+	t.published = published;
 	t.floor = floor;
-	parent0 = palloc(sizeof(int) * Max(nrels, 1));
-	t.child_start = palloc(sizeof(int) * (nrels + 1));
-	t.child = palloc(sizeof(int) * Max(nchild, 1));
-	for (r = 0; r < nrels; r++)
-	{
-		if (rel_parent[r] < 1 || rel_parent[r] > ncells)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("rel_parent[%d] is %d, not a cell (1 to %d)", r + 1, rel_parent[r], ncells)));
-		parent0[r] = rel_parent[r] - 1;
-	}
 	t.rel_parent = parent0;
-	/* children grouped by relation, in the ascending order asked for */
-	r = 0;
-	t.child_start[0] = 0;
-	for (k = 0; k < nchild; k++)
-	{
-		if (child_rel[k] < 1 || child_rel[k] > nrels || child_rel[k] < r + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("child_rel[%d] is %d: relations must be 1 to %d, in ascending order",
-							k + 1, child_rel[k], nrels)));
-		if (child_cell[k] < 1 || child_cell[k] > ncells)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("child_cell[%d] is %d, not a cell (1 to %d)", k + 1, child_cell[k], ncells)));
-		while (r + 1 < child_rel[k])
-			t.child_start[++r] = k;
-		t.child[k] = child_cell[k] - 1;
-	}
-	while (r < nrels)
-		t.child_start[++r] = nchild;
+	t.child_start = child_start;
+	t.child = child;
 
 	/*
 	 * What the method assumes of its input: counts, and relations whose
 	 * parent is not among its children and whose children are distinct.
 	 */
 	for (c = 0; c < ncells; c++)
-		if (t.n[c] < 0)
+		if (n[c] < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("n[%d] is %ld: answer counts cannot be negative", c + 1, (long) t.n[c])));
+					 errmsg("n[%d] is %ld: answer counts cannot be negative", c + 1, (long) n[c])));
 	{
 		int		   *mark = palloc(sizeof(int) * Max(ncells, 1));
 
@@ -368,14 +297,14 @@ complementary_suppression(PG_FUNCTION_ARGS)
 		for (r = 0; r < nrels; r++)
 		{
 			mark[parent0[r]] = r;
-			for (k = t.child_start[r]; k < t.child_start[r + 1]; k++)
+			for (k = child_start[r]; k < child_start[r + 1]; k++)
 			{
-				if (mark[t.child[k]] == r)
+				if (mark[child[k]] == r)
 					ereport(ERROR,
 							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("cell %d appears twice in relation %d", t.child[k] + 1, r + 1),
+							 errmsg("cell %d appears twice in relation %d", child[k] + 1, r + 1),
 							 errdetail("A relation's children are distinct and its parent is not one of them.")));
-				mark[t.child[k]] = r;
+				mark[child[k]] = r;
 			}
 		}
 		pfree(mark);
@@ -387,7 +316,7 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	for (r = 0; r < nrels; r++)
 		t.member_start[parent0[r] + 1]++;
 	for (k = 0; k < nchild; k++)
-		t.member_start[t.child[k] + 1]++;
+		t.member_start[child[k] + 1]++;
 	for (c = 0; c < ncells; c++)
 		t.member_start[c + 1] += t.member_start[c];
 	{
@@ -397,8 +326,8 @@ complementary_suppression(PG_FUNCTION_ARGS)
 		for (r = 0; r < nrels; r++)
 		{
 			t.member_rel[fill[parent0[r]]++] = r;
-			for (k = t.child_start[r]; k < t.child_start[r + 1]; k++)
-				t.member_rel[fill[t.child[k]]++] = r;
+			for (k = child_start[r]; k < child_start[r + 1]; k++)
+				t.member_rel[fill[child[k]]++] = r;
 		}
 		pfree(fill);
 	}
@@ -411,22 +340,7 @@ complementary_suppression(PG_FUNCTION_ARGS)
 	t.unknown = palloc(sizeof(bool) * Max(ncells, 1));
 	t.derived_by = palloc(sizeof(int) * Max(ncells, 1));
 	for (c = 0; c < ncells; c++)
-		t.hidden[c] = t.published[c] && Sensitive(&t, c);
-	/* cells hidden from the start: a pattern to check, or to build on */
-	if (start_arr != NULL)
-	{
-		const bool *start;
-
-		if (ARR_ELEMTYPE(start_arr) != BOOLOID || ARR_NDIM(start_arr) > 1 || ARR_HASNULL(start_arr) ||
-			(ARR_NDIM(start_arr) == 0 ? 0 : ARR_DIMS(start_arr)[0]) != ncells)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("hidden must be a boolean array without nulls, one element per cell")));
-		start = (const bool *) CfArrayData(start_arr);
-		for (c = 0; c < ncells; c++)
-			if (start[c] && t.published[c])
-				t.hidden[c] = true;
-	}
+		t.hidden[c] = published[c] && (Sensitive(&t, c) || (start != NULL && start[c]));
 
 	/*
 	 * Rounds: every violated relation gets a cell hidden, unless another of
@@ -467,8 +381,327 @@ complementary_suppression(PG_FUNCTION_ARGS)
 					 errhint("Every cell of the relation is hidden or unpublished, yet one is given away: the relations are inconsistent.")));
 	}
 
-	result = palloc(sizeof(Datum) * Max(ncells, 1));
+	result = palloc(sizeof(bool) * Max(ncells, 1));
 	for (c = 0; c < ncells; c++)
-		result[c] = BoolGetDatum(t.hidden[c] && !Sensitive(&t, c));
-	PG_RETURN_ARRAYTYPE_P(construct_array(result, ncells, BOOLOID, 1, true, TYPALIGN_CHAR));
+		result[c] = t.hidden[c] && !Sensitive(&t, c);
+	return result;
+}
+
+static const bool *
+StartArg(ArrayType *a, int ncells)
+{
+	if (ARR_ELEMTYPE(a) != BOOLOID || ARR_NDIM(a) > 1 || ARR_HASNULL(a) ||
+		(ARR_NDIM(a) == 0 ? 0 : ARR_DIMS(a)[0]) != ncells)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("hidden must be a boolean array without nulls, one element per cell")));
+	return (const bool *) CfArrayData(a);
+}
+
+static Datum
+BoolArrayDatum(const bool *v, int len)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(len, 1));
+	int			i;
+
+	for (i = 0; i < len; i++)
+		d[i] = BoolGetDatum(v[i]);
+	return PointerGetDatum(construct_array(d, len, BOOLOID, 1, true, TYPALIGN_CHAR));
+}
+
+static void
+CellArrays(ArrayType *n_arr, ArrayType *pub_arr, int *ncells)
+{
+	int			npub;
+
+	if (ARR_ELEMTYPE(n_arr) != INT8OID || ARR_NDIM(n_arr) > 1 || ARR_HASNULL(n_arr) ||
+		ARR_ELEMTYPE(pub_arr) != BOOLOID || ARR_NDIM(pub_arr) > 1 || ARR_HASNULL(pub_arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n must be a bigint array and published a boolean array, one-dimensional, without nulls")));
+	*ncells = ARR_NDIM(n_arr) == 0 ? 0 : ARR_DIMS(n_arr)[0];
+	npub = ARR_NDIM(pub_arr) == 0 ? 0 : ARR_DIMS(pub_arr)[0];
+	if (npub != *ncells)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("n and published must have the same lengths"),
+				 errdetail("n has %d elements, published %d.", *ncells, npub)));
+}
+
+/*
+ * complementary_suppression(n bigint[], published boolean[], rel_parent
+ * integer[], child_rel integer[], child_cell integer[], floor integer
+ * [, hidden boolean[]]) returns boolean[]: for each cell, true when it must
+ * be hidden although it has floor answers or more (the complementary
+ * cells).  hidden: cells hidden from the start, e.g. a pattern computed
+ * before, which the result then keeps and completes (equal to it when it
+ * still protects every small group).
+ * Cells and relations are numbered from 1; child_rel must be in ascending
+ * order (the children of relation 1 first).
+ */
+PG_FUNCTION_INFO_V1(complementary_suppression);
+Datum
+complementary_suppression(PG_FUNCTION_ARGS)
+{
+	ArrayType  *n_arr;
+	ArrayType  *pub_arr;
+	const bool *start = NULL;
+	int			nrels,
+				nchild,
+				nchild2,
+				ncells,
+				r,
+				k;
+	int		   *rel_parent;
+	int		   *child_rel;
+	int		   *child_cell;
+	int		   *parent0;
+	int		   *child_start;
+	int		   *child;
+	int32		floor;
+
+	/* strict in its first six arguments; the seventh may be NULL (none) */
+	for (k = 0; k < 6; k++)
+		if (PG_ARGISNULL(k))
+			PG_RETURN_NULL();
+	n_arr = PG_GETARG_ARRAYTYPE_P(0);
+	pub_arr = PG_GETARG_ARRAYTYPE_P(1);
+	CellArrays(n_arr, pub_arr, &ncells);
+	rel_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(2), "rel_parent", &nrels);
+	child_rel = IntArrayArg(PG_GETARG_ARRAYTYPE_P(3), "child_rel", &nchild);
+	child_cell = IntArrayArg(PG_GETARG_ARRAYTYPE_P(4), "child_cell", &nchild2);
+	floor = PG_GETARG_INT32(5);
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+		start = StartArg(PG_GETARG_ARRAYTYPE_P(6), ncells);
+	if (nchild != nchild2)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("child_rel and child_cell must have the same lengths"),
+				 errdetail("child_rel has %d elements, child_cell %d.", nchild, nchild2)));
+
+	parent0 = palloc(sizeof(int) * Max(nrels, 1));
+	child_start = palloc(sizeof(int) * (nrels + 1));
+	child = palloc(sizeof(int) * Max(nchild, 1));
+	for (r = 0; r < nrels; r++)
+	{
+		if (rel_parent[r] < 1 || rel_parent[r] > ncells)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("rel_parent[%d] is %d, not a cell (1 to %d)", r + 1, rel_parent[r], ncells)));
+		parent0[r] = rel_parent[r] - 1;
+	}
+	/* children grouped by relation, in the ascending order asked for */
+	r = 0;
+	child_start[0] = 0;
+	for (k = 0; k < nchild; k++)
+	{
+		if (child_rel[k] < 1 || child_rel[k] > nrels || child_rel[k] < r + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("child_rel[%d] is %d: relations must be 1 to %d, in ascending order",
+							k + 1, child_rel[k], nrels)));
+		if (child_cell[k] < 1 || child_cell[k] > ncells)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("child_cell[%d] is %d, not a cell (1 to %d)", k + 1, child_cell[k], ncells)));
+		while (r + 1 < child_rel[k])
+			child_start[++r] = k;
+		child[k] = child_cell[k] - 1;
+	}
+	while (r < nrels)
+		child_start[++r] = nchild;
+
+	PG_RETURN_DATUM(BoolArrayDatum(SuppressSolve(ncells, (const int64 *) CfArrayData(n_arr),
+												 (const bool *) CfArrayData(pub_arr), start,
+												 nrels, parent0, child_start, child, floor),
+								   ncells));
+}
+
+/* a relation of the grid, before it is numbered: parent, kind, child */
+typedef struct GridLink
+{
+	int			parent;
+	int			kind;
+	int			child;
+} GridLink;
+
+static int
+GridLinkCmp(const void *a, const void *b)
+{
+	const GridLink *x = a,
+			   *y = b;
+
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->child != y->child)
+		return x->child < y->child ? -1 : 1;
+	return 0;
+}
+
+#define GRID_SLOTS 17			/* months 0..11, quarters 12..15, the year 16 */
+
+/*
+ * complementary_suppression_grid(entity integer[], unit integer[], slot
+ * integer[], n bigint[], published boolean[], unit_parent integer[],
+ * entity_parent integer[], entity_child integer[], floor integer
+ * [, hidden boolean[]]) returns boolean[]: the same, for the reporting
+ * layer's table of one year, whose relations follow from where each cell
+ * is: cell i is entity[i] (1..E) in unit[i] (1..U) at slot[i] (0..11 the
+ * months, 12..15 the quarters, 16 the year).  Relations: in each entity and
+ * slot, a unit's cell is the sum of the cells of the units whose
+ * unit_parent is it (0: none); in each entity and unit, a quarter's is the
+ * sum of its months', the year's of its quarters'; in each unit and slot,
+ * entity_parent[k]'s cell is the sum of the cells of every entity_child[k]
+ * paired with it.  Laying the relations out here instead of in SQL takes a
+ * year of the benchmark agency with its measures from 250 ms to a few.
+ */
+PG_FUNCTION_INFO_V1(complementary_suppression_grid);
+Datum
+complementary_suppression_grid(PG_FUNCTION_ARGS)
+{
+	int			ncells,
+				n_ent,
+				n_unit,
+				n_slot,
+				nunits,
+				nep,
+				nec,
+				nents = 0,
+				nlinks = 0,
+				maxlinks,
+				nrels,
+				i,
+				k;
+	int		   *ent,
+			   *unit,
+			   *slot,
+			   *unit_parent,
+			   *ent_parent,
+			   *ent_child;
+	ArrayType  *n_arr,
+			   *pub_arr;
+	const bool *start = NULL;
+	int32		floor;
+	int		   *index;
+	Size		grid;
+	GridLink   *links;
+	int		   *parent0,
+			   *child_start,
+			   *child;
+
+	for (k = 0; k < 9; k++)
+		if (PG_ARGISNULL(k))
+			PG_RETURN_NULL();
+	ent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(0), "entity", &n_ent);
+	unit = IntArrayArg(PG_GETARG_ARRAYTYPE_P(1), "unit", &n_unit);
+	slot = IntArrayArg(PG_GETARG_ARRAYTYPE_P(2), "slot", &n_slot);
+	n_arr = PG_GETARG_ARRAYTYPE_P(3);
+	pub_arr = PG_GETARG_ARRAYTYPE_P(4);
+	CellArrays(n_arr, pub_arr, &ncells);
+	unit_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(5), "unit_parent", &nunits);
+	ent_parent = IntArrayArg(PG_GETARG_ARRAYTYPE_P(6), "entity_parent", &nep);
+	ent_child = IntArrayArg(PG_GETARG_ARRAYTYPE_P(7), "entity_child", &nec);
+	floor = PG_GETARG_INT32(8);
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		start = StartArg(PG_GETARG_ARRAYTYPE_P(9), ncells);
+	if (n_ent != ncells || n_unit != ncells || n_slot != ncells || nep != nec)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("entity, unit, slot, n and published must have one element per cell, entity_parent and entity_child the same length")));
+	for (i = 0; i < ncells; i++)
+	{
+		if (ent[i] < 1 || unit[i] < 1 || unit[i] > nunits || slot[i] < 0 || slot[i] >= GRID_SLOTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cell %d is entity %d, unit %d, slot %d: entities are 1 or more, units 1 to %d, slots 0 to %d",
+							i + 1, ent[i], unit[i], slot[i], nunits, GRID_SLOTS - 1)));
+		nents = Max(nents, ent[i]);
+	}
+	for (k = 0; k < nunits; k++)
+		if (unit_parent[k] < 0 || unit_parent[k] > nunits || unit_parent[k] == k + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unit_parent[%d] is %d, not another unit (1 to %d) or 0", k + 1, unit_parent[k], nunits)));
+	for (k = 0; k < nep; k++)
+		if (ent_parent[k] < 1 || ent_child[k] < 1 || ent_parent[k] == ent_child[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("entity_parent[%d] and entity_child[%d] are %d and %d: two entities, 1 or more",
+							k + 1, k + 1, ent_parent[k], ent_child[k])));
+
+	/* where each cell is: entity x unit x slot -> cell + 1 (0: none) */
+	grid = (Size) nents * nunits * GRID_SLOTS;
+	if (grid > MaxAllocSize / sizeof(int))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d entities in %d units are too many for one table", nents, nunits)));
+	index = palloc0(sizeof(int) * Max(grid, 1));
+#define GRID_AT(e, u, s) index[(((Size) (e) - 1) * nunits + ((u) - 1)) * GRID_SLOTS + (s)]
+	for (i = 0; i < ncells; i++)
+	{
+		if (GRID_AT(ent[i], unit[i], slot[i]) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cells %d and %d are both entity %d, unit %d, slot %d",
+							GRID_AT(ent[i], unit[i], slot[i]), i + 1, ent[i], unit[i], slot[i])));
+		GRID_AT(ent[i], unit[i], slot[i]) = i + 1;
+	}
+
+	/* every (parent, kind, child), then sorted into relations */
+	maxlinks = 2 * ncells + nep * nunits * GRID_SLOTS;
+	links = palloc(sizeof(GridLink) * Max(maxlinks, 1));
+	for (i = 0; i < ncells; i++)
+	{
+		int			pu = unit_parent[unit[i] - 1];
+		int			ps = slot[i] < 12 ? 12 + slot[i] / 3 : (slot[i] < 16 ? 16 : -1);
+		int			p;
+
+		if (pu > 0 && (p = GRID_AT(ent[i], pu, slot[i])) != 0)
+			links[nlinks++] = (GridLink) {p - 1, 0, i};
+		if (ps >= 0 && (p = GRID_AT(ent[i], unit[i], ps)) != 0)
+			links[nlinks++] = (GridLink) {p - 1, 1, i};
+	}
+	for (k = 0; k < nep; k++)
+	{
+		int			u,
+					sl;
+
+		if (ent_parent[k] > nents || ent_child[k] > nents)
+			continue;			/* an entity without cells this year */
+		for (u = 1; u <= nunits; u++)
+			for (sl = 0; sl < GRID_SLOTS; sl++)
+			{
+				int			p = GRID_AT(ent_parent[k], u, sl);
+				int			c = GRID_AT(ent_child[k], u, sl);
+
+				if (p != 0 && c != 0)
+					links[nlinks++] = (GridLink) {p - 1, 2, c - 1};
+			}
+	}
+#undef GRID_AT
+	pfree(index);
+	qsort(links, nlinks, sizeof(GridLink), GridLinkCmp);
+
+	parent0 = palloc(sizeof(int) * Max(nlinks, 1));
+	child_start = palloc(sizeof(int) * (nlinks + 1));
+	child = palloc(sizeof(int) * Max(nlinks, 1));
+	nrels = 0;
+	for (k = 0; k < nlinks; k++)
+	{
+		if (k == 0 || links[k].parent != links[k - 1].parent || links[k].kind != links[k - 1].kind)
+		{
+			parent0[nrels] = links[k].parent;
+			child_start[nrels] = k;
+			nrels++;
+		}
+		child[k] = links[k].child;
+	}
+	child_start[nrels] = nlinks;
+
+	PG_RETURN_DATUM(BoolArrayDatum(SuppressSolve(ncells, (const int64 *) CfArrayData(n_arr),
+												 (const bool *) CfArrayData(pub_arr), start,
+												 nrels, parent0, child_start, child, floor),
+								   ncells));
 }

@@ -684,6 +684,16 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
 'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
+CREATE FUNCTION custfocus.complementary_suppression_grid(entity integer[], unit integer[], slot integer[], n bigint[],
+														  published boolean[], unit_parent integer[],
+														  entity_parent integer[], entity_child integer[], floor integer,
+														  hidden boolean[] DEFAULT NULL)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression_grid'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression_grid(integer[], integer[], integer[], bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'complementary_suppression of the reporting layer''s table of a year, its relations following from where each cell is: entity (1..E) in unit (1..U) at slot (0..11 months, 12..15 quarters, 16 the year); a unit''s cell is the sum of those of the units whose unit_parent it is, a quarter''s of its months, the year''s of its quarters, entity_parent[k]''s of its entity_child[k]s (see src/suppress.c)';
+
 -- The complementary cells of one year (a date in it).  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
 -- of one view can be subtracted from another's:
@@ -755,13 +765,24 @@ AS $$
 		   AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
 		   AND r.month >= y.y0 AND r.month < y.y1
 	),
-	leaf_cell AS MATERIALIZED (
-		SELECT r.item_id, u.program_id, u.unit_service_id, g.grain,
-			   date_trunc(g.grain, r.month)::date AS period_start, sum(r.n)::bigint AS n
+	-- per unit and month, then quarters and years from those
+	leaf_month AS MATERIALIZED (
+		SELECT r.item_id, u.program_id, u.unit_service_id, r.month, sum(r.n)::bigint AS n
 		  FROM leaf_row r
 		  JOIN custfocus.report_unit u ON u.service_id = r.service_id
-		 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
-		 GROUP BY 1, 2, 3, 4, 5
+		 GROUP BY 1, 2, 3, 4
+	),
+	leaf_cell AS MATERIALIZED (
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'month' AS grain, lm.month AS period_start, lm.n
+		  FROM leaf_month lm
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'quarter', date_trunc('quarter', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'year', date_trunc('year', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
 	),
 	-- which score each measured item counts for
 	leaf_score AS (
@@ -785,19 +806,20 @@ AS $$
 		 CROSS JOIN LATERAL (VALUES ('csat', sc.n_csat), ('nps', sc.n_nps), ('lm', sc.n_lm)) AS x (node, n)
 		UNION ALL
 		SELECT 'item', lc.item_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, lc.n,
-			   EXISTS (SELECT FROM shows sh WHERE sh.node = 'item' AND sh.node_id = lc.item_id
-						  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
-						  AND sh.grain = lc.grain)
+			   sh.node IS NOT NULL
 		  FROM leaf_cell lc
+		  LEFT JOIN shows sh ON sh.node = 'item' AND sh.node_id = lc.item_id AND sh.program_id = lc.program_id
+			   AND sh.unit_service_id = lc.unit_service_id AND sh.grain = lc.grain
 		UNION ALL
-		SELECT 'requirement', i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint,
-			   bool_or(EXISTS (SELECT FROM shows sh WHERE sh.node = 'requirement' AND sh.node_id = i.requirement_id
-								  AND sh.program_id = lc.program_id AND sh.unit_service_id = lc.unit_service_id
-								  AND sh.grain = lc.grain))
-		  FROM leaf_cell lc
-		  JOIN custfocus.item i ON i.item_id = lc.item_id
-		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
-		 GROUP BY 1, 2, 3, 4, 5, 6
+		SELECT 'requirement', r.requirement_id, r.program_id, r.unit_service_id, r.grain, r.period_start, r.n,
+			   sh.node IS NOT NULL
+		  FROM (SELECT i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint AS n
+				  FROM leaf_cell lc
+				  JOIN custfocus.item i ON i.item_id = lc.item_id
+				 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+				 GROUP BY 1, 2, 3, 4, 5) r
+		  LEFT JOIN shows sh ON sh.node = 'requirement' AND sh.node_id = r.requirement_id AND sh.program_id = r.program_id
+			   AND sh.unit_service_id = r.unit_service_id AND sh.grain = r.grain
 		UNION ALL
 		-- the rest of a score's answers, where it has measured items
 		SELECT 'rest_' || ls.score, 0, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start,
@@ -811,72 +833,66 @@ AS $$
 			   AND lc.unit_service_id = sc.unit_service_id AND lc.grain = sc.grain AND lc.period_start = sc.period_start
 		 GROUP BY 1, 2, 3, 4, 5, 6
 	),
+	-- the units numbered, with the unit above each: a service's program, a
+	-- program's parent (0: none)
+	unit AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY x.program_id, x.unit_service_id)::integer AS u, x.*
+		  FROM (SELECT DISTINCT ru.program_id, ru.unit_service_id,
+					   CASE WHEN ru.unit_service_id <> 0 THEN ru.program_id ELSE p.parent_id END AS parent_program_id
+				  FROM custfocus.report_unit ru
+				  JOIN custfocus.program p ON p.program_id = ru.program_id) x
+	),
+	entity AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY d.node, d.node_id)::integer AS e, d.node, d.node_id
+		  FROM (SELECT DISTINCT ent.node, ent.node_id FROM ent) d
+	),
+	-- each cell: its entity, unit and slot (months 0..11, quarters 12..15,
+	-- the year 16: the relations between them are laid out in C)
 	cell AS MATERIALIZED (
-		SELECT row_number() OVER (ORDER BY e.node, e.node_id, e.program_id, e.unit_service_id, e.grain, e.period_start)::integer AS c,
-			   e.*
-		  FROM ent e
+		SELECT row_number() OVER (ORDER BY en.e, un.u, sl.slot)::integer AS c, en.e, un.u, sl.slot, x.*
+		  FROM ent x
+		  JOIN entity en ON en.node = x.node AND en.node_id = x.node_id
+		  JOIN unit un ON un.program_id = x.program_id AND un.unit_service_id = x.unit_service_id
+		 CROSS JOIN LATERAL (
+			SELECT CASE x.grain WHEN 'month' THEN extract(month FROM x.period_start)::integer - 1
+								WHEN 'quarter' THEN 12 + (extract(month FROM x.period_start)::integer - 1) / 3
+								ELSE 16 END AS slot) sl
 	),
-	-- the unit above each unit: a service's program, a program's parent
-	up AS (
-		SELECT DISTINCT u.program_id, u.unit_service_id,
-			   CASE WHEN u.unit_service_id <> 0 THEN u.program_id ELSE p.parent_id END AS parent_program_id
-		  FROM custfocus.report_unit u
-		  JOIN custfocus.program p ON p.program_id = u.program_id
-	),
-	rel AS (
-		-- a program's cell is the sum of those of the units right under it
-		SELECT 'u' AS kind, pc.c AS parent, ch.c AS child
-		  FROM cell ch
-		  JOIN up ON up.program_id = ch.program_id AND up.unit_service_id = ch.unit_service_id
-		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
-			   AND pc.program_id = up.parent_program_id AND pc.unit_service_id = 0
-			   AND pc.grain = ch.grain AND pc.period_start = ch.period_start
-		UNION ALL
-		-- a quarter's is the sum of its months, a year's of its quarters
-		SELECT 't', pc.c, ch.c
-		  FROM cell ch
-		  JOIN cell pc ON pc.node = ch.node AND pc.node_id = ch.node_id
-			   AND pc.program_id = ch.program_id AND pc.unit_service_id = ch.unit_service_id
-			   AND pc.grain = CASE ch.grain WHEN 'month' THEN 'quarter' WHEN 'quarter' THEN 'year' END
-			   AND pc.period_start = date_trunc(pc.grain, ch.period_start)::date
-		UNION ALL
-		-- a score's is the sum of its measured requirements' (whose items
-		-- all count for it), its other measured items' and its rest's: a
-		-- published requirement is one node of the sum (as two items, the
-		-- score minus the requirement gave the rest away, found a review)
-		SELECT 'i', pc.c, ch.c
-		  FROM cell pc
-		  JOIN (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
+	-- a score is the sum of its measured requirements (whose items all
+	-- count for it: a published requirement is one node of the sum; as two
+	-- items, the score minus the requirement gave the rest away, found a
+	-- review), its other measured items and its rest; a requirement of its
+	-- items
+	erel AS (
+		SELECT ep.e AS parent, ec.e AS child
+		  FROM (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
 				UNION ALL
 				SELECT ls.score, 'item', ls.item_id FROM leaf_score ls
 				  JOIN custfocus.item i ON i.item_id = ls.item_id
 				 WHERE NOT EXISTS (SELECT FROM req_score rs
 									WHERE rs.score = ls.score AND rs.requirement_id = i.requirement_id)
 				UNION ALL
-				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m ON m.score = pc.node
-		  JOIN cell ch ON ch.node = m.node AND ch.node_id = m.node_id
-			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
-			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
+				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m
+		  JOIN entity ep ON ep.node = m.score AND ep.node_id = 0
+		  JOIN entity ec ON ec.node = m.node AND ec.node_id = m.node_id
 		UNION ALL
-		-- a requirement's, of its items'
-		SELECT 'r', pc.c, ch.c
-		  FROM cell pc
-		  JOIN custfocus.item i ON pc.node = 'requirement' AND i.requirement_id = pc.node_id
-		  JOIN cell ch ON ch.node = 'item' AND ch.node_id = i.item_id
-			   AND ch.program_id = pc.program_id AND ch.unit_service_id = pc.unit_service_id
-			   AND ch.grain = pc.grain AND ch.period_start = pc.period_start
-	),
-	numbered AS (
-		SELECT dense_rank() OVER (ORDER BY rel.parent, rel.kind)::integer AS r, rel.parent, rel.child FROM rel
+		SELECT ep.e, ec.e
+		  FROM entity ep
+		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
+		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
 	),
 	-- (materialized: inlined, the call would run once for every cell)
 	hidden AS MATERIALIZED (
-		SELECT custfocus.complementary_suppression(
+		SELECT custfocus.complementary_suppression_grid(
+				   (SELECT array_agg(c.e ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.u ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.slot ORDER BY c.c) FROM cell c),
 				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
 				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
-				   coalesce((SELECT array_agg(x.parent ORDER BY x.r) FROM (SELECT DISTINCT r, parent FROM numbered) x), '{}'),
-				   coalesce((SELECT array_agg(x.r ORDER BY x.r, x.child) FROM numbered x), '{}'),
-				   coalesce((SELECT array_agg(x.child ORDER BY x.r, x.child) FROM numbered x), '{}'),
+				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
+					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
+				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
+				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
 				   -- p_from_stored: the stored cells, kept and completed
 				   CASE WHEN p_from_stored THEN

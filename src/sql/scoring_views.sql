@@ -578,6 +578,10 @@ COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is
 --     month, window_end the last day of its last);
 --   * performance is the weighted linear mean (0..100, reverse-coded items
 --     flipped) of every answer to the requirement's items in the window;
+--     it is not shown when a measure of the requirement (or of its only
+--     item) at the service has a hidden period inside the window, or shows
+--     periods inside it that leave fewer than custfocus.min_responses()
+--     answers of the window (but some) outside them;
 --   * derived importance is 100 times Pearson's r (unweighted) between those
 --     answers and the same respondent's answer to the survey's overall item,
 --     over every respondent who answered both (pairwise deletion), negative
@@ -602,7 +606,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
 			WHEN x.performance < x.perf_low THEN 'Low priority'
 			ELSE 'Possible overkill' END AS quadrant,
-	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
   FROM (
 	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
 	-- it (relative): a mean equal to one of the values it averages may come
@@ -622,7 +626,8 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 			   coalesce(sr.importance, rq.importance) AS stated,
 			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
 						sr.importance, rq.importance) AS importance,
-			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed
 		  FROM (
 			-- each service's window in each survey (its requirement items,
 			-- the overall item excepted), and the states merged over it
@@ -652,6 +657,46 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
 		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- The window is a sum of months: a measure of the requirement (or
+		 -- of its only item) at the service shows some of them, and the
+		 -- window minus the shown periods inside it is the rest.  The
+		 -- performance is not shown when that rest is a small group, or a
+		 -- period inside the window is hidden (the window would give it
+		 -- back): complementary suppression, which the windows, across
+		 -- years, are not cells of.  (A review recovered a hidden month as
+		 -- n x performance minus the measure's other months.)
+		 LEFT JOIN LATERAL (
+			SELECT bool_or(e.exposed) AS exposed
+			  FROM (SELECT bool_or(q.n > 0 AND NOT q.shown)
+						   OR ((lm_r).n - coalesce(sum(q.n) FILTER (WHERE q.shown), 0)) BETWEEN 1 AND v.min_n - 1 AS exposed
+					  FROM custfocus.measure mm
+					  JOIN custfocus.service ms ON ms.service_id = mm.service_id
+					 CROSS JOIN LATERAL (
+							SELECT date_trunc(mm.period, r.month)::date AS period_start, sum(r.n) AS n
+							  FROM custfocus.rollup_item_month r
+							  JOIN custfocus.item ri ON ri.item_id = r.item_id
+							 WHERE r.service_id = mm.service_id
+							   AND (ri.requirement_id = mm.requirement_id OR ri.item_id = mm.item_id)
+							 GROUP BY 1) qp
+					 CROSS JOIN LATERAL (
+							SELECT qp.n, qp.n >= v.min_n
+										 AND NOT EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+														  WHERE h.node = CASE WHEN mm.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+															AND h.node_id = coalesce(mm.item_id, mm.requirement_id)
+															AND h.program_id = ms.program_id AND h.unit_service_id = mm.service_id
+															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
+					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
+					   AND (mm.requirement_id = m.requirement_id
+							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
+											  WHERE oi.requirement_id = m.requirement_id
+											 HAVING count(*) = 1))
+					   AND qp.period_start >= m.window_start
+					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
+														   WHEN 'quarter' THEN interval '3 months'
+														   ELSE interval '1 year' END
+							- interval '1 day')::date <= m.window_end
+					 GROUP BY mm.measure_id) e
+		 ) ex ON true
 	  ) b
 	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
 	  ) c
@@ -676,7 +721,7 @@ COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requi
 COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
 COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
 COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
-COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
 -- The headline view: every (service, requirement) of key_drivers with a
 -- priority, ranked over all the role sees (so a filter cannot reach below

@@ -176,7 +176,10 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 	# opportunities may change.  What they show then is what a fresh 1.3
 	# shows on the same data: the roll-ups verified equal to the data (above),
 	# the views' definitions identical to a fresh install's (below).
-	if [ "$(printf '%s\n' "$from" 1.3 | sort -V | head -1)" != 1.3 ]; then
+	# 1.4 hides a key driver's performance where a measure of the
+	# requirement would let its window give a hidden month back, which
+	# can move the opportunities too.
+	if [ "$(printf '%s\n' "$from" 1.4 | sort -V | head -1)" != 1.4 ]; then
 		before=$(echo "$before" | sed 2d)
 		after_cmp=$(echo "$after" | sed 2d)
 	else
