@@ -1344,7 +1344,6 @@ SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
-	v_count bigint;
 	v_responses bigint[];
 	v_items integer[];
 	v_fresh boolean;
@@ -1461,17 +1460,13 @@ BEGIN
 						  JOIN ovr v ON v.response_id = o.response_id AND v.brought
 						 WHERE NOT o.is_overall
 						 GROUP BY 1, 2, 3) x) g
-	),
-	-- the keys this statement appended to, compacted when the transaction
-	-- commits (rollup_commit_compact)
-	pending AS (
-		INSERT INTO custfocus.rollup_pending (services, months, answers)
-		SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
-		  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
-		HAVING count(*) > 0
 	)
-	-- (the inserts above run whether or not this reads them)
-	SELECT 0 INTO v_count;
+	-- the keys this statement appended to, compacted when the transaction
+	-- commits (rollup_commit_compact), with the answers added to each
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
+	  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
+	HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
