@@ -881,37 +881,44 @@ AS $$
 		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
 		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
 	),
-	-- (materialized: inlined, the call would run once for every cell)
+	-- One pass over the cells gives every array the C function takes, in
+	-- the same order, and the cells' numbers in that order, so that they
+	-- agree whatever the order (sorting each array by cell, one sort per
+	-- array, cost more than the method itself; the cells come out of the
+	-- CTE in their numbers' order, which keeps the method's ties the same
+	-- from one computation to the next); materialized, so that the
+	-- function runs once.
 	hidden AS MATERIALIZED (
-		SELECT custfocus.complementary_suppression_grid(
-				   (SELECT array_agg(c.e ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.u ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.slot ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
+		SELECT a.ids,
+			   custfocus.complementary_suppression_grid(
+				   a.es, a.us, a.slots, a.ns, a.pubs,
 				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
 					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
 				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
-				   -- p_from_stored: the stored cells, kept and completed
-				   CASE WHEN p_from_stored THEN
-				   (SELECT array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
-											  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
-												AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
-												AND h.period_start = c.period_start
-												AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
-									 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
-												 WHERE h.node = c.node AND h.node_id = c.node_id
-												   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
-												   AND h.grain = c.grain AND h.period_start = c.period_start)
-									 ORDER BY c.c)
-					  FROM cell c) END) AS h
-		 WHERE EXISTS (SELECT FROM cell)
+				   a.stored) AS h
+		  FROM (SELECT array_agg(c.c) AS ids, array_agg(c.e) AS es, array_agg(c.u) AS us, array_agg(c.slot) AS slots,
+					   array_agg(c.n) AS ns, array_agg(c.published) AS pubs,
+					   -- p_from_stored: the stored cells, kept and completed
+					   CASE WHEN p_from_stored THEN
+					   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+										  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
+											AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
+											AND h.period_start = c.period_start
+											AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
+								 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+											 WHERE h.node = c.node AND h.node_id = c.node_id
+											   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
+											   AND h.grain = c.grain AND h.period_start = c.period_start)) END AS stored
+				  FROM cell c) a
+		 WHERE a.ids IS NOT NULL
 	)
 	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
-	  FROM cell c CROSS JOIN hidden h
-	 WHERE h.h[c.c] AND c.published
+	  FROM hidden h
+	 CROSS JOIN LATERAL unnest(h.ids, h.h) AS x (c, hidden)
+	  JOIN cell c ON c.c = x.c
+	 WHERE x.hidden AND c.published
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
 'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
