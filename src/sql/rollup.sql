@@ -684,6 +684,21 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
 'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
+-- The items active measures score: their own, and those of the
+-- requirements they score (the leaves of the complementary suppression's
+-- table).
+CREATE FUNCTION custfocus.rollup_measured_items() RETURNS SETOF integer
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
+	UNION
+	SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
+	 WHERE m.active AND m.metric <> 'response_count'
+$$;
+COMMENT ON FUNCTION custfocus.rollup_measured_items() IS
+'The items active measures score, themselves or through a requirement: what the complementary suppression counts as measured';
+
 CREATE FUNCTION custfocus.complementary_suppression_grid(entity integer[], unit integer[], slot integer[], n bigint[],
 														  published boolean[], unit_parent integer[],
 														  entity_parent integer[], entity_child integer[], floor integer,
@@ -746,14 +761,7 @@ AS $$
 		  LEFT JOIN custfocus.service s ON s.service_id = m.service_id
 		 WHERE m.active AND m.metric <> 'response_count'
 	),
-	-- the measured items: those of a measure, and those of a measured
-	-- requirement
-	leaf AS (
-		SELECT sh.node_id AS item_id FROM shows sh WHERE sh.node = 'item'
-		UNION
-		SELECT i.item_id FROM custfocus.item i
-		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
-	),
+	leaf AS (SELECT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
 	-- their rows of the item roll-up, first (joined to the units first, the
 	-- planner spread the whole year's item roll-up over every unit and
 	-- grain: 400 ms of the benchmark's year), and not read at all without
@@ -946,12 +954,7 @@ AS $$
 		 GROUP BY 1, 2 HAVING sum(x.answers) > 0
 	),
 	floor AS (SELECT s.min_responses AS f FROM custfocus.setting s),
-	measured AS (
-		SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
-		UNION
-		SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
-		 WHERE m.active AND m.metric <> 'response_count'
-	),
+	measured AS (SELECT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
 	cells AS (
 		-- the three scores
 		SELECT k.added, x.n
@@ -1917,6 +1920,7 @@ CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
