@@ -215,6 +215,11 @@ SELECT measure_code, n FROM custfocus.measure_status WHERE measure_code = 'WIC-W
 SELECT pg_temp.try($$SELECT custfocus.apply_retention('wic-exit', '1 day')$$) AS retention;
 SELECT pg_temp.try($$SELECT count(*) FROM custfocus.respondent_contact$$) AS contacts;
 RESET ROLE;
+-- What the analyst did (an import, a response entered by hand and its
+-- answer added in a statement of its own, i.e. to a stored response) left
+-- the roll-ups and the complementary cells exact: its commits ran the
+-- triggers and the suppression as the extension's owner.
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
 
 ---------------------------------------------------------------------------
 -- Analyst of Vital Records.  WIC's scale is WIC's since 1.2 (issue 12,
