@@ -212,6 +212,7 @@ typedef struct ImportState
 	SPIPlanPtr	answer_plan;
 	SPIPlanPtr	error_plan;
 	SPIPlanPtr	contact_plan;	/* prepared when an export maps contact data */
+	bool		citus;			/* custfocus is distributed (custfocus.distribute()) */
 
 	/* for the error context callback */
 	long		context_line;
@@ -1423,6 +1424,7 @@ CompareIdIndex(const void *a, const void *b)
  */
 static bool HasContactColumns(ImportState *st);
 static void InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n);
+static bool *InsertResponsesDistributed(ImportState *st, Datum *args, int n);
 static void SetImportGuc(const char *name, const char *value);
 
 static void
@@ -1472,27 +1474,32 @@ FlushBatch(ImportState *st)
 	args[6] = PointerGetDatum(MakeArray(st->r_channel, st->r_channel_null, n, TEXTOID));
 	args[7] = PointerGetDatum(MakeArray(st->r_weight, NULL, n, FLOAT8OID));
 	args[8] = PointerGetDatum(MakeArray(st->r_external, st->r_external_null, n, TEXTOID));
-	if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not insert responses");
-
-	MemoryContextSwitchTo(st->batch_cxt);
-	qsort(ids, n, sizeof(IdIndex), CompareIdIndex);
-	inserted = palloc0(sizeof(bool) * n);
-	for (i = 0; i < SPI_processed; i++)
+	if (st->citus)
+		inserted = InsertResponsesDistributed(st, args, n);
+	else
 	{
-		bool		isnull;
-		IdIndex		key;
-		IdIndex    *hit;
+		if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert responses");
 
-		key.id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		hit = bsearch(&key, ids, n, sizeof(IdIndex), CompareIdIndex);
-		if (hit == NULL)
-			elog(ERROR, "response id " INT64_FORMAT " was not drawn for this batch", key.id);
-		inserted[hit->row] = true;
+		MemoryContextSwitchTo(st->batch_cxt);
+		qsort(ids, n, sizeof(IdIndex), CompareIdIndex);
+		inserted = palloc0(sizeof(bool) * n);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			IdIndex		key;
+			IdIndex    *hit;
+
+			key.id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			hit = bsearch(&key, ids, n, sizeof(IdIndex), CompareIdIndex);
+			if (hit == NULL)
+				elog(ERROR, "response id " INT64_FORMAT " was not drawn for this batch", key.id);
+			inserted[hit->row] = true;
+		}
+		st->responses_inserted += SPI_processed;
+		st->duplicates += n - SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
 	}
-	st->responses_inserted += SPI_processed;
-	st->duplicates += n - SPI_processed;
-	SPI_freetuptable(SPI_tuptable);
 
 	if (HasContactColumns(st))
 		InsertContacts(st, inserted, ids_datum, n);
@@ -1564,7 +1571,22 @@ FlushBatch(ImportState *st)
 			nestlevel = NewGUCNestLevel();
 			SetImportGuc("work_mem", buf);
 		}
-		if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		if (st->citus)
+		{
+			Oid			answer_types[4] = {INT8ARRAYOID, INT4ARRAYOID, FLOAT4ARRAYOID, TEXTARRAYOID};
+
+			/*
+			 * A one-shot plan: Citus plans an INSERT ... SELECT of
+			 * parameters only with their values, and not a set-returning
+			 * function in the select list.
+			 */
+			if (SPI_execute_with_args("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
+									  "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
+									  "                         pg_catalog.unnest($3), pg_catalog.unnest($4))",
+									  4, answer_types, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not insert answers");
+		}
+		else if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not insert answers");
 		if (big)
 			AtEOXact_GUC(true, nestlevel);
@@ -1577,6 +1599,84 @@ FlushBatch(ImportState *st)
 	st->nanswers = 0;
 	st->batch_bytes = 0;
 	st->flushing = false;
+}
+
+/*
+ * The responses of a batch on a distributed custfocus (custfocus.distribute(),
+ * src/sql/distribute.sql).  Respondent ids cannot have a unique index there
+ * (Citus allows unique keys only with the distribution column, response_id),
+ * so there is no ON CONFLICT: the batch's ids already in the table (this
+ * survey and service), and those repeated within the batch after their first
+ * row, are looked up first and left out, as ON CONFLICT DO NOTHING would
+ * leave them.  Imports of one survey run one after the other (LockSurvey),
+ * so no other import can add an id in between.  Returns which rows went in.
+ * One-shot plans: Citus plans these statements only with the parameters'
+ * values.
+ */
+static bool *
+InsertResponsesDistributed(ImportState *st, Datum *args, int n)
+{
+	Oid			dup_types[3] = {INT4OID, INT4ARRAYOID, TEXTARRAYOID};
+	Oid			response_types[10] = {INT4OID, INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
+	TIMESTAMPTZARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
+	Datum		dup_args[3];
+	Datum		response_args[10];
+	Datum	   *dups;
+	bool	   *inserted;
+	int			ndup;
+	uint64		i;
+
+	dup_args[0] = args[0];
+	dup_args[1] = args[3];
+	dup_args[2] = args[8];
+	if (SPI_execute_with_args("SELECT u.ord::integer "
+							  "  FROM (SELECT u.*, pg_catalog.row_number() OVER "
+							  "               (PARTITION BY COALESCE(u.service_id, 0), u.external_id ORDER BY u.ord) AS rn "
+							  "          FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) "
+							  "               WITH ORDINALITY AS u (service_id, external_id, ord)) u "
+							  " WHERE u.external_id IS NOT NULL "
+							  "   AND (u.rn > 1 OR (COALESCE(u.service_id, 0), u.external_id) IN "
+							  "        (SELECT COALESCE(r.service_id, 0), r.external_id FROM custfocus.response r "
+							  "          WHERE r.survey_id = $1 AND r.external_id = ANY ($3)))",
+							  3, dup_types, dup_args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the batch's respondent ids");
+	MemoryContextSwitchTo(st->batch_cxt);
+	inserted = palloc(sizeof(bool) * n);
+	for (int k = 0; k < n; k++)
+		inserted[k] = true;
+	ndup = (int) SPI_processed;
+	dups = palloc(sizeof(Datum) * (ndup + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int32		ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (isnull || ord < 1 || ord > n)
+			elog(ERROR, "respondent id lookup returned row %d of a batch of %d", ord, n);
+		inserted[ord - 1] = false;
+		dups[i] = Int32GetDatum(ord);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	memcpy(response_args, args, sizeof(Datum) * 9);
+	response_args[9] = PointerGetDatum(MakeArray(dups, NULL, ndup, INT4OID));
+	if (SPI_execute_with_args("INSERT INTO custfocus.response AS r "
+							  "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+							  "   channel, weight, external_id, import_id) "
+							  "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+							  "       u.channel, u.weight, u.external_id, $2 "
+							  "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+							  "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+							  "                 pg_catalog.unnest($9)) WITH ORDINALITY "
+							  "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id, ord) "
+							  " WHERE u.ord <> ALL ($10)",
+							  10, response_types, response_args, NULL, false, 0) != SPI_OK_INSERT ||
+		SPI_processed != (uint64) (n - ndup))
+		elog(ERROR, "could not insert responses");
+	MemoryContextSwitchTo(st->batch_cxt);
+	st->responses_inserted += n - ndup;
+	st->duplicates += ndup;
+	return inserted;
 }
 
 static bool
@@ -1666,6 +1766,31 @@ RespondentIdKey(void)
 	return "(survey_id, external_id)";
 }
 
+/*
+ * Whether custfocus is distributed on Citus (src/sql/distribute.sql).  The
+ * function that says so is looked up first: this library also serves
+ * databases whose extension predates it.
+ */
+static bool
+ImportIsDistributed(void)
+{
+	bool		isnull;
+	bool		result;
+
+	if (SPI_execute("SELECT pg_catalog.to_regprocedure('custfocus.citus_distributed()') IS NOT NULL",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look up custfocus.citus_distributed()");
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	if (!result)
+		return false;
+	if (SPI_execute("SELECT custfocus.citus_distributed()", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not call custfocus.citus_distributed()");
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return result && !isnull;
+}
+
 static void
 PreparePlans(ImportState *st)
 {
@@ -1678,37 +1803,42 @@ PreparePlans(ImportState *st)
 	st->ids_plan = SPI_prepare("SELECT pg_catalog.nextval('custfocus.response_response_id_seq'::pg_catalog.regclass) "
 							   "  FROM pg_catalog.generate_series(1, $1)",
 							   1, ids_types);
+	st->citus = ImportIsDistributed();
 	/*
 	 * Generic plans: a custom plan would fold the batch's arrays into
-	 * constants of the plan, a copy of the batch for every plan built.
+	 * constants of the plan, a copy of the batch for every plan built.  (On
+	 * Citus: InsertResponsesDistributed and one-shot plans instead.)
 	 */
-	st->response_plan = SPI_prepare_cursor(psprintf("INSERT INTO custfocus.response AS r "
-													 "  (response_id, survey_id, service_id, segment_id, submitted_at, "
-													 "   channel, weight, external_id, import_id) "
-													 "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-													 "       u.channel, u.weight, u.external_id, $2 "
-													 "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-													 "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-													 "                 pg_catalog.unnest($9)) "
-													 "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
-													 "ON CONFLICT %s DO NOTHING "
-													 "RETURNING r.response_id",
-													 RespondentIdKey()),
-										   9, response_types, CURSOR_OPT_GENERIC_PLAN);
-	/*
-	 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
-	 * have one length) hands each element on as it is; in FROM it would be
-	 * materialised first, a copy of every text answer.
-	 */
-	st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
-										 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
-										 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
-										 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
+	if (!st->citus)
+	{
+		st->response_plan = SPI_prepare_cursor(psprintf("INSERT INTO custfocus.response AS r "
+														 "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+														 "   channel, weight, external_id, import_id) "
+														 "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+														 "       u.channel, u.weight, u.external_id, $2 "
+														 "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+														 "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+														 "                 pg_catalog.unnest($9)) "
+														 "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
+														 "ON CONFLICT %s DO NOTHING "
+														 "RETURNING r.response_id",
+														 RespondentIdKey()),
+											   9, response_types, CURSOR_OPT_GENERIC_PLAN);
+		/*
+		 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
+		 * have one length) hands each element on as it is; in FROM it would be
+		 * materialised first, a copy of every text answer.
+		 */
+		st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
+											 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
+											 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
+											 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
+	}
 	st->error_plan = SPI_prepare("INSERT INTO custfocus.import_error (import_id, line, column_name, value, message) "
 								 "VALUES ($1, $2, $3, $4, $5)",
 								 5, error_types);
-	if (st->ids_plan == NULL || st->response_plan == NULL ||
-		st->answer_plan == NULL || st->error_plan == NULL)
+	if (st->ids_plan == NULL || st->error_plan == NULL ||
+		(!st->citus && (st->response_plan == NULL || st->answer_plan == NULL)))
 		elog(ERROR, "could not prepare the import statements: %s",
 			 SPI_result_code_string(SPI_result));
 }
@@ -2254,8 +2384,23 @@ InsertBatchRow(ImportState *st, Jsonb *options)
 static Datum
 FinishBatchRow(ImportState *st)
 {
-	Oid			argtypes[7] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		args[7];
+	Oid			argtypes[8] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[8];
+
+	/*
+	 * On Citus the roll-up triggers do not fire: the keys this import
+	 * touched are recomputed here (custfocus.citus_import_done).
+	 */
+	if (st->citus)
+	{
+		Oid			done_types[1] = {INT8OID};
+		Datum		done_args[1];
+
+		done_args[0] = Int64GetDatum(st->import_id);
+		if (SPI_execute_with_args("SELECT custfocus.citus_import_done($1)", 1, done_types, done_args,
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not update the roll-ups of import " INT64_FORMAT, st->import_id);
+	}
 
 	args[0] = Int64GetDatum(st->import_id);
 	args[1] = CStringGetTextDatum(st->rows_skipped > 0 ? "loaded_with_errors" : "loaded");
@@ -2264,12 +2409,14 @@ FinishBatchRow(ImportState *st)
 	args[4] = Int64GetDatum(st->answers_inserted);
 	args[5] = Int64GetDatum(st->rows_skipped);
 	args[6] = Int64GetDatum(st->duplicates);
+	/* the clock read here, not in the UPDATE: Citus refuses a VOLATILE function there */
+	args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
 	if (SPI_execute_with_args("UPDATE custfocus.import_batch "
 							  "   SET status = $2, rows_read = $3, responses_inserted = $4, "
 							  "       answers_inserted = $5, rows_skipped = $6, duplicates = $7, "
-							  "       finished_at = pg_catalog.clock_timestamp() "
+							  "       finished_at = $8 "
 							  " WHERE import_id = $1 RETURNING *",
-							  7, argtypes, args, NULL, false, 1) != SPI_OK_UPDATE_RETURNING ||
+							  8, argtypes, args, NULL, false, 1) != SPI_OK_UPDATE_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not update import batch " INT64_FORMAT, st->import_id);
 	return PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

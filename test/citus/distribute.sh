@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# custfocus distributed on Citus equals custfocus on one node.
+#
+#   bash test/citus/distribute.sh        (as root; Citus installed by test/citus/build.sh)
+#
+# Builds and installs custfocus (test/setup.sh), starts a coordinator and two
+# workers (test/citus/cluster.sh), puts the coordinator in the metadata, and
+# loads the sample agency (test/data/sample_agency.sql, 300 responses) twice:
+# into database custfocus, which custfocus.distribute() then distributes, and
+# into database single on the coordinator's server, which has no Citus (the
+# single node).  Then, on both, the same steps, each compared: imports
+# (a new export, a re-import of duplicates, an off-scale row with on_error
+# skip and without), a direct off-scale answer (refused), every view of
+# custfocus as the superuser and as a reader of one program, the roll-ups'
+# self-check, and retention.  Ends with "N passed, N failed".
+#
+# CITUS_DIST_RESPONSES sets the sample agency's size (default 300).
+
+if [ "${1:-}" != --in-cluster ]; then
+	set -euo pipefail
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	major=${CITUS_PG_MAJOR:-$(ls -v /usr/lib/postgresql/*/lib/citus.so 2>/dev/null | tail -n 1 |
+		sed -n 's,^/usr/lib/postgresql/\([0-9]*\)/lib/citus.so$,\1,p')}
+	[ -n "$major" ] || { echo "distribute: no Citus installed; run test/citus/build.sh MAJOR first" >&2; exit 1; }
+	export CITUS_PG_MAJOR=$major
+	PG_CONFIG=/usr/lib/postgresql/$major/bin/pg_config
+	# shellcheck source=../setup.sh
+	source "$here/../setup.sh"
+	exec bash "$here/cluster.sh" bash "$here/distribute.sh" --in-cluster
+fi
+
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+data=$PWD/test/data
+psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+export PGOPTIONS="-c client_min_messages=warning"
+responses=${CITUS_DIST_RESPONSES:-300}
+
+echo "citus: PostgreSQL $(psql -At -c 'SHOW server_version'), $(psql -At -c 'SELECT citus_version()' | sed 's/^\(Citus [^ ,]*\).*/\1/')," \
+	"1 coordinator + $(psql -At -c 'SELECT count(*) FROM citus_get_active_worker_nodes()') workers"
+
+passed=0 failed=0
+ok() { passed=$((passed + 1)); printf 'ok     %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAILED %s\n' "$*"; }
+# check NAME CMD...: CMD's status
+check() {
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then ok "$name${out:+: $out}"; else fail "$name: $out"; fi
+}
+
+# the single node: a database without Citus on the coordinator's server
+psql -d postgres -c 'CREATE DATABASE single'
+psql -d single -c 'CREATE EXTENSION custfocus'
+psql -c "SELECT citus_set_coordinator_host('localhost', $PGPORT)" >/dev/null
+
+start=$SECONDS
+for db in custfocus single; do
+	psql -d "$db" -v responses="$responses" -f test/data/sample_agency.sql >/dev/null
+done
+echo "distribute: sample agency loaded twice ($(psql -At -c 'SELECT count(*) FROM custfocus.response') responses, $((SECONDS - start)) s)"
+
+start=$SECONDS
+if out=$(psql -At -c 'SELECT custfocus.distribute()' 2>&1); then
+	ok "distribute(): $out"
+else
+	fail "distribute(): $out"
+	echo "$passed passed, $failed failed"
+	exit 1
+fi
+psql -At -c "SELECT logicalrelid, partmethod, colocationid FROM pg_dist_partition WHERE logicalrelid::text LIKE 'custfocus.%' ORDER BY 1::text" |
+	awk -F'|' '{m[$2] = m[$2] " " $1} END {print "distribute: hash:" m["h"]; print "distribute: reference:" m["n"]}'
+
+# run SQL on both databases; print both outputs and whether they are equal
+both() { # both NAME SQL: compare the outputs (errors included) of SQL on the two databases
+	local name=$1 sql=$2 d s
+	d=$( (psql -d custfocus -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //')
+	s=$( (psql -d single -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //')
+	if [ "$d" = "$s" ]; then
+		ok "$name: $(head -c 160 <<<"$d" | tr '\n' ' ')"
+	else
+		fail "$name: distributed <$(head -c 400 <<<"$d" | tr '\n' ' ')> single <$(head -c 400 <<<"$s" | tr '\n' ' ')>"
+	fi
+}
+batch="SELECT format('%s rows, %s responses, %s answers, %s skipped, %s duplicates, %s', b.rows_read, b.responses_inserted, b.answers_inserted, b.rows_skipped, b.duplicates, b.status) FROM"
+
+start=$SECONDS
+both "import plain_codes.csv" "$batch custfocus.import_responses_file('cs2026', '$data/plain_codes.csv') b"
+both "re-import (20 duplicates)" "$batch custfocus.import_responses_file('cs2026', '$data/plain_codes_again.csv') b"
+both "import qualtrics labels (duplicates of plain_codes)" "$batch custfocus.import_responses_file('cs2026', '$data/qualtrics_labels.csv') b"
+both "off-scale export refused" "$batch custfocus.import_responses_file('cs2026', '$data/bad_out_of_range.csv') b"
+both "off-scale export, on_error skip" "$batch custfocus.import_responses_file('cs2026', '$data/bad_out_of_range.csv', '{\"on_error\": \"skip\", \"service\": \"WIC-CLINIC\"}') b"
+both "import errors recorded" "SELECT line, column_name, value, message FROM custfocus.import_error ORDER BY 1, 2"
+echo "distribute: imports ($((SECONDS - start)) s)"
+
+# a direct off-scale answer: refused, with the same message
+both "direct off-scale answer refused" "
+	INSERT INTO custfocus.answer (response_id, item_id, value)
+	SELECT r.response_id, i.item_id, 6 FROM custfocus.response r JOIN custfocus.item i ON i.survey_id = r.survey_id AND i.code = 'Q5'
+	 WHERE r.external_id = 'R_700001' AND NOT EXISTS (SELECT FROM custfocus.answer a WHERE a.response_id = r.response_id AND a.item_id = i.item_id)
+	 LIMIT 1"
+both "answer of another survey's item refused" "
+	INSERT INTO custfocus.answer (response_id, item_id, value)
+	SELECT r.response_id, i.item_id, 1 FROM custfocus.response r JOIN custfocus.item i ON i.survey_id <> r.survey_id AND i.scale_id IS NOT NULL
+	 WHERE r.external_id = 'R_700001' ORDER BY i.item_id LIMIT 1"
+both "direct on-scale answer accepted" "
+	UPDATE custfocus.answer a SET value = 5 FROM custfocus.response r, custfocus.item i
+	 WHERE r.response_id = a.response_id AND r.external_id = 'R_700002' AND i.item_id = a.item_id AND i.code = 'Q1'"
+
+# every view, as the superuser: same rows (in a canonical order)
+views=$(psql -At -c "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v' ORDER BY 1")
+compare_views() { # compare_views LABEL [SET ROLE ...;]
+	local label=$1 pre=${2:-} v
+	for v in $views; do
+		both "$label $v" "$pre SELECT count(*) || ' rows, md5 ' || coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '-') FROM custfocus.$v t"
+	done
+}
+start=$SECONDS
+compare_views "view (superuser)"
+echo "distribute: views compared as the superuser ($((SECONDS - start)) s)"
+
+both "roll-ups verify" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
+
+# a reader of one program (a login role: Citus connects to the workers as
+# it); roles are created in the Citus database, which propagates them
+psql -c 'CREATE ROLE wic_reader LOGIN' -c 'CREATE ROLE wic_analyst LOGIN'
+for db in custfocus single; do
+	psql -d "$db" -c "SELECT custfocus.grant_access('wic_reader', 'reader'), custfocus.grant_program_access('wic_reader', 'WIC')" >/dev/null
+done
+start=$SECONDS
+compare_views "view (reader of WIC)" "SET ROLE wic_reader;"
+echo "distribute: views compared as a reader of one program ($((SECONDS - start)) s)"
+both "reader reads no table" "SET ROLE wic_reader; SELECT count(*) FROM custfocus.response"
+
+# an analyst of one program: the tables, through row-level security
+for db in custfocus single; do
+	psql -d "$db" -c "SELECT custfocus.grant_access('wic_analyst', 'analyst'), custfocus.grant_program_access('wic_analyst', 'WIC')" >/dev/null
+done
+for t in response answer service survey item scale scale_label feedback import_batch; do
+	both "analyst of WIC reads $t" "SET ROLE wic_analyst; SELECT count(*) FROM custfocus.$t"
+done
+both "analyst of WIC imports" "SET ROLE wic_analyst; $batch custfocus.import_responses('cs2026', 'respondent_id,submitted_at,service,Q1,Q4
+R_800001,2026-03-01 10:00:00,WIC-CLINIC,4,5
+R_800002,2026-03-02 10:00:00,WIC-CLINIC,2,1') b"
+both "analyst of WIC cannot import for VITAL-RECORDS" "SET ROLE wic_analyst; $batch custfocus.import_responses('cs2026', 'respondent_id,submitted_at,service,Q1,Q4
+R_800003,2026-03-01 10:00:00,VITAL-RECORDS,4,5') b"
+
+# retention
+both "retention (anonymise, older than 1 year)" "SELECT custfocus.apply_retention('cs2026', interval '1 year')"
+compare_views "view after retention"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
