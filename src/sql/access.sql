@@ -450,6 +450,8 @@ AS $$
 DECLARE
 	obj record;
 BEGIN
+	-- on Citus, grants one table at a time (does nothing on one node)
+	PERFORM custfocus.citus_before_grants();
 	FOR obj IN
 		SELECT c.oid::regclass AS rel FROM pg_class c
 		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')

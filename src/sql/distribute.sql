@@ -667,6 +667,7 @@ BEGIN
 	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = CURRENT_USER AND rolsuper) THEN
 		RAISE EXCEPTION 'custfocus.citus_prepare_node() must be run by a superuser';
 	END IF;
+	EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO v_worker;
 	FOR r IN
 		SELECT t.tgrelid::regclass AS rel, t.tgname FROM pg_catalog.pg_trigger t
 		 WHERE t.tgrelid = ANY (v_tables) AND NOT t.tgisinternal
@@ -682,7 +683,6 @@ BEGIN
 	PERFORM custfocus.citus_create_policies();
 	-- On a worker, Citus adds the foreign keys of the shells itself, and
 	-- fails on those CREATE EXTENSION made ("already exists").
-	EXECUTE 'SELECT NOT pg_catalog.citus_is_coordinator()' INTO v_worker;
 	IF v_worker THEN
 		FOR r IN
 			SELECT c.conrelid::regclass AS rel, c.conname FROM pg_catalog.pg_constraint c
@@ -697,9 +697,12 @@ BEGIN
 	-- so that the shards Citus is about to create get it).  Made on each
 	-- node by this function, not propagated by Citus: the workers run it
 	-- outside the coordinator's transaction.
+	-- (The coordinator's distribute() creates the role there, after this
+	-- ran on the workers, through Citus, which then knows it and
+	-- propagates the memberships citus_sync_access grants.)
 	v_ddl := pg_catalog.current_setting('citus.enable_ddl_propagation');
 	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'custfocus_citus') THEN
+	IF v_worker AND NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'custfocus_citus') THEN
 		CREATE ROLE custfocus_citus NOLOGIN;
 	END IF;
 	GRANT USAGE ON SCHEMA custfocus TO custfocus_citus;
@@ -778,42 +781,44 @@ REVOKE ALL ON FUNCTION custfocus.citus_create_triggers() FROM PUBLIC;
 -- SELECT on the shards they read.  Both come with membership in
 -- custfocus_citus (see custfocus.citus_prepare_node and distribute()).
 -- Grants on the tables themselves Citus propagates (grant_access's for
--- analysts and admins).  The membership is granted on the workers outside
--- this transaction (run_command_on_workers): Citus does not propagate it
--- within, and would deadlock on the locks this transaction holds there if
--- the grant touched a shard (a grant per shard did).
+-- analysts and admins), and so it does the membership, in this transaction.
+-- (A grant on each shard through run_command_on_placements, outside the
+-- transaction, deadlocked on the locks grant_access holds there.)
 CREATE FUNCTION custfocus.citus_sync_access(p_role regrole) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	v_level text;
-	v_cmd text;
-	v_ddl text;
-	v_bad text;
 BEGIN
 	IF NOT custfocus.citus_distributed() THEN
 		RETURN;
 	END IF;
-	SELECT a.level INTO v_level FROM custfocus.role_access a WHERE a.role_name = p_role::text::name;
-	v_cmd := CASE WHEN v_level IS NULL THEN format('REVOKE custfocus_citus FROM %s', p_role)
-				  ELSE format('GRANT custfocus_citus TO %s', p_role) END;
-	IF v_level IS NOT NULL OR pg_catalog.pg_has_role(p_role, 'custfocus_citus', 'MEMBER') THEN
-		v_ddl := pg_catalog.current_setting('citus.enable_ddl_propagation');
-		PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-		EXECUTE v_cmd;
-		PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', v_ddl, true);
-	END IF;
-	EXECUTE $q$SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), ', ')
-				 FROM run_command_on_workers($1) w WHERE NOT w.success$q$
-	   INTO v_bad USING v_cmd;
-	IF v_bad IS NOT NULL AND v_level IS NOT NULL THEN
-		RAISE EXCEPTION 'could not give role % what it needs on the workers: %', p_role, v_bad;
+	IF EXISTS (SELECT FROM custfocus.role_access a WHERE a.role_name = p_role::text::name) THEN
+		EXECUTE format('GRANT custfocus_citus TO %s', p_role);
+	ELSIF pg_catalog.pg_has_role(p_role, 'custfocus_citus', 'MEMBER') THEN
+		EXECUTE format('REVOKE custfocus_citus FROM %s', p_role);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_sync_access(regrole) IS
 'On a distributed custfocus: makes the role a member of custfocus_citus on every node when it has an access level (schema USAGE and SELECT on the shards the views read), or takes the membership back';
+
+-- Grants on tables Citus propagates to their shards, each in parallel over
+-- many connections; after that on a distributed table, a grant on a reference
+-- table that it refers to fails ("parallel DDL access ... in the same
+-- transaction").  revoke_access and grant_access grant on every table in one
+-- transaction: on Citus they do it one connection at a time.
+CREATE FUNCTION custfocus.citus_before_grants() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF custfocus.citus_distributed() THEN
+		PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_before_grants() IS
+'On a distributed custfocus: makes the grants of the rest of the transaction run one connection at a time (Citus requires it for grants on reference tables after distributed ones)';
 
 CREATE FUNCTION custfocus.citus_raise(p_message text) RETURNS boolean
 LANGUAGE plpgsql
@@ -903,13 +908,17 @@ BEGIN
 	END IF;
 
 	-- 1. every node: what Citus refuses goes, the policies without sub-selects come
-	PERFORM custfocus.citus_prepare_node();
 	EXECUTE $q$SELECT string_agg(format('%s:%s: %s', w.nodename, w.nodeport, w.result), ', ')
 				 FROM run_command_on_workers('SELECT custfocus.citus_prepare_node()') w WHERE NOT w.success$q$
 	   INTO v_bad;
 	IF v_bad IS NOT NULL THEN
 		RAISE EXCEPTION 'could not prepare the workers: %', v_bad;
 	END IF;
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'custfocus_citus') THEN
+		CREATE ROLE custfocus_citus NOLOGIN;
+	END IF;
+	COMMENT ON ROLE custfocus_citus IS 'custfocus on Citus: what a role with an access level needs on the workers (schema USAGE, SELECT on the shards the views read); granted by custfocus.grant_access';
+	PERFORM custfocus.citus_prepare_node();
 
 	-- 2. the tables.  Each reference table is made while tables that refer
 	-- to it are still local: Citus would turn those into "Citus local
