@@ -1417,6 +1417,85 @@ CompareIdIndex(const void *a, const void *b)
 }
 
 /*
+ * INSERT ... VALUES on a distributed custfocus.  Citus runs an INSERT ...
+ * SELECT whose rows come from the coordinator as a COPY into the shards, and
+ * PostgreSQL refuses COPY FROM into a table with row-level security for
+ * every role it applies to (analysts, admins): the rows go in as multi-row
+ * VALUES instead, which Citus sends to each shard as an INSERT.  A constant
+ * column takes one parameter per statement, the others one per row; rows
+ * with skip[k] set are left out.  Returns the number of rows inserted.
+ */
+typedef struct ValuesColumn
+{
+	Oid			type;
+	const Datum *values;		/* one per row, or values[0] if constant */
+	const bool *nulls;			/* NULL: none is null */
+	bool		constant;
+} ValuesColumn;
+
+#define VALUES_MAX_ROWS		1000
+
+static uint64
+InsertValues(const char *into, const ValuesColumn *cols, int ncols, const bool *skip, int n)
+{
+	uint64		total = 0;
+	int			k = 0;
+	int			maxparams = ncols * VALUES_MAX_ROWS;
+	Oid		   *types = palloc(sizeof(Oid) * maxparams);
+	Datum	   *values = palloc(sizeof(Datum) * maxparams);
+	char	   *nulls = palloc(sizeof(char) * maxparams);
+	int		   *constparam = palloc(sizeof(int) * ncols);
+
+	while (k < n)
+	{
+		StringInfoData sql;
+		int			nparams = 0;
+		int			rows = 0;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "%s VALUES ", into);
+		for (int c = 0; c < ncols; c++)
+		{
+			if (!cols[c].constant)
+				continue;
+			types[nparams] = cols[c].type;
+			values[nparams] = cols[c].values[0];
+			nulls[nparams] = (cols[c].nulls && cols[c].nulls[0]) ? 'n' : ' ';
+			constparam[c] = ++nparams;
+		}
+		for (; k < n && rows < VALUES_MAX_ROWS; k++)
+		{
+			if (skip && skip[k])
+				continue;
+			appendStringInfoString(&sql, rows > 0 ? ", (" : "(");
+			for (int c = 0; c < ncols; c++)
+			{
+				if (c > 0)
+					appendStringInfoString(&sql, ", ");
+				if (cols[c].constant)
+				{
+					appendStringInfo(&sql, "$%d", constparam[c]);
+					continue;
+				}
+				types[nparams] = cols[c].type;
+				values[nparams] = cols[c].values[k];
+				nulls[nparams] = (cols[c].nulls && cols[c].nulls[k]) ? 'n' : ' ';
+				appendStringInfo(&sql, "$%d::%s", ++nparams, format_type_be(cols[c].type));
+			}
+			appendStringInfoChar(&sql, ')');
+			rows++;
+		}
+		if (rows == 0)
+			break;
+		if (SPI_execute_with_args(sql.data, nparams, types, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into %s", into);
+		total += SPI_processed;
+		pfree(sql.data);
+	}
+	return total;
+}
+
+/*
  * Inserts the batch: response ids are drawn first so that the answers can
  * be built without a round trip per row; ON CONFLICT skips respondents
  * already loaded, and RETURNING says which rows went in, so that only their
@@ -1424,7 +1503,7 @@ CompareIdIndex(const void *a, const void *b)
  */
 static bool HasContactColumns(ImportState *st);
 static void InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n);
-static bool *InsertResponsesDistributed(ImportState *st, Datum *args, int n);
+static bool *InsertResponsesDistributed(ImportState *st, Datum *args, const Datum *ids, int n);
 static void SetImportGuc(const char *name, const char *value);
 
 static void
@@ -1475,7 +1554,7 @@ FlushBatch(ImportState *st)
 	args[7] = PointerGetDatum(MakeArray(st->r_weight, NULL, n, FLOAT8OID));
 	args[8] = PointerGetDatum(MakeArray(st->r_external, st->r_external_null, n, TEXTOID));
 	if (st->citus)
-		inserted = InsertResponsesDistributed(st, args, n);
+		inserted = InsertResponsesDistributed(st, args, ids_datum, n);
 	else
 	{
 		if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
@@ -1526,6 +1605,7 @@ FlushBatch(ImportState *st)
 		double		transition_bytes = 0;
 		bool		big = false;
 		int			nestlevel = -1;
+		uint64		done;
 
 		for (k = 0; k < na; k++)
 		{
@@ -1543,8 +1623,11 @@ FlushBatch(ImportState *st)
 		args[1] = PointerGetDatum(MakeArray(st->a_item, NULL, na, INT4OID));
 		args[2] = PointerGetDatum(MakeArray(st->a_value, st->a_value_null, na, FLOAT4OID));
 		args[3] = PointerGetDatum(MakeArray(st->a_text, st->a_text_null, na, TEXTOID));
-		/* the array holds a copy: one huge comment need not be kept twice */
-		for (k = 0; k < na; k++)
+		/*
+		 * the array holds a copy: one huge comment need not be kept twice
+		 * (on Citus the rows go in from the batch, not from the array)
+		 */
+		for (k = 0; k < na && !st->citus; k++)
 			if (!st->a_text_null[k] && VARSIZE(DatumGetPointer(st->a_text[k])) > BIG_TEXT)
 				pfree(DatumGetPointer(st->a_text[k]));
 
@@ -1573,24 +1656,25 @@ FlushBatch(ImportState *st)
 		}
 		if (st->citus)
 		{
-			Oid			answer_types[4] = {INT8ARRAYOID, INT4ARRAYOID, FLOAT4ARRAYOID, TEXTARRAYOID};
+			ValuesColumn ac[4] = {
+				{INT8OID, resp, NULL, false},
+				{INT4OID, st->a_item, NULL, false},
+				{FLOAT4OID, st->a_value, st->a_value_null, false},
+				{TEXTOID, st->a_text, st->a_text_null, false},
+			};
 
-			/*
-			 * A one-shot plan: Citus plans an INSERT ... SELECT of
-			 * parameters only with their values, and not a set-returning
-			 * function in the select list.
-			 */
-			if (SPI_execute_with_args("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
-									  "SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), "
-									  "                         pg_catalog.unnest($3), pg_catalog.unnest($4))",
-									  4, answer_types, args, NULL, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "could not insert answers");
+			done = InsertValues("INSERT INTO custfocus.answer (response_id, item_id, value, text_value)",
+								ac, 4, NULL, na);
 		}
-		else if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert answers");
+		else
+		{
+			if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not insert answers");
+			done = SPI_processed;
+		}
 		if (big)
 			AtEOXact_GUC(true, nestlevel);
-		st->answers_inserted += SPI_processed;
+		st->answers_inserted += done;
 	}
 
 	MemoryContextSwitchTo(old);
@@ -1614,14 +1698,10 @@ FlushBatch(ImportState *st)
  * values.
  */
 static bool *
-InsertResponsesDistributed(ImportState *st, Datum *args, int n)
+InsertResponsesDistributed(ImportState *st, Datum *args, const Datum *ids, int n)
 {
 	Oid			dup_types[3] = {INT4OID, INT4ARRAYOID, TEXTARRAYOID};
-	Oid			response_types[10] = {INT4OID, INT8OID, INT8ARRAYOID, INT4ARRAYOID, INT4ARRAYOID,
-	TIMESTAMPTZARRAYOID, TEXTARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID, INT4ARRAYOID};
 	Datum		dup_args[3];
-	Datum		response_args[10];
-	Datum	   *dups;
 	bool	   *inserted;
 	int			ndup;
 	uint64		i;
@@ -1645,7 +1725,6 @@ InsertResponsesDistributed(ImportState *st, Datum *args, int n)
 	for (int k = 0; k < n; k++)
 		inserted[k] = true;
 	ndup = (int) SPI_processed;
-	dups = palloc(sizeof(Datum) * (ndup + 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
@@ -1654,25 +1733,30 @@ InsertResponsesDistributed(ImportState *st, Datum *args, int n)
 		if (isnull || ord < 1 || ord > n)
 			elog(ERROR, "respondent id lookup returned row %d of a batch of %d", ord, n);
 		inserted[ord - 1] = false;
-		dups[i] = Int32GetDatum(ord);
 	}
 	SPI_freetuptable(SPI_tuptable);
 
-	memcpy(response_args, args, sizeof(Datum) * 9);
-	response_args[9] = PointerGetDatum(MakeArray(dups, NULL, ndup, INT4OID));
-	if (SPI_execute_with_args("INSERT INTO custfocus.response AS r "
-							  "  (response_id, survey_id, service_id, segment_id, submitted_at, "
-							  "   channel, weight, external_id, import_id) "
-							  "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-							  "       u.channel, u.weight, u.external_id, $2 "
-							  "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-							  "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-							  "                 pg_catalog.unnest($9)) WITH ORDINALITY "
-							  "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id, ord) "
-							  " WHERE u.ord <> ALL ($10)",
-							  10, response_types, response_args, NULL, false, 0) != SPI_OK_INSERT ||
-		SPI_processed != (uint64) (n - ndup))
-		elog(ERROR, "could not insert responses");
+	{
+		ValuesColumn rc[9] = {
+			{INT8OID, ids, NULL, false},
+			{INT4OID, &args[0], NULL, true},
+			{INT4OID, st->r_service, st->r_service_null, false},
+			{INT4OID, st->r_segment, st->r_segment_null, false},
+			{TIMESTAMPTZOID, st->r_submitted, NULL, false},
+			{TEXTOID, st->r_channel, st->r_channel_null, false},
+			{FLOAT8OID, st->r_weight, NULL, false},
+			{TEXTOID, st->r_external, st->r_external_null, false},
+			{INT8OID, &args[1], NULL, true},
+		};
+		bool	   *skip = palloc(sizeof(bool) * n);
+
+		for (int k = 0; k < n; k++)
+			skip[k] = !inserted[k];
+		if (InsertValues("INSERT INTO custfocus.response (response_id, survey_id, service_id, segment_id, "
+						 "submitted_at, channel, weight, external_id, import_id)",
+						 rc, 9, skip, n) != (uint64) (n - ndup))
+			elog(ERROR, "could not insert responses");
+	}
 	MemoryContextSwitchTo(st->batch_cxt);
 	st->responses_inserted += n - ndup;
 	st->duplicates += ndup;
@@ -1744,6 +1828,19 @@ InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n)
 	}
 	if (m == 0)
 		return;
+	if (st->citus)
+	{
+		/* as InsertResponsesDistributed: no COPY into a table with row security */
+		ValuesColumn cc[1 + CM_NUM_META - CM_FIRST_CONTACT];
+
+		cc[0] = (ValuesColumn) {INT8OID, resp, NULL, false};
+		for (int c = 0; c < nc; c++)
+			cc[1 + c] = (ValuesColumn) {TEXTOID, vals[c], nulls[c], false};
+		if (InsertValues("INSERT INTO custfocus.respondent_contact (response_id, name, email, phone, address, ip_address)",
+						 cc, 1 + nc, NULL, m) != (uint64) m)
+			elog(ERROR, "could not insert contact details");
+		return;
+	}
 	args[0] = PointerGetDatum(MakeArray(resp, NULL, m, INT8OID));
 	for (int c = 0; c < nc; c++)
 		args[1 + c] = PointerGetDatum(MakeArray(vals[c], nulls[c], m, TEXTOID));
@@ -2381,6 +2478,21 @@ InsertBatchRow(ImportState *st, Jsonb *options)
 	return id;
 }
 
+/*
+ * On a distributed custfocus the import stores the roll-ups of its rows
+ * through custfocus.citus_rollup_store, which runs as the owner and accepts
+ * rows only while this flag is set: only while FinishBatchRow runs
+ * custfocus.citus_import_done, whose SQL is the extension's own.
+ */
+static bool storing_rollups = false;
+
+PG_FUNCTION_INFO_V1(import_storing_rollups);
+Datum
+import_storing_rollups(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(storing_rollups);
+}
+
 static Datum
 FinishBatchRow(ImportState *st)
 {
@@ -2397,9 +2509,18 @@ FinishBatchRow(ImportState *st)
 		Datum		done_args[1];
 
 		done_args[0] = Int64GetDatum(st->import_id);
-		if (SPI_execute_with_args("SELECT custfocus.citus_import_done($1)", 1, done_types, done_args,
-								  NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not update the roll-ups of import " INT64_FORMAT, st->import_id);
+		storing_rollups = true;
+		PG_TRY();
+		{
+			if (SPI_execute_with_args("SELECT custfocus.citus_import_done($1)", 1, done_types, done_args,
+									  NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not update the roll-ups of import " INT64_FORMAT, st->import_id);
+		}
+		PG_FINALLY();
+		{
+			storing_rollups = false;
+		}
+		PG_END_TRY();
 	}
 
 	args[0] = Int64GetDatum(st->import_id);

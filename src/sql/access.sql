@@ -652,6 +652,8 @@ BEGIN
 		DELETE FROM custfocus.response r
 		 WHERE r.survey_id = v_survey_id AND r.submitted_at < pg_catalog.now() - p_older_than;
 		GET DIAGNOSTICS v_count = ROW_COUNT;
+		-- on Citus, what triggers and a foreign key do here (nothing on one node)
+		PERFORM custfocus.citus_after_retention(pg_catalog.now() - p_older_than);
 		RETURN v_count;
 	END IF;
 
@@ -671,6 +673,7 @@ BEGIN
 	 WHERE r.survey_id = v_survey_id AND r.submitted_at < pg_catalog.now() - p_older_than
 	   AND r.external_id IS NOT NULL;
 	GET DIAGNOSTICS v_count = ROW_COUNT;
+	PERFORM custfocus.citus_after_retention(pg_catalog.now() - p_older_than);
 	RETURN v_count;
 END
 $$;

@@ -711,6 +711,11 @@ BEGIN
 	DROP INDEX custfocus.response_external_id_key;
 	CREATE INDEX response_external_id_idx ON custfocus.response (survey_id, (COALESCE(service_id, 0)), external_id);
 	ALTER TABLE custfocus.feedback DROP CONSTRAINT IF EXISTS feedback_response_id_fkey;
+	-- the import recomputes its keys reading as the importer (citus_import_done)
+	ALTER FUNCTION custfocus.rollup_compute(integer[], date[]) SECURITY INVOKER;
+	ALTER FUNCTION custfocus.rollup_item_compute(integer[], date[]) SECURITY INVOKER;
+	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[])
+		TO custfocus_citus;
 	FOR r IN SELECT unnest(custfocus.citus_nested_functions()) AS fn LOOP
 		EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', r.fn);
 	END LOOP;
@@ -832,13 +837,22 @@ COMMENT ON FUNCTION custfocus.citus_raise(text) IS 'Raises an error with the mes
 
 -- Called by the import on a distributed custfocus, after its rows are in:
 -- recomputes the roll-ups of every (service, month) its responses fall in.
+-- It reads the raw data as the importer (on Citus, rollup_compute and
+-- rollup_item_compute run as their caller, see citus_prepare_node): Citus
+-- refuses to read, as another role (the owner, in a SECURITY DEFINER
+-- function), shards this transaction modified as the importer.  The
+-- importer sees every response of the services it imports for, so the
+-- recomputation is whole.  The rows are stored by citus_rollup_store, which
+-- runs as the owner and only inside an import.
 CREATE FUNCTION custfocus.citus_import_done(p_import bigint) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER
+LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_services integer[];
 	v_months date[];
+	v_rows custfocus.rollup_service_month[];
+	v_items custfocus.rollup_item_month[];
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
@@ -846,14 +860,97 @@ BEGIN
 				   date_trunc('month', timezone(custfocus.reporting_time_zone(), r.submitted_at))::date AS month
 			  FROM custfocus.response r
 			 WHERE r.import_id = p_import AND r.service_id IS NOT NULL) k;
+	IF v_services IS NULL THEN
+		RETURN;
+	END IF;
+	-- the keys' locks first (as rollup_refresh): one recompute of a key at a time
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.s || ' ' || k.m, 0))
+	   FROM unnest(v_services, v_months) AS k (s, m);
+	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
+	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_import_done(bigint) IS
+'On a distributed custfocus: recomputes the roll-ups an import touched (the roll-up triggers do not fire on Citus)';
+
+-- True only while the import (src/import.c) runs citus_import_done.
+CREATE FUNCTION custfocus.import_storing_rollups() RETURNS boolean
+AS 'MODULE_PATHNAME', 'import_storing_rollups'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION custfocus.import_storing_rollups() IS
+'True while custfocus.import_responses stores the roll-ups of its rows on a distributed custfocus (a backend-local flag of the import''s C code)';
+
+CREATE FUNCTION custfocus.citus_rollup_store(p_services integer[], p_months date[],
+											 p_rows custfocus.rollup_service_month[],
+											 p_items custfocus.rollup_item_month[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT custfocus.import_storing_rollups() THEN
+		RAISE EXCEPTION 'only custfocus.import_responses stores roll-up rows'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	PERFORM custfocus.rollup_check_isolation();
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_service_month SELECT * FROM unnest(p_rows);
+	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_item_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
+'On a distributed custfocus: replaces the roll-up rows of the given keys by the given recomputation; only inside custfocus.import_responses';
+
+-- Called by apply_retention on a distributed custfocus, after it deleted or
+-- anonymised the responses submitted before p_cutoff: what the roll-up
+-- triggers and feedback's foreign key (ON DELETE SET NULL) do on one node.
+-- The roll-up keys of every service up to the cutoff's month are recomputed
+-- (the deleted responses' keys are no longer known; a superset is exact).
+CREATE FUNCTION custfocus.citus_after_retention(p_cutoff timestamptz) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_referred bigint[];
+	v_alive bigint[];
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF NOT custfocus.citus_distributed() THEN
+		RETURN;
+	END IF;
+	IF NOT pg_catalog.has_function_privilege(custfocus.error_viewer(), 'custfocus.apply_retention(text,interval,text)', 'EXECUTE') THEN
+		RAISE EXCEPTION 'permission denied for function citus_after_retention'
+			USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	SELECT array_agg(DISTINCT f.response_id) INTO v_referred FROM custfocus.feedback f WHERE f.response_id IS NOT NULL;
+	IF v_referred IS NOT NULL THEN
+		SELECT coalesce(array_agg(r.response_id), '{}') INTO v_alive FROM custfocus.response r
+		 WHERE r.response_id = ANY (v_referred);
+		UPDATE custfocus.feedback f SET response_id = NULL
+		 WHERE f.response_id = ANY (v_referred) AND f.response_id <> ALL (v_alive);
+	END IF;
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT DISTINCT m.service_id, m.month FROM custfocus.rollup_service_month m
+			 WHERE m.month <= date_trunc('month', timezone(custfocus.reporting_time_zone(), p_cutoff))::date) k;
 	IF v_services IS NOT NULL THEN
 		PERFORM custfocus.rollup_refresh(v_services, v_months);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION custfocus.citus_import_done(bigint) IS
-'On a distributed custfocus: recomputes the roll-ups an import touched (the roll-up triggers do not fire on Citus)';
-REVOKE ALL ON FUNCTION custfocus.citus_import_done(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION custfocus.citus_after_retention(timestamptz) IS
+'On a distributed custfocus: after apply_retention, clears feedback.response_id of deleted responses and recomputes the roll-ups up to the cutoff (what triggers and a foreign key do on one node)';
 
 -------------------------------------------------------------------------------
 -- The one call
