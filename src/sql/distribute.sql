@@ -106,7 +106,7 @@
 
 -- True when custfocus.response is a Citus table in this database.
 CREATE FUNCTION custfocus.citus_distributed() RETURNS boolean
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -125,7 +125,7 @@ COMMENT ON FUNCTION custfocus.citus_distributed() IS
 
 -- The tables distribute() makes reference tables, in foreign-key order.
 CREATE FUNCTION custfocus.citus_reference_tables() RETURNS regclass[]
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT ARRAY['custfocus.program', 'custfocus.service', 'custfocus.segment', 'custfocus.service_segment',
@@ -139,7 +139,7 @@ COMMENT ON FUNCTION custfocus.citus_reference_tables() IS
 'The tables custfocus.distribute() makes Citus reference tables, in foreign-key order';
 
 CREATE FUNCTION custfocus.citus_distributed_tables() RETURNS regclass[]
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT ARRAY['custfocus.response', 'custfocus.answer', 'custfocus.respondent_contact']::regclass[] $$;
 COMMENT ON FUNCTION custfocus.citus_distributed_tables() IS
@@ -151,7 +151,7 @@ COMMENT ON FUNCTION custfocus.citus_distributed_tables() IS
 
 -- The local placement of a reference table (every node has one).
 CREATE FUNCTION custfocus.citus_reference_shard(p_table regclass) RETURNS text
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -170,7 +170,7 @@ COMMENT ON FUNCTION custfocus.citus_reference_shard(regclass) IS
 
 -- The shard of p_table co-located with shard p_shard of another table.
 CREATE FUNCTION custfocus.citus_colocated_shard(p_table regclass, p_shard bigint) RETURNS text
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -193,7 +193,7 @@ COMMENT ON FUNCTION custfocus.citus_colocated_shard(regclass, bigint) IS
 -- The shard id in a shard's name (answer_102040 -> 102040); NULL for a
 -- table that is not a shard.
 CREATE FUNCTION custfocus.citus_shard_id(p_relname name) RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$ SELECT pg_catalog.substring(p_relname, '_([0-9]+)$')::bigint $$;
 COMMENT ON FUNCTION custfocus.citus_shard_id(name) IS
@@ -284,6 +284,7 @@ END
 $f$;
 COMMENT ON FUNCTION custfocus.citus_answer_check() IS
 'Statement trigger on the shards of answer (Citus): custfocus.answer_check, reading the co-located response shard and the local placements of item, survey and scale';
+REVOKE ALL ON FUNCTION custfocus.citus_answer_check() FROM PUBLIC;
 
 CREATE FUNCTION custfocus.citus_response_check_survey() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -309,6 +310,7 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.citus_response_check_survey() IS
 'Trigger on the shards of response (Citus): custfocus.response_check_survey, reading the co-located answer shard';
+REVOKE ALL ON FUNCTION custfocus.citus_response_check_survey() FROM PUBLIC;
 
 -- program_check_cycle on a placement of program: walks the placement itself.
 CREATE FUNCTION custfocus.citus_program_check_cycle() RETURNS trigger
@@ -342,6 +344,7 @@ END
 $f$;
 COMMENT ON FUNCTION custfocus.citus_program_check_cycle() IS
 'Trigger on the placements of program (Citus): custfocus.program_check_cycle over the placement itself';
+REVOKE ALL ON FUNCTION custfocus.citus_program_check_cycle() FROM PUBLIC;
 
 CREATE FUNCTION custfocus.citus_scale_label_check() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
@@ -367,6 +370,7 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.citus_scale_label_check() IS
 'Trigger on the placements of scale_label (Citus): custfocus.scale_label_check, reading the local placement of scale';
+REVOKE ALL ON FUNCTION custfocus.citus_scale_label_check() FROM PUBLIC;
 
 -- report_unit is the coordinator's: refreshed when the coordinator's
 -- placement of program or service changes (the placements on the workers
@@ -390,6 +394,7 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.citus_report_unit_rebuild() IS
 'Trigger on the placements of program and service (Citus): custfocus.report_unit_rebuild, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_report_unit_rebuild() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- Policies without sub-selects: what a sub-select on another table checked
@@ -399,7 +404,7 @@ COMMENT ON FUNCTION custfocus.citus_report_unit_rebuild() IS
 -- read from the co-located response shard.
 CREATE FUNCTION custfocus.citus_response_visible(p_shard oid, p_response bigint, p_role name DEFAULT CURRENT_USER)
 RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -421,7 +426,7 @@ COMMENT ON FUNCTION custfocus.citus_response_visible(oid, bigint, name) IS
 'Policy helper on Citus: whether the role sees the response of a row of answer or respondent_contact (the row''s shard gives the co-located response shard)';
 
 CREATE FUNCTION custfocus.citus_scale_readable(p_scale integer, p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT custfocus.sees_all_programs(p_role)
@@ -432,7 +437,7 @@ COMMENT ON FUNCTION custfocus.citus_scale_readable(integer, name) IS
 'Policy helper on Citus: whether the role may read the scale (scale_read, scale_write)';
 
 CREATE FUNCTION custfocus.citus_scale_writable(p_scale integer, p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT EXISTS (SELECT FROM custfocus.scale s WHERE s.scale_id = p_scale
@@ -447,7 +452,7 @@ COMMENT ON FUNCTION custfocus.citus_scale_writable(integer, name) IS
 -- service are readable by the role and the service may use the segment.
 CREATE FUNCTION custfocus.citus_service_may_use(p_service integer, p_table regclass, p_id integer,
 												p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -478,7 +483,7 @@ COMMENT ON FUNCTION custfocus.citus_service_may_use(integer, regclass, integer, 
 -- item_write: the survey may use the item's scale and requirement.
 CREATE FUNCTION custfocus.citus_survey_may_use(p_survey integer, p_table regclass, p_id integer,
 											   p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -510,7 +515,7 @@ COMMENT ON FUNCTION custfocus.citus_survey_may_use(integer, regclass, integer, n
 'Policy helper on Citus: whether an item of a survey may use a scale or requirement (item_write)';
 
 CREATE FUNCTION custfocus.citus_measure_visible(p_measure integer, p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT EXISTS (SELECT FROM custfocus.measure m WHERE m.measure_id = p_measure
@@ -522,7 +527,7 @@ COMMENT ON FUNCTION custfocus.citus_measure_visible(integer, name) IS
 'Policy helper on Citus: whether the role sees the measure (measure_by_program)';
 
 CREATE FUNCTION custfocus.citus_import_visible(p_import bigint, p_role name DEFAULT CURRENT_USER) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT EXISTS (SELECT FROM custfocus.import_batch b WHERE b.import_id = p_import
@@ -535,7 +540,7 @@ COMMENT ON FUNCTION custfocus.citus_import_visible(bigint, name) IS
 -- The functions that run on the shards inside Citus' tasks and read Citus
 -- tables (see the design above).
 CREATE FUNCTION custfocus.citus_nested_functions() RETURNS regprocedure[]
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT ARRAY['custfocus.sees_all_programs(name)', 'custfocus.visible_program_ids(name)',
@@ -724,6 +729,7 @@ $$;
 COMMENT ON FUNCTION custfocus.citus_prepare_node() IS
 'Part of custfocus.distribute() run on every node: drops the triggers, policies and keys Citus refuses and re-creates the policies without sub-selects';
 REVOKE ALL ON FUNCTION custfocus.citus_prepare_node() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.citus_create_policies() FROM PUBLIC;
 
 -- The triggers of a distributed custfocus, created on the coordinator with
 -- citus.enable_unsafe_triggers, which puts them on every shard and placement.

@@ -67,6 +67,10 @@ psql -d single -At -c "SELECT format('SELECT setval(%L, %s);', c.oid::regclass, 
 	WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'S' AND s.last_value IS NOT NULL" | psql -d custfocus >/dev/null
 echo "distribute: sample agency loaded and copied ($(psql -At -c 'SELECT count(*) FROM custfocus.response') responses, $((SECONDS - start)) s)"
 
+# distribute() refuses where it cannot work
+out=$(psql -d single -At -c 'SELECT custfocus.distribute()' 2>&1 || true)
+if grep -q 'needs Citus' <<<"$out"; then ok "distribute() without Citus refused: $(head -n 1 <<<"$out")"; else fail "distribute() without Citus: $out"; fi
+
 start=$SECONDS
 if out=$(psql -At -c 'SELECT custfocus.distribute()' 2>&1); then
 	ok "distribute(): $out"
@@ -75,6 +79,8 @@ else
 	echo "$passed passed, $failed failed"
 	exit 1
 fi
+out=$(psql -At -c 'SELECT custfocus.distribute()' 2>&1 || true)
+if grep -q 'already distributed' <<<"$out"; then ok "distribute() again refused: $(head -n 1 <<<"$out")"; else fail "distribute() again: $out"; fi
 psql -At -c "SELECT logicalrelid, partmethod, colocationid FROM pg_dist_partition WHERE logicalrelid::text LIKE 'custfocus.%' ORDER BY 1::text" |
 	awk -F'|' '{m[$2] = m[$2] " " $1} END {print "distribute: hash:" m["h"]; print "distribute: reference:" m["n"]}'
 
@@ -130,7 +136,7 @@ compare_views() { # compare_views LABEL [SET ROLE ...;]: each view's rows, in a 
 		if [ "$d" = "$s" ]; then
 			ok "$label $v: $(grep -c '' <<<"$d") rows equal"
 		else
-			fail "$label $v: $(grep -c '' <<<"$d") rows distributed, $(grep -c '' <<<"$s") single; first differences:"
+			fail "$label $v: $(grep -c '' <<<"$d") rows distributed, $(grep -c '' <<<"$s") single; $(grep -m1 '^ERROR:' <<<"$d" || echo 'first differences:')"
 			diff <(echo "$s") <(echo "$d") | grep '^[<>]' | head -n "${CITUS_DIST_DIFF_LINES:-4}" | cut -c1-400 | sed 's/^</    single     /; s/^>/    distributed/' || true
 		fi
 	done
