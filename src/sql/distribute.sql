@@ -57,12 +57,10 @@
 --     the program cycle check, the label check and the status timestamps of
 --     feedback and improvement_action run on every placement of their
 --     reference table (they only read that placement or the row).  The
---     report_unit refresh runs on the coordinator's placement only.  NOT YET
---     ON CITUS: the checks that an item's scale fits its answers and that a
---     narrowed scale still fits every answer (item_check_scale,
---     scale_check_items: they read answers, a distributed table, from a
---     reference placement), and the roll-up recomputes after an item or
---     scale change.
+--     report_unit refresh, the checks that an item's scale fits its answers
+--     and that a changed scale still fits every answer, and the roll-up
+--     recompute after an item or scale change run on the coordinator's
+--     placement only (they read answers through Citus: nested execution).
 --   * Unique respondent ids: UNIQUE (survey_id, COALESCE(service_id, 0),
 --     external_id) cannot hold on a table distributed by response_id
 --     (Citus allows unique keys only with the distribution column).  It
@@ -396,6 +394,64 @@ COMMENT ON FUNCTION custfocus.citus_report_unit_rebuild() IS
 'Trigger on the placements of program and service (Citus): custfocus.report_unit_rebuild, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_unit_rebuild() FROM PUBLIC;
 
+-- An item's and a scale's checks against the answers already given
+-- (item_check_scale, scale_check_items) and the roll-up recompute after such
+-- a change (rollup_item_update, rollup_scale_update), on the coordinator's
+-- placement only: they read answers, a distributed table, through Citus
+-- (nested execution: committed answers and those of this backend).
+CREATE FUNCTION custfocus.citus_item_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group <> 0 THEN
+		RETURN NULL;
+	END IF;
+	IF TG_OP = 'INSERT' OR (OLD.scale_id, OLD.metric) IS DISTINCT FROM (NEW.scale_id, NEW.metric) THEN
+		PERFORM custfocus.check_items_fit_scale(NEW.item_id, NULL);
+	END IF;
+	IF TG_OP = 'UPDATE' AND (OLD.is_overall, OLD.metric, OLD.reverse_coded, OLD.scale_id, OLD.survey_id)
+							IS DISTINCT FROM (NEW.is_overall, NEW.metric, NEW.reverse_coded, NEW.scale_id, NEW.survey_id) THEN
+		PERFORM custfocus.rollup_items_change(ARRAY[NEW.item_id]);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_item_change() IS
+'Trigger on the placements of item (Citus), acting on the coordinator''s: item_check_scale and rollup_item_update, row by row';
+REVOKE ALL ON FUNCTION custfocus.citus_item_change() FROM PUBLIC;
+
+CREATE FUNCTION custfocus.citus_scale_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+	v_items integer[];
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group <> 0 THEN
+		RETURN NULL;
+	END IF;
+	IF (OLD.min_value, OLD.max_value, OLD.integral) IS DISTINCT FROM (NEW.min_value, NEW.max_value, NEW.integral) THEN
+		PERFORM custfocus.check_items_fit_scale(NULL, NEW.scale_id);
+	END IF;
+	IF (OLD.min_value, OLD.max_value) IS DISTINCT FROM (NEW.min_value, NEW.max_value) THEN
+		SELECT array_agg(i.item_id) INTO v_items FROM custfocus.item i WHERE i.scale_id = NEW.scale_id;
+		IF v_items IS NOT NULL THEN
+			PERFORM custfocus.rollup_items_change(v_items);
+		END IF;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_scale_change() IS
+'Trigger on the placements of scale (Citus), acting on the coordinator''s: scale_check_items and rollup_scale_update, row by row';
+REVOKE ALL ON FUNCTION custfocus.citus_scale_change() FROM PUBLIC;
+
 -------------------------------------------------------------------------------
 -- Policies without sub-selects: what a sub-select on another table checked
 -------------------------------------------------------------------------------
@@ -548,6 +604,9 @@ AS $$
 				 'custfocus.readable_survey_ids(name)', 'custfocus.readable_program_ids(name)',
 				 'custfocus.programs_below(integer[])', 'custfocus.programs_above(integer[])',
 				 'custfocus.program_path(integer)', 'custfocus.may_use(integer,integer,name)',
+				 'custfocus.citus_item_change()', 'custfocus.citus_scale_change()',
+				 'custfocus.check_items_fit_scale(integer,integer)', 'custfocus.rollup_items_change(integer[])',
+				 'custfocus.rollup_refresh(integer[],date[])', 'custfocus.rollup_item_refresh(integer[],date[])',
 				 'custfocus.citus_response_visible(oid,bigint,name)', 'custfocus.citus_scale_readable(integer,name)',
 				 'custfocus.citus_scale_writable(integer,name)',
 				 'custfocus.citus_service_may_use(integer,regclass,integer,name)',
@@ -756,6 +815,10 @@ BEGIN
 		FOR EACH ROW EXECUTE FUNCTION custfocus.guard_builtin();
 	CREATE TRIGGER scale_label_guard_builtin BEFORE INSERT OR UPDATE OR DELETE ON custfocus.scale_label
 		FOR EACH ROW EXECUTE FUNCTION custfocus.guard_builtin();
+	CREATE TRIGGER item_change AFTER INSERT OR UPDATE ON custfocus.item
+		FOR EACH ROW EXECUTE FUNCTION custfocus.citus_item_change();
+	CREATE TRIGGER scale_change AFTER UPDATE ON custfocus.scale
+		FOR EACH ROW EXECUTE FUNCTION custfocus.citus_scale_change();
 	CREATE TRIGGER scale_label_check AFTER INSERT OR UPDATE ON custfocus.scale_label
 		FOR EACH ROW EXECUTE FUNCTION custfocus.citus_scale_label_check();
 	CREATE TRIGGER feedback_track_status BEFORE INSERT OR UPDATE OF status, acknowledged_at, closed_at

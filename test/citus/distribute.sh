@@ -87,8 +87,8 @@ psql -At -c "SELECT logicalrelid, partmethod, colocationid FROM pg_dist_partitio
 # run SQL on both databases; print both outputs and whether they are equal
 both() { # both NAME SQL: compare the outputs (errors included) of SQL on the two databases
 	local name=$1 sql=$2 d s
-	d=$( (psql -d custfocus -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //' | sed '/^CONTEXT:/d')
-	s=$( (psql -d single -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //' | sed '/^CONTEXT:/d')
+	d=$( (psql -d custfocus -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //' | sed '/^CONTEXT:/,$d')
+	s=$( (psql -d single -At -c "$sql" 2>&1 || true) | sed 's/^psql:[^:]*:[0-9]*: //' | sed '/^CONTEXT:/,$d')
 	if [ "$d" = "$s" ]; then
 		ok "$name: $(head -c 160 <<<"$d" | tr '\n' ' ')"
 	else
@@ -119,6 +119,24 @@ both "answer of another survey's item refused" "
 both "direct on-scale answer accepted" "
 	UPDATE custfocus.answer a SET value = 5 FROM custfocus.response r, custfocus.item i
 	 WHERE r.response_id = a.response_id AND r.external_id = 'R_700002' AND i.item_id = a.item_id AND i.code = 'Q1'"
+
+# an item or a scale changed under its answers (as the superuser)
+for db in custfocus single; do
+	psql -d "$db" -c "INSERT INTO custfocus.scale (code, name, min_value, max_value) VALUES ('agree3', 'Agree, 3 points', 1, 3), ('agree5c', 'Agree, 5 points (copy)', 1, 5)"
+done
+both "item moved to a scale its answers do not fit: refused" "
+	UPDATE custfocus.item i SET scale_id = (SELECT scale_id FROM custfocus.scale WHERE code = 'agree3')
+	  FROM custfocus.survey s WHERE s.survey_id = i.survey_id AND s.code = 'cs2026' AND i.code = 'Q1'"
+both "item moved to a scale its answers fit" "
+	UPDATE custfocus.item i SET scale_id = (SELECT scale_id FROM custfocus.scale WHERE code = 'agree5c')
+	  FROM custfocus.survey s WHERE s.survey_id = i.survey_id AND s.code = 'cs2026' AND i.code = 'Q1'"
+both "scale narrowed below its answers: refused" "UPDATE custfocus.scale SET max_value = 4 WHERE code = 'agree5c'"
+both "item reverse-coded (roll-ups recomputed)" "
+	UPDATE custfocus.item i SET reverse_coded = true
+	  FROM custfocus.survey s WHERE s.survey_id = i.survey_id AND s.code = 'cs2026' AND i.code = 'Q3'"
+both "program cycle refused" "UPDATE custfocus.program SET parent_id = (SELECT program_id FROM custfocus.program WHERE code = 'WIC') WHERE code = 'MDH'"
+both "label off its scale refused" "INSERT INTO custfocus.scale_label (scale_id, label, value) SELECT scale_id, 'Way too much', 9 FROM custfocus.scale WHERE code = 'agree3'"
+both "built-in scale unchanged" "UPDATE custfocus.scale SET name = 'x' WHERE code = 'agree5'"
 
 # every view, as the superuser: same rows (in a canonical order)
 views=$(psql -At -c "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'v' ORDER BY 1")
