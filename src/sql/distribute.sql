@@ -42,11 +42,22 @@
 --     distributed table runs on the shards; triggers on the coordinator's
 --     shell table never fire), and a trigger on a shard may only touch
 --     co-located shards, which the service-keyed roll-ups are not.  So the
---     coordinator maintains them: distribute() rebuilds them, and the import
+--     coordinator maintains them: distribute() rebuilds them, the import
 --     (custfocus.import_responses) recomputes the (service, month) keys its
---     responses touched, in its own transaction.  LIMIT: a direct INSERT,
---     UPDATE or DELETE on response or answer does not update the roll-ups;
---     custfocus.rollup_rebuild() (or rollup_refresh for known keys) does.
+--     responses touched, in its own transaction, and so does apply_retention
+--     (citus_after_retention) and a change of an item or a scale.  The
+--     import reads the raw data as the importer (rollup_compute and
+--     rollup_item_compute become SECURITY INVOKER on Citus): Citus refuses
+--     to read, as another role, shards the transaction modified as the
+--     importer, so a SECURITY DEFINER recompute fails for an analyst.  The
+--     rows are stored by citus_rollup_store (SECURITY DEFINER), which takes
+--     them only while the import's C code says it is storing them.
+--     LIMIT: a direct INSERT, UPDATE or DELETE on response or answer does
+--     not update the roll-ups; custfocus.rollup_rebuild() (or rollup_refresh
+--     for known keys) does.  The way to lift it: a hook in the C module on
+--     the coordinator (session_preload_libraries) that, after a DML on
+--     response or answer, recomputes the keys that shard triggers recorded in
+--     a co-located table.
 --   * Integrity: the answer check (value on its item's scale, item of the
 --     response's survey) and the response survey check run as triggers on
 --     the shards (citus.enable_unsafe_triggers, set by distribute() only to
@@ -83,11 +94,27 @@
 --     Citus runs a query's shard tasks as the calling role, so a role needs
 --     USAGE on the schema on every node and, for the views, SELECT on the
 --     shards the views read (not on the tables themselves: on the
---     coordinator a reader still reads no table): grant_access does that
---     on every node through custfocus.citus_sync_access().  The shards keep
---     the row-level security, so a reader reading a shard on a worker
---     directly sees only its programs' rows, unsuppressed: workers should
---     accept connections from the coordinator only.
+--     coordinator a reader still reads no table).  Both come with the role
+--     custfocus_citus (made by distribute(): schema USAGE and default
+--     privileges on each node before the shards exist, the admins' tables
+--     revoked after), which grant_access grants (citus_sync_access; Citus
+--     propagates the membership in the transaction; a grant per shard from
+--     run_command_on_placements deadlocked with grant_access's own locks).
+--     The shards keep the row-level security, so a reader reading a shard
+--     on a worker directly sees only its programs' rows, unsuppressed:
+--     workers should accept connections from the coordinator only.  LIMIT:
+--     a view that joins a coordinator-local table (roll-ups, report_unit)
+--     to a Citus table runs, through Citus, as the reader, not as the
+--     view's owner: control_chart, measure_status, key_drivers and
+--     improvement_opportunities fail for readers (permission denied for
+--     report_unit, rollup_item_month); they should read through SECURITY
+--     DEFINER functions taking the role, as scorecard does (scoring_units).
+--   * The import on Citus (src/import.c, when citus_distributed()): no ON
+--     CONFLICT (the ids already there are looked up first), one-shot plans
+--     (Citus plans parameters only with their values), multi-row VALUES
+--     instead of INSERT ... SELECT (which Citus runs as a COPY, refused by
+--     PostgreSQL under row-level security), finished_at read in C (Citus
+--     refuses clock_timestamp() in an UPDATE).
 --   * One call: custfocus.distribute(), on the coordinator, as a superuser,
 --     with custfocus of the same version created on every node (after
 --     citus, as test/citus/cluster.sh does).  It prepares every node (the
