@@ -1147,7 +1147,13 @@ BEGIN
 		PERFORM custfocus.citus_sync_access(v_role.r);
 	END LOOP;
 
-	-- 5. the roll-ups, from the distributed data
+	-- 5. the rows the tables held here: copied to the shards, now dead weight
+	-- (Citus leaves them on disk)
+	FOREACH v_rel IN ARRAY custfocus.citus_reference_tables() || custfocus.citus_distributed_tables() LOOP
+		EXECUTE 'SELECT pg_catalog.truncate_local_data_after_distributing_table($1)' USING v_rel;
+	END LOOP;
+
+	-- 6. the roll-ups, from the distributed data
 	PERFORM custfocus.rollup_rebuild();
 	RETURN format('custfocus distributed: %s reference tables, %s distributed by response_id (%s shards) in %s s',
 				  cardinality(custfocus.citus_reference_tables()),
