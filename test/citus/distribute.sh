@@ -189,6 +189,18 @@ R_800002,2026-03-02 10:00:00,WIC-CLINIC,2,1') b"
 both "analyst of WIC cannot import for VITAL-RECORDS" "SET ROLE wic_analyst; $batch custfocus.import_responses('cs2026', 'respondent_id,submitted_at,service,Q1,Q4
 R_800003,2026-03-01 10:00:00,VITAL-RECORDS,4,5') b"
 
+both "analyst of WIC renames its program" "SET ROLE wic_analyst; UPDATE custfocus.program SET name = 'WIC (renamed)' WHERE code = 'WIC'"
+# (INSERT ... SELECT by a role under row-level security: Citus runs it as a
+# COPY, which PostgreSQL refuses; rolled back, so that the data stay equal)
+both "analyst of WIC adds feedback with INSERT ... SELECT" "SET ROLE wic_analyst; BEGIN; INSERT INTO custfocus.feedback (kind, body, service_id, status)
+	SELECT 'compliment', 'Thanks', service_id, 'closed' FROM custfocus.service WHERE code = 'WIC-CLINIC'; ROLLBACK"
+wic_clinic=$(psql -At -c "SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC'")
+both "analyst of WIC adds feedback with INSERT ... VALUES" "SET ROLE wic_analyst; INSERT INTO custfocus.feedback (kind, body, service_id, status)
+	VALUES ('compliment', 'Thanks', $wic_clinic, 'closed')"
+both "analyst of WIC changes a response's survey with answers: refused" "SET ROLE wic_analyst;
+	UPDATE custfocus.response SET survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cahps-clinic') WHERE external_id = 'R_800001'"
+compare_views "view after the analyst's changes"
+
 # retention
 both "retention (anonymise, older than 1 year)" "SELECT custfocus.apply_retention('cs2026', interval '1 year')"
 compare_views "view after retention"
