@@ -43,6 +43,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("custfocus");
 
 	custfocus_rollup_init();
+	custfocus_citus_init();
 }
 
 /*

@@ -2478,21 +2478,6 @@ InsertBatchRow(ImportState *st, Jsonb *options)
 	return id;
 }
 
-/*
- * On a distributed custfocus the import stores the roll-ups of its rows
- * through custfocus.citus_rollup_store, which runs as the owner and accepts
- * rows only while this flag is set: only while FinishBatchRow runs
- * custfocus.citus_import_done, whose SQL is the extension's own.
- */
-static bool storing_rollups = false;
-
-PG_FUNCTION_INFO_V1(import_storing_rollups);
-Datum
-import_storing_rollups(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(storing_rollups);
-}
-
 static Datum
 FinishBatchRow(ImportState *st)
 {
@@ -2509,7 +2494,7 @@ FinishBatchRow(ImportState *st)
 		Datum		done_args[1];
 
 		done_args[0] = Int64GetDatum(st->import_id);
-		storing_rollups = true;
+		custfocus_storing_rollups = true;
 		PG_TRY();
 		{
 			if (SPI_execute_with_args("SELECT custfocus.citus_import_done($1)", 1, done_types, done_args,
@@ -2518,7 +2503,7 @@ FinishBatchRow(ImportState *st)
 		}
 		PG_FINALLY();
 		{
-			storing_rollups = false;
+			custfocus_storing_rollups = false;
 		}
 		PG_END_TRY();
 	}

@@ -170,6 +170,22 @@ AS $$ SELECT ARRAY['custfocus.response', 'custfocus.answer', 'custfocus.responde
 COMMENT ON FUNCTION custfocus.citus_distributed_tables() IS
 'The tables custfocus.distribute() distributes by response_id, co-located';
 
+-- The roll-up keys a DML on response or answer touched, on Citus: written
+-- by triggers on the shards (citus_rollup_dirty) into the co-located shard of
+-- this table, read and emptied on the coordinator before the transaction
+-- commits (citus_rollup_sync, run by src/citus.c).  Empty, and unused, on
+-- a single node.
+CREATE TABLE custfocus.rollup_dirty (
+	response_id	bigint NOT NULL,
+	service_id	integer NOT NULL,
+	submitted_at timestamptz NOT NULL
+);
+COMMENT ON TABLE custfocus.rollup_dirty IS
+'On a distributed custfocus: the service and time of the responses a statement changed, whose roll-up keys the coordinator recomputes before the transaction commits; empty on a single node; derived data, not dumped';
+COMMENT ON COLUMN custfocus.rollup_dirty.response_id IS 'A response changed (the distribution column: the row lives beside the response)';
+COMMENT ON COLUMN custfocus.rollup_dirty.service_id IS 'Its service (before or after the change)';
+COMMENT ON COLUMN custfocus.rollup_dirty.submitted_at IS 'Its submission time (before or after the change)';
+
 -------------------------------------------------------------------------------
 -- Shards by name, for the functions that run on a shard
 -------------------------------------------------------------------------------
@@ -336,6 +352,48 @@ $$;
 COMMENT ON FUNCTION custfocus.citus_response_check_survey() IS
 'Trigger on the shards of response (Citus): custfocus.response_check_survey, reading the co-located answer shard';
 REVOKE ALL ON FUNCTION custfocus.citus_response_check_survey() FROM PUBLIC;
+
+-- On the shards of response and answer: records the service and time of
+-- every response the statement changed (before and after), in the
+-- co-located shard of rollup_dirty.  An answer's response is read from the
+-- co-located response shard; the answers a deleted response takes with it
+-- are covered by the response's own row.
+CREATE FUNCTION custfocus.citus_rollup_dirty() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $f$
+DECLARE
+	v_shard bigint := custfocus.citus_shard_id(TG_TABLE_NAME);
+	v_dirty text;
+	v_response text;
+	v_t text;
+BEGIN
+	IF v_shard IS NULL THEN
+		RETURN NULL;
+	END IF;
+	v_dirty := custfocus.citus_colocated_shard('custfocus.rollup_dirty', v_shard);
+	FOREACH v_t IN ARRAY CASE TG_OP WHEN 'INSERT' THEN '{new_rows}'::text[] WHEN 'DELETE' THEN '{old_rows}'::text[]
+								   ELSE '{old_rows,new_rows}'::text[] END LOOP
+		IF TG_TABLE_NAME LIKE 'response\_%' THEN
+			EXECUTE format('INSERT INTO %s (response_id, service_id, submitted_at)
+							SELECT t.response_id, t.service_id, t.submitted_at FROM %I t WHERE t.service_id IS NOT NULL',
+						   v_dirty, v_t);
+		ELSE
+			v_response := custfocus.citus_colocated_shard('custfocus.response', v_shard);
+			EXECUTE format('INSERT INTO %s (response_id, service_id, submitted_at)
+							SELECT r.response_id, r.service_id, r.submitted_at
+							  FROM (SELECT DISTINCT t.response_id FROM %I t) t
+							  JOIN %s r ON r.response_id = t.response_id
+							 WHERE r.service_id IS NOT NULL',
+						   v_dirty, v_t, v_response);
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$f$;
+COMMENT ON FUNCTION custfocus.citus_rollup_dirty() IS
+'Statement trigger on the shards of response and answer (Citus): records the roll-up keys the statement touched in the co-located shard of rollup_dirty';
+REVOKE ALL ON FUNCTION custfocus.citus_rollup_dirty() FROM PUBLIC;
 
 -- program_check_cycle on a placement of program: walks the placement itself.
 CREATE FUNCTION custfocus.citus_program_check_cycle() RETURNS trigger
@@ -807,6 +865,8 @@ BEGIN
 	ALTER FUNCTION custfocus.rollup_item_compute(integer[], date[]) SECURITY INVOKER;
 	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[])
 		TO custfocus_citus;
+	-- the dirty-key trigger writes into a shard of rollup_dirty by name
+	ALTER FUNCTION custfocus.citus_rollup_dirty() SET citus.enable_manual_changes_to_shards = on;
 	FOR r IN SELECT unnest(custfocus.citus_nested_functions()) AS fn LOOP
 		EXECUTE format('ALTER FUNCTION %s SET citus.allow_nested_distributed_execution = on', r.fn);
 	END LOOP;
@@ -836,6 +896,20 @@ BEGIN
 	CREATE TRIGGER response_check_survey AFTER UPDATE OF survey_id ON custfocus.response
 		FOR EACH ROW WHEN (OLD.survey_id IS DISTINCT FROM NEW.survey_id)
 		EXECUTE FUNCTION custfocus.citus_response_check_survey();
+	CREATE TRIGGER rollup_dirty_answer_insert AFTER INSERT ON custfocus.answer
+		REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
+	CREATE TRIGGER rollup_dirty_answer_update AFTER UPDATE ON custfocus.answer
+		REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
+	CREATE TRIGGER rollup_dirty_answer_delete AFTER DELETE ON custfocus.answer
+		REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
+	CREATE TRIGGER rollup_dirty_response_insert AFTER INSERT ON custfocus.response
+		REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
+	CREATE TRIGGER rollup_dirty_response_update AFTER UPDATE ON custfocus.response
+		REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
+	CREATE TRIGGER rollup_dirty_response_delete AFTER DELETE ON custfocus.response
+		REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_dirty();
 	CREATE TRIGGER program_check_cycle AFTER INSERT OR UPDATE OF parent_id ON custfocus.program
 		FOR EACH ROW EXECUTE FUNCTION custfocus.citus_program_check_cycle();
 	CREATE TRIGGER scale_guard_builtin BEFORE INSERT OR UPDATE OR DELETE ON custfocus.scale
@@ -1007,6 +1081,49 @@ $$;
 COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
 'On a distributed custfocus: replaces the roll-up rows of the given keys by the given recomputation; only inside custfocus.import_responses';
 
+-- Run by src/citus.c before a transaction that changed response or answer
+-- commits: recomputes the roll-up keys rollup_dirty holds for services the
+-- session's role sees whole (its own changes, and any left over), reading as
+-- that role, and stores them (citus_rollup_store).  Keys of services it does
+-- not see are left for their own sessions: a recompute over part of a
+-- service would be wrong.
+CREATE FUNCTION custfocus.citus_rollup_sync() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_all boolean;
+	v_visible integer[];
+	v_services integer[];
+	v_months date[];
+	v_rows custfocus.rollup_service_month[];
+	v_items custfocus.rollup_item_month[];
+BEGIN
+	IF NOT custfocus.citus_distributed() THEN
+		RETURN;
+	END IF;
+	v_all := custfocus.sees_all_programs();
+	v_visible := custfocus.visible_service_ids();
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT DISTINCT d.service_id,
+				   date_trunc('month', timezone(custfocus.reporting_time_zone(), d.submitted_at))::date AS month
+			  FROM custfocus.rollup_dirty d
+			 WHERE v_all OR d.service_id = ANY (v_visible)) k;
+	IF v_services IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.s || ' ' || k.m, 0))
+	   FROM unnest(v_services, v_months) AS k (s, m);
+	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
+	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+	DELETE FROM custfocus.rollup_dirty d WHERE d.service_id = ANY (v_services);
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_rollup_sync() IS
+'On a distributed custfocus: recomputes the roll-up keys the transaction''s changes to response and answer touched (run before commit by the C module)';
+
 -- Called by apply_retention on a distributed custfocus, after it deleted or
 -- anonymised the responses submitted before p_cutoff: what the roll-up
 -- triggers and feedback's foreign key (ON DELETE SET NULL) do on one node.
@@ -1128,6 +1245,22 @@ BEGIN
 	   USING 'custfocus.answer'::regclass;
 	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''response_id'', colocate_with => ''custfocus.response'')'
 	   USING 'custfocus.respondent_contact'::regclass;
+
+	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''response_id'', colocate_with => ''custfocus.response'')'
+	   USING 'custfocus.rollup_dirty'::regclass;
+	GRANT SELECT, DELETE ON custfocus.rollup_dirty TO custfocus_citus;
+	-- the C module's hooks keep the roll-ups after a DML on response or
+	-- answer (src/citus.c): loaded when a session starts
+	SELECT coalesce(string_agg(x, ', '), '') INTO v_bad
+	  FROM (SELECT unnest(string_to_array(replace(d.c, ' ', ''), ',')) AS x
+			  FROM (SELECT coalesce((SELECT split_part(c, '=', 2) FROM pg_catalog.pg_db_role_setting s,
+										   unnest(s.setconfig) AS c
+									 WHERE s.setdatabase = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+									   AND s.setrole = 0 AND c LIKE 'session\_preload\_libraries=%'), '') AS c) d) l
+	 WHERE x <> '' AND x NOT IN ('custfocus', '$libdir/custfocus');
+	EXECUTE format('ALTER DATABASE %I SET session_preload_libraries = %L', current_database(),
+				   concat_ws(', ', nullif(v_bad, ''), 'custfocus'));
+	v_bad := NULL;
 
 	-- what custfocus_citus may not read on the shards (admins' tables, or
 	-- read through SECURITY DEFINER functions only); Citus propagates the

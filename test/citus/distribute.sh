@@ -120,6 +120,23 @@ both "direct on-scale answer accepted" "
 	UPDATE custfocus.answer a SET value = 5 FROM custfocus.response r, custfocus.item i
 	 WHERE r.response_id = a.response_id AND r.external_id = 'R_700002' AND i.item_id = a.item_id AND i.code = 'Q1'"
 
+# direct changes to responses and answers (not through the import): on
+# Citus the roll-ups follow before the transaction commits (src/citus.c)
+# (Citus refuses a sub-select in INSERT ... VALUES: the ids are looked up first)
+q4=$(psql -At -c "SELECT i.item_id FROM custfocus.item i JOIN custfocus.survey s USING (survey_id) WHERE s.code = 'cs2026' AND i.code = 'Q4'")
+both "direct INSERT of a response and its answers" "
+	INSERT INTO custfocus.response (response_id, survey_id, service_id, submitted_at, external_id)
+	SELECT 900001, s.survey_id, v.service_id, '2026-06-15 10:00:00+00', 'DIRECT-1'
+	  FROM custfocus.survey s, custfocus.service v WHERE s.code = 'cs2026' AND v.code = 'WIC-CLINIC';
+	INSERT INTO custfocus.answer (response_id, item_id, value) VALUES (900001, $q4, 5)"
+both "direct UPDATE of answers" "
+	UPDATE custfocus.answer a SET value = 1
+	  FROM custfocus.item i WHERE i.item_id = a.item_id AND i.code = 'Q4'
+	   AND a.response_id IN (SELECT r.response_id FROM custfocus.response r WHERE r.external_id LIKE 'R_70001%')"
+both "direct DELETE of a response" "DELETE FROM custfocus.response WHERE external_id = 'R_700005'"
+both "roll-ups verify after direct changes" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
+check "rollup_dirty emptied at each commit" test "$(psql -At -c 'SELECT count(*) FROM custfocus.rollup_dirty')" = 0
+
 # an item or a scale changed under its answers (as the superuser)
 for db in custfocus single; do
 	psql -d "$db" -c "INSERT INTO custfocus.scale (code, name, min_value, max_value) VALUES ('agree3', 'Agree, 3 points', 1, 3), ('agree5c', 'Agree, 5 points (copy)', 1, 5)"
@@ -199,6 +216,11 @@ both "analyst of WIC adds feedback with INSERT ... VALUES" "SET ROLE wic_analyst
 	VALUES ('compliment', 'Thanks', $wic_clinic, 'closed')"
 both "analyst of WIC changes a response's survey with answers: refused" "SET ROLE wic_analyst;
 	UPDATE custfocus.response SET survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cahps-clinic') WHERE external_id = 'R_800001'"
+both "analyst of WIC changes answers and deletes a response directly" "SET ROLE wic_analyst;
+	UPDATE custfocus.answer a SET value = 2 FROM custfocus.response r, custfocus.item i
+	 WHERE r.response_id = a.response_id AND r.external_id = 'R_800002' AND i.item_id = a.item_id AND i.code = 'Q1';
+	DELETE FROM custfocus.response WHERE external_id = 'R_800001'"
+both "roll-ups verify after the analyst's changes" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 compare_views "view after the analyst's changes"
 
 # retention
