@@ -52,12 +52,15 @@
 --     importer, so a SECURITY DEFINER recompute fails for an analyst.  The
 --     rows are stored by citus_rollup_store (SECURITY DEFINER), which takes
 --     them only while the import's C code says it is storing them.
---     LIMIT: a direct INSERT, UPDATE or DELETE on response or answer does
---     not update the roll-ups; custfocus.rollup_rebuild() (or rollup_refresh
---     for known keys) does.  The way to lift it: a hook in the C module on
---     the coordinator (session_preload_libraries) that, after a DML on
---     response or answer, recomputes the keys that shard triggers recorded in
---     a co-located table.
+--     A direct INSERT, UPDATE or DELETE on response or answer: triggers on
+--     the shards record the service and time of each changed response in
+--     rollup_dirty (co-located, by shard name); the C module (src/citus.c,
+--     in the database's session_preload_libraries, set by distribute())
+--     notes the DML on the coordinator and, before the transaction commits,
+--     runs citus_rollup_sync, which recomputes those keys as the role.
+--     LIMIT: a session that did not load the module (the setting is per
+--     database) leaves its keys in rollup_dirty for the next sync; keys of
+--     services the role does not see are left to their own sessions.
 --   * Integrity: the answer check (value on its item's scale, item of the
 --     response's survey) and the response survey check run as triggers on
 --     the shards (citus.enable_unsafe_triggers, set by distribute() only to
