@@ -63,7 +63,7 @@ CitusExecutorEnd(QueryDesc *queryDesc)
 		Oid			nsp = get_namespace_oid("custfocus", true);
 		ListCell   *lc;
 
-		if (OidIsValid(nsp) && OidIsValid(get_extension_oid("citus", true)))
+		if (OidIsValid(nsp))
 		{
 			Oid			response = get_relname_relid("response", nsp);
 			Oid			answer = get_relname_relid("answer", nsp);
@@ -72,9 +72,10 @@ CitusExecutorEnd(QueryDesc *queryDesc)
 			{
 				RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 
+				/* (the catalogue lookup last: single nodes rarely get here) */
 				if (rte->rtekind == RTE_RELATION && (rte->relid == response || rte->relid == answer))
 				{
-					rollup_sync_pending = true;
+					rollup_sync_pending = OidIsValid(get_extension_oid("citus", true));
 					break;
 				}
 			}

@@ -173,22 +173,6 @@ AS $$ SELECT ARRAY['custfocus.response', 'custfocus.answer', 'custfocus.responde
 COMMENT ON FUNCTION custfocus.citus_distributed_tables() IS
 'The tables custfocus.distribute() distributes by response_id, co-located';
 
--- The roll-up keys a DML on response or answer touched, on Citus: written
--- by triggers on the shards (citus_rollup_dirty) into the co-located shard of
--- this table, read and emptied on the coordinator before the transaction
--- commits (citus_rollup_sync, run by src/citus.c).  Empty, and unused, on
--- a single node.
-CREATE TABLE custfocus.rollup_dirty (
-	response_id	bigint NOT NULL,
-	service_id	integer NOT NULL,
-	submitted_at timestamptz NOT NULL
-);
-COMMENT ON TABLE custfocus.rollup_dirty IS
-'On a distributed custfocus: the service and time of the responses a statement changed, whose roll-up keys the coordinator recomputes before the transaction commits; empty on a single node; derived data, not dumped';
-COMMENT ON COLUMN custfocus.rollup_dirty.response_id IS 'A response changed (the distribution column: the row lives beside the response)';
-COMMENT ON COLUMN custfocus.rollup_dirty.service_id IS 'Its service (before or after the change)';
-COMMENT ON COLUMN custfocus.rollup_dirty.submitted_at IS 'Its submission time (before or after the change)';
-
 -------------------------------------------------------------------------------
 -- Shards by name, for the functions that run on a shard
 -------------------------------------------------------------------------------
@@ -1249,8 +1233,25 @@ BEGIN
 	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''response_id'', colocate_with => ''custfocus.response'')'
 	   USING 'custfocus.respondent_contact'::regclass;
 
+	-- The roll-up keys a DML on response or answer touched: written by
+	-- triggers on the shards (citus_rollup_dirty) into the co-located shard
+	-- of this table, read and emptied on the coordinator before the
+	-- transaction commits (citus_rollup_sync, run by src/citus.c).  Made
+	-- here, not by CREATE EXTENSION: a single node has no use for it.  A
+	-- member of the extension (DROP EXTENSION drops it; pg_dump leaves it).
+	CREATE TABLE custfocus.rollup_dirty (
+		response_id	bigint NOT NULL,
+		service_id	integer NOT NULL,
+		submitted_at timestamptz NOT NULL
+	);
+	COMMENT ON TABLE custfocus.rollup_dirty IS
+	'On a distributed custfocus: the service and time of the responses a statement changed, whose roll-up keys the coordinator recomputes before the transaction commits; derived data, not dumped';
+	COMMENT ON COLUMN custfocus.rollup_dirty.response_id IS 'A response changed (the distribution column: the row lives beside the response)';
+	COMMENT ON COLUMN custfocus.rollup_dirty.service_id IS 'Its service (before or after the change)';
+	COMMENT ON COLUMN custfocus.rollup_dirty.submitted_at IS 'Its submission time (before or after the change)';
 	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''response_id'', colocate_with => ''custfocus.response'')'
 	   USING 'custfocus.rollup_dirty'::regclass;
+	ALTER EXTENSION custfocus ADD TABLE custfocus.rollup_dirty;
 	GRANT SELECT, DELETE ON custfocus.rollup_dirty TO custfocus_citus;
 	-- the C module's hooks keep the roll-ups after a DML on response or
 	-- answer (src/citus.c): loaded when a session starts
