@@ -223,13 +223,15 @@ CREATE TABLE custfocus.rollup_pending (
 	xact		xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
 	services	integer[] NOT NULL,
 	months		date[] NOT NULL,
-	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal()
+	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal(),
+	answers		bigint[]
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
 COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
+COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
@@ -526,6 +528,7 @@ BEGIN
 	SELECT * FROM custfocus.rollup_compute(p_services, p_months);
 	PERFORM custfocus.rollup_units_refresh(p_services, p_months);
 	PERFORM custfocus.rollup_item_refresh(p_services, p_months);
+	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
@@ -609,6 +612,479 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
 'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
+-- Complementary suppression (see src/suppress.c).  The scorecard and the
+-- trend hide a score of fewer than the floor's answers, and show the scores
+-- of every group it belongs to with additive columns: without more, a
+-- quarter minus its two shown months, a program minus its other services or
+-- a year minus its other quarters is the hidden score.  rollup_hidden holds
+-- the cells (unit, grain, period, and which of the three scores) that must
+-- be hidden as well, though they have enough answers, so that no hidden
+-- small group can be recovered by subtraction: computed from the unit
+-- roll-up's answer counts, for a whole year of the reporting time zone at a
+-- time (every relation between cells, across the program tree and the
+-- calendar, stays within one year), at the agency floor
+-- (custfocus.setting.min_responses: a floor a session raises hides more
+-- small groups, but is not protected by complementary cells).  The views
+-- hide a cell's score when it has too few answers or is listed here.
+--
+-- When: as a transaction that changed the roll-ups commits (with the
+-- compaction, rollup_commit_compact), for the years it touched, so that no
+-- other session ever reads counts without their pattern.  One transaction
+-- computes a year at a time: each first updates the year's row of
+-- rollup_hidden_year, so a second waits for the first to commit and then
+-- (READ COMMITTED) computes from what the first committed, or (REPEATABLE
+-- READ, SERIALIZABLE) fails to serialize: its snapshot cannot see the
+-- other's answers, and the pattern it would store could miss them.
+CREATE TABLE custfocus.rollup_hidden (
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL,
+	csat		boolean NOT NULL,
+	nps			boolean NOT NULL,
+	lm			boolean NOT NULL
+);
+CREATE UNIQUE INDEX rollup_hidden_key_idx ON custfocus.rollup_hidden (program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_hidden_period_idx ON custfocus.rollup_hidden (period_start);
+COMMENT ON TABLE custfocus.rollup_hidden IS
+'Complementary suppression: cells of the scorecard and the trend whose scores are hidden although they have enough answers, so that no smaller hidden group can be recovered by subtraction; derived from the unit roll-up when a transaction commits, not dumped';
+COMMENT ON COLUMN custfocus.rollup_hidden.program_id IS 'As rollup_unit_period.program_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.unit_service_id IS 'As rollup_unit_period.unit_service_id';
+COMMENT ON COLUMN custfocus.rollup_hidden.grain IS 'month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_hidden.period_start IS 'First day of the period, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_hidden.csat IS 'The CSAT (weighted and unweighted) of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.nps IS 'The NPS of the cell is hidden';
+COMMENT ON COLUMN custfocus.rollup_hidden.lm IS 'The linear mean of the cell is hidden';
+
+CREATE TABLE custfocus.rollup_hidden_year (
+	year		date PRIMARY KEY,
+	computations bigint NOT NULL
+);
+COMMENT ON TABLE custfocus.rollup_hidden_year IS
+'Years of the reporting time zone whose complementary suppression was computed; its rows serialize the computations of one year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.year IS 'First day of the year';
+COMMENT ON COLUMN custfocus.rollup_hidden_year.computations IS 'How many times it was computed';
+
+CREATE TABLE custfocus.rollup_hidden_measure (
+	node		text NOT NULL,
+	node_id		integer NOT NULL,
+	program_id	integer NOT NULL,
+	unit_service_id integer NOT NULL,
+	grain		text NOT NULL,
+	period_start date NOT NULL
+);
+CREATE UNIQUE INDEX rollup_hidden_measure_key_idx
+	ON custfocus.rollup_hidden_measure (node, node_id, program_id, unit_service_id, grain, period_start);
+CREATE INDEX rollup_hidden_measure_period_idx ON custfocus.rollup_hidden_measure (period_start);
+COMMENT ON TABLE custfocus.rollup_hidden_measure IS
+'Complementary suppression of measure_status: periods of a measured item or requirement in a unit whose figures are hidden although they have enough answers; derived, computed with rollup_hidden, not dumped';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.node IS 'item or requirement: what the measures score';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.node_id IS 'The item or the requirement';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.program_id IS 'The program measured, or the program of the service measured';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.unit_service_id IS 'The service measured, or 0 for a program';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.grain IS 'The measure''s period: month, quarter or year';
+COMMENT ON COLUMN custfocus.rollup_hidden_measure.period_start IS 'First day of the period, in the reporting time zone';
+
+-- (Not STRICT: the last argument may be NULL; NULL in another gives NULL.)
+CREATE FUNCTION custfocus.complementary_suppression(n bigint[], published boolean[], rel_parent integer[],
+													 child_rel integer[], child_cell integer[], floor integer,
+													 hidden boolean[] DEFAULT NULL)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
+
+CREATE FUNCTION custfocus.complementary_suppression_grid(entity integer[], unit integer[], slot integer[], n bigint[],
+														  published boolean[], unit_parent integer[],
+														  entity_parent integer[], entity_child integer[], floor integer,
+														  hidden boolean[] DEFAULT NULL)
+RETURNS boolean[]
+AS 'MODULE_PATHNAME', 'complementary_suppression_grid'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.complementary_suppression_grid(integer[], integer[], integer[], bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
+'complementary_suppression of the reporting layer''s table of a year, its relations following from where each cell is: entity (1..E) in unit (1..U) at slot (0..11 months, 12..15 quarters, 16 the year); a unit''s cell is the sum of those of the units whose unit_parent it is, a quarter''s of its months, the year''s of its quarters, entity_parent[k]''s of its entity_child[k]s (see src/suppress.c)';
+
+-- The complementary cells of one year (a date in it).  One table of cells
+-- for everything the views publish of a year's answers, so that no figure
+-- of one view can be subtracted from another's:
+--   * entities: the scorecard's three scores ('csat': overall items, 'nps':
+--     nps items, 'lm': rating items, as the unit roll-up counts them), every
+--     item and requirement an active measure scores ('item',
+--     'requirement'), and, for each score with measured items, the rest of
+--     its items ('rest_csat', ...: never shown);
+--   * cells: each entity in each unit (service, program) and period
+--     (month, quarter, year) with answers; n, its answers;
+--   * relations: in each entity, a program's cell is the sum of its units'
+--     and a quarter's (year's) of its months (quarters); in each unit and
+--     period, a score's cell is the sum of its measured requirements' (those
+--     whose items all count for it), its other measured items' and its
+--     rest's, a requirement's of its items';
+--   * published: every cell of the three scores (the scorecard and trend
+--     show them all); a measured item's or requirement's cells in the unit
+--     and at the grain of a measure of it (measure_status); the rest never.
+-- A measure shows other figures of its answers than the scorecard (top box,
+-- means), but the table counts every figure of a cell as given away with
+-- any: the cells it hides protect each of them.
+-- (The planner cannot know how many cells the CTEs hold, guesses a few
+-- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
+-- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
+-- cost of a plan with nested loops priced out would set off for every year.)
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date, p_from_stored boolean DEFAULT false)
+RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET enable_nestloop = off
+SET jit = off
+AS $$
+	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
+	-- the three scores, from the unit roll-up
+	score AS MATERIALIZED (
+		SELECT r.program_id, r.unit_service_id, r.grain, r.period_start,
+			   coalesce(sum(r.csat[1]), 0)::bigint AS n_csat, coalesce(sum(r.nps[1]), 0)::bigint AS n_nps,
+			   coalesce(sum(r.lm[1]), 0)::bigint AS n_lm
+		  FROM custfocus.rollup_unit_period r, y
+		 WHERE r.period_start >= y.y0 AND r.period_start < y.y1
+		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start
+	),
+	-- what active measures show: their item or requirement, unit and grain
+	shows AS (
+		SELECT DISTINCT CASE WHEN m.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END AS node,
+			   coalesce(m.item_id, m.requirement_id) AS node_id,
+			   coalesce(m.program_id, s.program_id) AS program_id, coalesce(m.service_id, 0) AS unit_service_id,
+			   m.period AS grain
+		  FROM custfocus.measure m
+		  LEFT JOIN custfocus.service s ON s.service_id = m.service_id
+		 WHERE m.active AND m.metric <> 'response_count'
+	),
+	-- the measured items: those of a measure, and those of a measured
+	-- requirement
+	leaf AS (
+		SELECT sh.node_id AS item_id FROM shows sh WHERE sh.node = 'item'
+		UNION
+		SELECT i.item_id FROM custfocus.item i
+		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+	),
+	-- their rows of the item roll-up, first (joined to the units first, the
+	-- planner spread the whole year's item roll-up over every unit and
+	-- grain: 400 ms of the benchmark's year), and not read at all without
+	-- measures
+	leaf_row AS MATERIALIZED (
+		SELECT r.service_id, r.month, r.item_id, r.n
+		  FROM custfocus.rollup_item_month r, y
+		 WHERE (SELECT EXISTS (SELECT FROM leaf))
+		   AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
+		   AND r.month >= y.y0 AND r.month < y.y1
+	),
+	-- per unit and month, then quarters and years from those
+	leaf_month AS MATERIALIZED (
+		SELECT r.item_id, u.program_id, u.unit_service_id, r.month, sum(r.n)::bigint AS n
+		  FROM leaf_row r
+		  JOIN custfocus.report_unit u ON u.service_id = r.service_id
+		 GROUP BY 1, 2, 3, 4
+	),
+	leaf_cell AS MATERIALIZED (
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'month' AS grain, lm.month AS period_start, lm.n
+		  FROM leaf_month lm
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'quarter', date_trunc('quarter', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
+		UNION ALL
+		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'year', date_trunc('year', lm.month)::date,
+			   sum(lm.n)::bigint
+		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
+	),
+	-- which score each measured item counts for
+	leaf_score AS (
+		SELECT i.item_id, x.score
+		  FROM custfocus.item i
+		 CROSS JOIN LATERAL (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS x (score, member)
+		 WHERE i.item_id IN (SELECT leaf.item_id FROM leaf) AND x.member
+	),
+	-- measured requirements whose items all count for one score
+	req_score AS (
+		SELECT i.requirement_id, ls.score
+		  FROM custfocus.item i
+		  JOIN leaf_score ls ON ls.item_id = i.item_id
+		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+		 GROUP BY 1, 2
+		HAVING count(*) = (SELECT count(*) FROM custfocus.item i2 WHERE i2.requirement_id = i.requirement_id)
+	),
+	ent AS MATERIALIZED (
+		SELECT x.node, 0 AS node_id, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start, x.n, true AS published
+		  FROM score sc
+		 CROSS JOIN LATERAL (VALUES ('csat', sc.n_csat), ('nps', sc.n_nps), ('lm', sc.n_lm)) AS x (node, n)
+		UNION ALL
+		SELECT 'item', lc.item_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, lc.n,
+			   sh.node IS NOT NULL
+		  FROM leaf_cell lc
+		  LEFT JOIN shows sh ON sh.node = 'item' AND sh.node_id = lc.item_id AND sh.program_id = lc.program_id
+			   AND sh.unit_service_id = lc.unit_service_id AND sh.grain = lc.grain
+		UNION ALL
+		SELECT 'requirement', r.requirement_id, r.program_id, r.unit_service_id, r.grain, r.period_start, r.n,
+			   sh.node IS NOT NULL
+		  FROM (SELECT i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint AS n
+				  FROM leaf_cell lc
+				  JOIN custfocus.item i ON i.item_id = lc.item_id
+				 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+				 GROUP BY 1, 2, 3, 4, 5) r
+		  LEFT JOIN shows sh ON sh.node = 'requirement' AND sh.node_id = r.requirement_id AND sh.program_id = r.program_id
+			   AND sh.unit_service_id = r.unit_service_id AND sh.grain = r.grain
+		UNION ALL
+		-- the rest of a score's answers, where it has measured items
+		SELECT 'rest_' || ls.score, 0, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start,
+			   max(CASE ls.score WHEN 'csat' THEN sc.n_csat WHEN 'nps' THEN sc.n_nps ELSE sc.n_lm END)
+				   - coalesce(sum(lc.n), 0)::bigint,
+			   false
+		  FROM score sc
+		 CROSS JOIN (SELECT DISTINCT leaf_score.score FROM leaf_score) s0
+		  JOIN leaf_score ls ON ls.score = s0.score
+		  LEFT JOIN leaf_cell lc ON lc.item_id = ls.item_id AND lc.program_id = sc.program_id
+			   AND lc.unit_service_id = sc.unit_service_id AND lc.grain = sc.grain AND lc.period_start = sc.period_start
+		 GROUP BY 1, 2, 3, 4, 5, 6
+	),
+	-- the units numbered, with the unit above each: a service's program, a
+	-- program's parent (0: none)
+	unit AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY x.program_id, x.unit_service_id)::integer AS u, x.*
+		  FROM (SELECT DISTINCT ru.program_id, ru.unit_service_id,
+					   CASE WHEN ru.unit_service_id <> 0 THEN ru.program_id ELSE p.parent_id END AS parent_program_id
+				  FROM custfocus.report_unit ru
+				  JOIN custfocus.program p ON p.program_id = ru.program_id) x
+	),
+	entity AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY d.node, d.node_id)::integer AS e, d.node, d.node_id
+		  FROM (SELECT DISTINCT ent.node, ent.node_id FROM ent) d
+	),
+	-- each cell: its entity, unit and slot (months 0..11, quarters 12..15,
+	-- the year 16: the relations between them are laid out in C)
+	cell AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY en.e, un.u, sl.slot)::integer AS c, en.e, un.u, sl.slot, x.*
+		  FROM ent x
+		  JOIN entity en ON en.node = x.node AND en.node_id = x.node_id
+		  JOIN unit un ON un.program_id = x.program_id AND un.unit_service_id = x.unit_service_id
+		 CROSS JOIN LATERAL (
+			SELECT CASE x.grain WHEN 'month' THEN extract(month FROM x.period_start)::integer - 1
+								WHEN 'quarter' THEN 12 + (extract(month FROM x.period_start)::integer - 1) / 3
+								ELSE 16 END AS slot) sl
+	),
+	-- a score is the sum of its measured requirements (whose items all
+	-- count for it: a published requirement is one node of the sum; as two
+	-- items, the score minus the requirement gave the rest away, found a
+	-- review), its other measured items and its rest; a requirement of its
+	-- items
+	erel AS (
+		SELECT ep.e AS parent, ec.e AS child
+		  FROM (SELECT rs.score, 'requirement' AS node, rs.requirement_id AS node_id FROM req_score rs
+				UNION ALL
+				SELECT ls.score, 'item', ls.item_id FROM leaf_score ls
+				  JOIN custfocus.item i ON i.item_id = ls.item_id
+				 WHERE NOT EXISTS (SELECT FROM req_score rs
+									WHERE rs.score = ls.score AND rs.requirement_id = i.requirement_id)
+				UNION ALL
+				SELECT DISTINCT ls.score, 'rest_' || ls.score, 0 FROM leaf_score ls) m
+		  JOIN entity ep ON ep.node = m.score AND ep.node_id = 0
+		  JOIN entity ec ON ec.node = m.node AND ec.node_id = m.node_id
+		UNION ALL
+		SELECT ep.e, ec.e
+		  FROM entity ep
+		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
+		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
+	),
+	-- (materialized: inlined, the call would run once for every cell)
+	hidden AS MATERIALIZED (
+		SELECT custfocus.complementary_suppression_grid(
+				   (SELECT array_agg(c.e ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.u ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.slot ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
+				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
+					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
+				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
+				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
+				   (SELECT s.min_responses FROM custfocus.setting s),
+				   -- p_from_stored: the stored cells, kept and completed
+				   CASE WHEN p_from_stored THEN
+				   (SELECT array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+											  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
+												AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
+												AND h.period_start = c.period_start
+												AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
+									 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+												 WHERE h.node = c.node AND h.node_id = c.node_id
+												   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
+												   AND h.grain = c.grain AND h.period_start = c.period_start)
+									 ORDER BY c.c)
+					  FROM cell c) END) AS h
+		 WHERE EXISTS (SELECT FROM cell)
+	)
+	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
+	  FROM cell c CROSS JOIN hidden h
+	 WHERE h.h[c.c] AND c.published
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
+'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
+
+-- Whether the complementary cells stay right after answers were added to
+-- the given keys (p_answers: how many to each), without computing them
+-- again.  They do when every cell the answers count in had, before them, at
+-- least the floor's answers (or none, and still none), and still has: no
+-- cell becomes shown or hidden, known or unknown, and every sum of unknown
+-- cells only grows (src/suppress.c's method would find nothing new to
+-- hide).  Checked on each key's cells, the finest (a unit or period above
+-- holds at least as many): the three scores' and the measured items' and
+-- their rest's, before being taken to be the count now less every answer
+-- added to the key (a bound: not all of them are of each score).  Called
+-- under the year's lock (rollup_hidden_refresh), so that "now" includes
+-- every transaction that committed before.
+CREATE FUNCTION custfocus.rollup_hidden_unchanged(p_services integer[], p_months date[], p_answers bigint[])
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH k AS (
+		SELECT x.service_id, x.month, sum(x.answers) AS added
+		  FROM unnest(p_services, p_months, p_answers) AS x (service_id, month, answers)
+		 GROUP BY 1, 2 HAVING sum(x.answers) > 0
+	),
+	floor AS (SELECT s.min_responses AS f FROM custfocus.setting s),
+	measured AS (
+		SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
+		UNION
+		SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
+		 WHERE m.active AND m.metric <> 'response_count'
+	),
+	cells AS (
+		-- the three scores
+		SELECT k.added, x.n
+		  FROM k
+		 CROSS JOIN LATERAL (SELECT coalesce(sum(r.csat[1]), 0) AS csat, coalesce(sum(r.nps[1]), 0) AS nps,
+									coalesce(sum(r.lm[1]), 0) AS lm
+							   FROM custfocus.rollup_service_month r
+							  WHERE r.service_id = k.service_id AND r.month = k.month) c
+		 CROSS JOIN LATERAL (VALUES (c.csat), (c.nps), (c.lm)) AS x (n)
+		UNION ALL
+		-- the measured items, and each score's rest
+		SELECT k.added, y.n
+		  FROM k
+		 CROSS JOIN LATERAL (
+			SELECT r.item_id, sum(r.n) AS n
+			  FROM custfocus.rollup_item_month r
+			 WHERE r.service_id = k.service_id AND r.month = k.month
+			   AND r.item_id IN (SELECT measured.item_id FROM measured)
+			 GROUP BY r.item_id) li
+		 JOIN custfocus.item i ON i.item_id = li.item_id
+		 CROSS JOIN LATERAL (
+			SELECT li.n
+			UNION ALL
+			SELECT (SELECT coalesce(sum(CASE sc.score WHEN 'csat' THEN r.csat[1] WHEN 'nps' THEN r.nps[1] ELSE r.lm[1] END), 0)
+					  FROM custfocus.rollup_service_month r
+					 WHERE r.service_id = k.service_id AND r.month = k.month)
+				   - (SELECT coalesce(sum(r.n), 0)
+						FROM custfocus.rollup_item_month r
+						JOIN custfocus.item i2 ON i2.item_id = r.item_id
+					   WHERE r.service_id = k.service_id AND r.month = k.month
+						 AND r.item_id IN (SELECT measured.item_id FROM measured)
+						 AND CASE sc.score WHEN 'csat' THEN i2.is_overall WHEN 'nps' THEN i2.metric = 'nps'
+										   ELSE i2.metric = 'rating' END)
+			  FROM (VALUES ('csat', i.is_overall), ('nps', i.metric = 'nps'), ('lm', i.metric = 'rating')) AS sc (score, member)
+			 WHERE sc.member) y (n)
+	)
+	SELECT coalesce(bool_and(c.n = 0 OR c.n - c.added >= f.f), true)
+	  FROM cells c, floor f
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) IS
+'Whether the complementary suppression stays right after the given numbers of answers were added to the given (service, month) keys: every cell they count in had at least the floor''s answers before and has after';
+
+-- The complementary cells of the years of the given keys, computed again
+-- (p_answers NULL), or checked and computed again only where answers added
+-- to the keys (p_answers) may have changed them.
+CREATE FUNCTION custfocus.rollup_hidden_refresh(p_services integer[], p_months date[], p_answers bigint[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_year date;
+BEGIN
+	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
+		-- one computation or check of a year at a time (see rollup_hidden)
+		INSERT INTO custfocus.rollup_hidden_year AS h (year, computations) VALUES (v_year, 0)
+			ON CONFLICT (year) DO NOTHING;
+		PERFORM 1 FROM custfocus.rollup_hidden_year h WHERE h.year = v_year FOR UPDATE;
+		IF p_answers IS NOT NULL
+		   AND custfocus.rollup_hidden_unchanged(
+				   ARRAY(SELECT x.s FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.m FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m),
+				   ARRAY(SELECT x.a FROM unnest(p_services, p_months, p_answers) AS x (s, m, a)
+						  WHERE date_trunc('year', x.m) = v_year ORDER BY x.s, x.m)) THEN
+			CONTINUE;
+		END IF;
+		UPDATE custfocus.rollup_hidden_year h SET computations = h.computations + 1 WHERE h.year = v_year;
+		DELETE FROM custfocus.rollup_hidden h
+		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		DELETE FROM custfocus.rollup_hidden_measure h
+		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_year)),
+		m AS (
+			INSERT INTO custfocus.rollup_hidden_measure
+			SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
+			  FROM c WHERE c.node IN ('item', 'requirement')
+		)
+		INSERT INTO custfocus.rollup_hidden
+		SELECT c.program_id, c.unit_service_id, c.grain, c.period_start,
+			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
+		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
+		 GROUP BY 1, 2, 3, 4;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
+'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it';
+
+-- Ask for the complementary suppression of keys to be computed again when
+-- the transaction commits (with all keys when p_services is NULL).
+CREATE FUNCTION custfocus.rollup_hidden_touch(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months)
+	SELECT array_agg(k.service_id), array_agg(k.month)
+	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
+			UNION
+			SELECT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
+			 WHERE p_services IS NOT NULL AND k.service_id IS NOT NULL) k
+	HAVING count(*) > 0;
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
+'Roll-up triggers only: queues the keys (every key when p_services is NULL) for compaction and complementary suppression at commit';
+
+-- A new agency floor changes what is small, a measure added, changed or
+-- dropped what is published, an item given another requirement what a
+-- requirement's cells hold: every year again, at commit.
+CREATE FUNCTION custfocus.rollup_hidden_all() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_hidden_all() IS
+'Trigger: the complementary suppression of every year is computed again at commit (a new floor, measures or requirements of items changed)';
+CREATE TRIGGER rollup_hidden_floor AFTER UPDATE OF min_responses ON custfocus.setting
+	FOR EACH ROW WHEN (OLD.min_responses IS DISTINCT FROM NEW.min_responses)
+	EXECUTE FUNCTION custfocus.rollup_hidden_all();
+CREATE TRIGGER rollup_hidden_measure AFTER INSERT OR UPDATE OR DELETE ON custfocus.measure
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
+CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custfocus.item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
 
 -- Every key whose merged roll-up differs from a recomputation: counts must
 -- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
@@ -732,6 +1208,31 @@ AS $$
 					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
+	UNION ALL
+	-- the complementary suppression: the stored cells must protect every
+	-- small group as the roll-ups stand, i.e. a computation that starts
+	-- from them adds none (and they must be cells of the table).  Not
+	-- equality with a computation from scratch: answers added to cells
+	-- that have enough keep the cells (rollup_hidden_unchanged), where a
+	-- computation from scratch might choose others.  (A transaction that
+	-- changed answers sees the cells computed again only once it commits.)
+	SELECT coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.period_start, f.period_start),
+		   format('complementary suppression of %s %s in program %s, service %s, %s: %s',
+				  coalesce(s.node, f.node), coalesce(s.node_id, f.node_id), coalesce(s.program_id, f.program_id),
+				  coalesce(s.unit_service_id, f.unit_service_id), coalesce(s.grain, f.grain),
+				  CASE WHEN s.node IS NULL THEN 'missing' ELSE 'stored, not recomputed' END)
+	  FROM (SELECT x.node, 0 AS node_id, h.program_id, h.unit_service_id, h.grain, h.period_start
+			  FROM custfocus.rollup_hidden h
+			 CROSS JOIN LATERAL (VALUES ('csat', h.csat), ('nps', h.nps), ('lm', h.lm)) AS x (node, hidden)
+			 WHERE x.hidden
+			UNION ALL
+			SELECT * FROM custfocus.rollup_hidden_measure) s
+	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
+									FROM custfocus.rollup_unit_period r) y
+				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y, true) c) f
+		ON f.node = s.node AND f.node_id = s.node_id AND f.program_id = s.program_id
+		   AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain AND f.period_start = s.period_start
+	 WHERE s.node IS NULL OR f.node IS NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
 'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
@@ -766,8 +1267,8 @@ BEGIN
 		INSERT INTO custfocus.rollup_unit_period
 		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	)
-	INSERT INTO custfocus.rollup_pending (services, months)
-	SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0;
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(d.service_id), array_agg(d.month), array_agg(0::bigint) FROM d HAVING count(*) > 0;
 	-- they have no answers yet (rollup_answer_insert), unless a trigger of
 	-- the user's gave them some as they were inserted
 	SELECT array_agg(n.response_id) INTO v_ids FROM new_response n;
@@ -834,11 +1335,13 @@ CREATE TRIGGER rollup_response_delete AFTER DELETE ON custfocus.response
 -- unit roll-up per unit, grain and period, and of the item roll-up per
 -- service, month and item (the keys are compacted when the transaction
 -- commits).  The item roll-up pairs answers of one
--- respondent: the transition table alone gives the pairs only when it holds
+-- respondent: the transition table alone gives the pairs when it holds
 -- every answer its responses have, i.e. when every response is one this
 -- transaction inserted without answers (rollup_fresh_take: every import,
--- and any load of responses then answers); otherwise the item keys are
--- recomputed from the raw data.
+-- and any load of responses then answers); otherwise the responses'
+-- earlier answers are read too (before 1.4, their service-months were
+-- recomputed: a web form saving answers one at a time to a stored response
+-- recomputed its whole month each time).
 -- Answers are matched to their responses by primary key, whatever the
 -- statistics say halfway through a long load (as in answer_check); with
 -- sequential scans priced out, JIT would compile every statement, so it is
@@ -853,8 +1356,6 @@ SET enable_mergejoin = off
 SET jit = off
 AS $$
 DECLARE
-	v_item_services integer[];
-	v_item_months date[];
 	v_responses bigint[];
 	v_items integer[];
 	v_fresh boolean;
@@ -920,34 +1421,64 @@ BEGIN
 		INSERT INTO custfocus.rollup_unit_period
 		SELECT x.* FROM custfocus.rollup_units_delta((SELECT array_agg(ROW(d.*)::custfocus.rollup_service_month) FROM d)) x
 	),
-	-- as rollup_item_compute
+	-- The item roll-up pairs each answer with the same respondent's overall
+	-- answer (as rollup_item_compute does).  A response had no answers
+	-- before this statement when it is fresh (rollup_fresh_take: every
+	-- import); otherwise its earlier answers are read (by the response's
+	-- key, so only the touched responses'), and the delta is still exact:
+	-- a response has one overall answer at most, so what a statement adds
+	-- is its own answers (paired with the overall answer, old or new) and,
+	-- when it brings the overall answer, the pairs of the earlier answers
+	-- with it.  Nothing earlier changes.
+	old_ans AS MATERIALIZED (
+		SELECT r.service_id, r.month, a.response_id, a.item_id, i.is_overall,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+			   sc.min_value, sc.max_value
+		  FROM custfocus.answer a
+		  JOIN resp r ON r.response_id = a.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
+		 WHERE NOT v_fresh AND a.response_id = ANY (v_responses)
+		   AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
+	),
+	-- each response's overall score, and whether this statement brought it
+	ovr AS MATERIALIZED (
+		SELECT a.response_id, max(a.score) AS overall, true AS brought FROM ans a WHERE a.is_overall GROUP BY 1
+		UNION ALL
+		SELECT o.response_id, max(o.score), false FROM old_ans o WHERE o.is_overall GROUP BY 1
+	),
 	dd AS (
 		INSERT INTO custfocus.rollup_item_month
 		SELECT g.service_id, g.month, g.item_id, g.s[1]::bigint, g.s[2], g.s[3], g.s[4], g.s[5], g.s[6]::bigint,
 			   g.s[7]::bigint, g.s[8]::bigint, g.s[9]::bigint, g.s[10], g.s[11], g.s[12], g.s[13], g.s[14], g.s[15],
 			   g.s[16:20], g.s[21:28]
-		  FROM (SELECT x.service_id, x.month, x.item_id,
-					   custfocus.item_state(x.score, x.min_value, x.max_value, x.weight,
-											CASE WHEN NOT x.is_overall THEN x.overall END) AS s
-				  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
-						  FROM ans a WHERE v_fresh) x
-				 GROUP BY 1, 2, 3) g
-	),
-	-- the keys to recompute when the responses had answers before
-	dk AS (
-		SELECT DISTINCT a.service_id, a.month FROM ans a WHERE NOT v_fresh
-	),
-	-- the keys this statement appended to, compacted when the transaction
-	-- commits (rollup_commit_compact)
-	pending AS (
-		INSERT INTO custfocus.rollup_pending (services, months)
-		SELECT array_agg(d.service_id), array_agg(d.month) FROM d HAVING count(*) > 0
+		  FROM (SELECT a.service_id, a.month, a.item_id,
+					   custfocus.item_state(a.score, a.min_value, a.max_value, a.weight,
+											CASE WHEN NOT a.is_overall THEN o.overall END) AS s
+				  FROM ans a
+				  LEFT JOIN (SELECT ovr.response_id, max(ovr.overall) AS overall FROM ovr GROUP BY 1) o
+					ON o.response_id = a.response_id
+				 GROUP BY 1, 2, 3
+				UNION ALL
+				-- the earlier answers' pairs with an overall answer this
+				-- statement brought: pairs only (the answers themselves were
+				-- counted when they came)
+				SELECT x.service_id, x.month, x.item_id,
+					   pg_catalog.array_fill(0::double precision, ARRAY[20]) || x.s[21:28]
+				  FROM (SELECT o.service_id, o.month, o.item_id,
+							   custfocus.item_state(o.score, o.min_value, o.max_value, 1, v.overall) AS s
+						  FROM old_ans o
+						  JOIN ovr v ON v.response_id = o.response_id AND v.brought
+						 WHERE NOT o.is_overall
+						 GROUP BY 1, 2, 3) x) g
 	)
-	SELECT array_agg(dk.service_id ORDER BY dk.service_id, dk.month), array_agg(dk.month ORDER BY dk.service_id, dk.month)
-	  INTO v_item_services, v_item_months FROM dk;
-	IF v_item_services IS NOT NULL THEN
-		PERFORM custfocus.rollup_item_refresh(v_item_services, v_item_months);
-	END IF;
+	-- the keys this statement appended to, compacted when the transaction
+	-- commits (rollup_commit_compact), with the answers added to each
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
+	  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
+	HAVING count(*) > 0;
 	RETURN NULL;
 END
 $$;
@@ -1233,6 +1764,11 @@ BEGIN
 	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
 	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
 	 GROUP BY 1, 2, 3, 4;
+	-- the program tree may have changed: every relation between cells (and
+	-- a year left without data keeps no complementary cells)
+	DELETE FROM custfocus.rollup_hidden;
+	DELETE FROM custfocus.rollup_hidden_measure;
+	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_units_rebuild() IS
@@ -1328,17 +1864,23 @@ AS $$
 DECLARE
 	v_services integer[];
 	v_months date[];
+	v_answers bigint[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
+	-- the keys, and the answers added to each (NULL when a statement
+	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months
+		RETURNING p.services, p.months, p.answers
 	)
-	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
-	  INTO v_services, v_months
-	  FROM (SELECT DISTINCT x.service_id, x.month FROM gone g
-			 CROSS JOIN LATERAL unnest(g.services, g.months) AS x (service_id, month)) k;
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
+		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END
+	  INTO v_services, v_months, v_answers
+	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
+			  FROM gone g
+			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
+			 GROUP BY 1, 2) k;
 	IF v_services IS NULL THEN
 		RETURN NULL;
 	END IF;
@@ -1377,6 +1919,10 @@ BEGIN
 	EXCEPTION WHEN serialization_failure THEN
 		NULL;	-- left as it is: exact, less compact
 	END;
+	-- not given up: without it, a reader could subtract its way to a small
+	-- group (under REPEATABLE READ a year another transaction computed since
+	-- the snapshot fails the commit, to be retried)
+	PERFORM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers);
 	RETURN NULL;
 END
 $$;
@@ -1387,6 +1933,11 @@ CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup
 	FOR EACH ROW WHEN (NEW.signal) EXECUTE FUNCTION custfocus.rollup_commit_compact();
 
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compact(integer[], date[]) FROM PUBLIC;

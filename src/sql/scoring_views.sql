@@ -39,7 +39,9 @@ COMMENT ON FUNCTION custfocus.previous_period(text, date) IS
 -- would give their successes away (the centre of a series whose only point
 -- is suppressed is that point's percent).  With no point shown there is no
 -- centre line and no limits.
-CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+-- Points p_hidden marks (complementary suppression) are not shown either.
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer,
+								  p_hidden boolean[])
 RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
 			   centre double precision, lcl double precision, ucl double precision,
 			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
@@ -63,7 +65,8 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT sum(a.x) / nullif(sum(a.n), 0) INTO pbar
-	  FROM unnest(p_x, p_n) AS a (x, n) WHERE a.n > 0 AND a.n >= p_min_n;
+	  FROM unnest(p_x, p_n) WITH ORDINALITY AS a (x, n, i)
+	 WHERE a.n > 0 AND a.n >= p_min_n AND NOT coalesce(p_hidden[a.i], false);
 	FOR i IN 1 .. k LOOP
 		point := i;
 		x := p_x[i];
@@ -77,7 +80,7 @@ BEGIN
 		half := 3 * sqrt(pbar * (1 - pbar) / n);
 		lcl := CASE WHEN pbar IS NOT NULL THEN greatest(0, pbar - half) END;
 		ucl := CASE WHEN pbar IS NOT NULL THEN least(1, pbar + half) END;
-		IF n < p_min_n THEN
+		IF n < p_min_n OR coalesce(p_hidden[i], false) THEN
 			p := NULL; outside := NULL; run_of_8 := NULL; trend_of_6 := NULL; signal := NULL;
 			RETURN NEXT;
 			CONTINUE;
@@ -111,8 +114,17 @@ BEGIN
 	END LOOP;
 END
 $$;
+COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer, boolean[]) IS
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers, or marked in p_hidden, are not shown and not counted';
+CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer DEFAULT 0)
+RETURNS TABLE (point integer, x double precision, n double precision, p double precision,
+			   centre double precision, lcl double precision, ucl double precision,
+			   outside boolean, run_of_8 boolean, trend_of_6 boolean, signal text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM custfocus.p_chart(p_x, p_n, p_min_n, NULL::boolean[]) $$;
 COMMENT ON FUNCTION custfocus.p_chart(double precision[], double precision[], integer) IS
-'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling)';
+'p-chart of a series of proportions x/n: centre sum(x)/sum(n), limits centre +- 3 sqrt(centre (1 - centre) / n) clipped to [0, 1], and the run rules (a point outside the limits, 8 in a row on one side, 6 steadily rising or falling); points with fewer than p_min_n answers are not shown and not counted';
 
 -- The units a service's answers count for: the service itself, and every
 -- program it is under that the role may see (a roll-up of a program the role
@@ -164,8 +176,10 @@ REVOKE ALL ON FUNCTION custfocus.scoring_units(name) FROM PUBLIC;
 --   * periods are months, quarters and years of the reporting time zone
 --     (custfocus.reporting_time_zone());
 --   * a score is suppressed (NULL, with its weighted sums) when it has
---     answers, but fewer than custfocus.min_responses(); a score with no
---     answers at all is NULL and not suppressed (nothing is hidden);
+--     answers, but fewer than custfocus.min_responses(), or when
+--     rollup_hidden lists it (complementary suppression: hidden so that no
+--     smaller hidden group can be recovered by subtracting shown cells); a
+--     score with no answers at all is NULL and not suppressed;
 --   * the change columns compare with the period just before, at the same
 --     grain, only when both scores are shown.
 CREATE VIEW custfocus.scorecard WITH (security_barrier) AS
@@ -202,12 +216,13 @@ SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, 
 		   lag(y.nps_shown) OVER w AS prev_nps
 	  FROM (
 		SELECT g.*,
-			   CASE WHEN (g.csat).n >= v.min_n THEN g.csat END AS csat_shown,
-			   CASE WHEN (g.nps).n >= v.min_n THEN g.nps END AS nps_shown,
-			   CASE WHEN (g.lm).n >= v.min_n THEN g.lm END AS lm_shown,
+			   CASE WHEN (g.csat).n >= v.min_n AND NOT coalesce(h.csat, false) THEN g.csat END AS csat_shown,
+			   CASE WHEN (g.nps).n >= v.min_n AND NOT coalesce(h.nps, false) THEN g.nps END AS nps_shown,
+			   CASE WHEN (g.lm).n >= v.min_n AND NOT coalesce(h.lm, false) THEN g.lm END AS lm_shown,
 			   (coalesce((g.csat).n, 0) BETWEEN 1 AND v.min_n - 1
 				OR coalesce((g.nps).n, 0) BETWEEN 1 AND v.min_n - 1
-				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1) AS suppressed
+				OR coalesce((g.lm).n, 0) BETWEEN 1 AND v.min_n - 1
+				OR coalesce(h.csat OR h.nps OR h.lm, false)) AS suppressed
 		  FROM (
 		  -- each state merged once, and each result computed once: a function
 		  -- in FROM runs once a row, where the same call in the select list
@@ -236,6 +251,11 @@ SELECT x.level, x.program_code, x.program_name, x.service_code, x.service_name, 
 		 -- OFFSET 0 keeps this a sub-query evaluated once: pulled up, the
 		 -- (SECURITY DEFINER) function would be called in every row's tests
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- complementary suppression: scores hidden though they have enough
+		 -- answers, so that no smaller hidden group can be subtracted out
+		 LEFT JOIN custfocus.rollup_hidden h
+		   ON h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+			  AND h.grain = g.grain AND h.period_start = g.period_start
 	  ) y
 	WINDOW w AS (PARTITION BY y.level, y.program_id, y.unit_service_id, y.program_code, y.service_code, y.grain
 				 ORDER BY y.period_start)
@@ -267,7 +287,7 @@ COMMENT ON COLUMN custfocus.scorecard.csat_change IS 'CSAT minus CSAT of the per
 COMMENT ON COLUMN custfocus.scorecard.csat_change_p IS 'Two-sided p-value of the change (pooled two-proportion z-test on effective counts)';
 COMMENT ON COLUMN custfocus.scorecard.nps_change IS 'NPS minus NPS of the period just before';
 COMMENT ON COLUMN custfocus.scorecard.nps_change_p IS 'Two-sided p-value of the NPS change: z = difference / sqrt(SE1^2 + SE2^2)';
-COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row has answers, but fewer than custfocus.min_responses(), and is shown as NULL (a score without answers is NULL and not suppressed)';
+COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus.scorecard.program_level IS 'Level of the program: agency, division or program (for drill-down)';
 COMMENT ON COLUMN custfocus.scorecard.parent_program_code IS 'Program above program_code (for drill-down)';
 COMMENT ON COLUMN custfocus.scorecard.csat_weight IS 'Sum of the weights of the CSAT answers (NULL when suppressed): CSAT of a selection = 100 * sum(csat_weight_in_box) / sum(csat_weight)';
@@ -295,7 +315,13 @@ SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS p
 		   g.parent_program_code, g.grain,
 		   array_agg(g.period_start ORDER BY g.period_start) AS periods,
 		   array_agg(g.b[2]::double precision ORDER BY g.period_start) AS xs,
-		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns
+		   array_agg(g.b[1]::double precision ORDER BY g.period_start) AS ns,
+		   -- complementary suppression (rollup_hidden): a point hidden
+		   -- though it has enough answers
+		   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+							  WHERE h.program_id = g.program_id AND h.unit_service_id = g.unit_service_id
+								AND h.grain = g.grain AND h.period_start = g.period_start AND h.csat)
+					 ORDER BY g.period_start) AS hidden
 	  FROM (
 		SELECT u.level, u.program_id, u.unit_service_id, u.program_code, u.service_code, u.program_level,
 			   u.parent_program_code, r.grain, r.period_start,
@@ -313,7 +339,7 @@ SELECT x.level, x.program_code, x.service_code, x.grain, x.periods[c.point] AS p
 	 GROUP BY g.level, g.program_id, g.unit_service_id, g.program_code, g.service_code, g.program_level,
 			  g.parent_program_code, g.grain
   ) x
- CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses())) c;
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, (SELECT custfocus.min_responses()), x.hidden) c;
 COMMENT ON VIEW custfocus.satisfaction_trend IS
 'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts, periods of the reporting time zone';
 COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';
@@ -331,7 +357,7 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.outside IS 'The point is outside 
 COMMENT ON COLUMN custfocus.satisfaction_trend.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
 COMMENT ON COLUMN custfocus.satisfaction_trend.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
 COMMENT ON COLUMN custfocus.satisfaction_trend.signal IS 'The signals of the point in words (NULL: none)';
-COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers: its percent and signals are not shown';
+COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
 COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
 COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
 COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
@@ -354,7 +380,10 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two
 --     scores oriented (reverse-coded items flipped);
 --   * n is the number of answers (of responses for response_count); a
 --     period with fewer than custfocus.min_responses() answers is suppressed
---     (actual and in_box NULL; response_count never is);
+--     (actual and in_box NULL; response_count never is), and so is one
+--     rollup_hidden_measure lists (complementary suppression: hidden so
+--     that no smaller hidden group can be recovered by subtracting it from,
+--     or it from, another measure's or the scorecard's figures);
 --   * previous_actual, change and trend compare with the period just before,
 --     when both are shown; trend_slope is the least-squares slope over the
 --     last 4 periods with data, suppressed ones counted as gaps.
@@ -385,7 +414,15 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 			   row_number() OVER (PARTITION BY x.measure_id, x.code, x.program_code, x.service_code
 								  ORDER BY x.period_start) AS k
 		  FROM (
-			SELECT g.*, g.metric <> 'response_count' AND g.n < v.min_n AS supp,
+			SELECT g.*,
+				   g.metric <> 'response_count'
+				   AND (g.n < v.min_n
+						-- complementary suppression (rollup_hidden_measure)
+						OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+									WHERE h.node = CASE WHEN g.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+									  AND h.node_id = coalesce(g.item_id, g.requirement_id)
+									  AND h.program_id = g.scope_program_id AND h.unit_service_id = g.scope_unit
+									  AND h.grain = g.period AND h.period_start = g.period_start)) AS supp,
 				   CASE g.metric
 					 WHEN 'csat' THEN 100 * g.w_box / nullif(g.sum_w, 0)
 					 WHEN 'top_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
@@ -411,7 +448,9 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.n_top2
 								ELSE r.n_top1 END)::bigint AS n_box,
 					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
-					   custfocus.moments_sum(r.perf) AS perf
+					   custfocus.moments_sum(r.perf) AS perf,
+					   m.item_id, m.requirement_id, coalesce(m.program_id, ms.program_id) AS scope_program_id,
+					   coalesce(m.service_id, 0) AS scope_unit
 				  FROM custfocus.measure m
 				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
 				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
@@ -432,11 +471,12 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 				   AND ((SELECT custfocus.sees_all_programs())
 						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
 				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
-						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
 				UNION ALL
 				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
 					   coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date,
-					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+					   NULL, NULL, coalesce(m.program_id, ms.program_id), coalesce(m.service_id, 0)
 				  FROM custfocus.measure m
 				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
 				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
@@ -451,7 +491,7 @@ SELECT z.code AS measure_code, z.name AS measure_name, z.program_code, z.service
 				   AND ((SELECT custfocus.sees_all_programs())
 						OR coalesce(m.program_id, ms.program_id) = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
 				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
-						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
 			  ) g
 			 -- each result computed once (see the scorecard)
 			 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(g.perf) AS lm_r
@@ -482,7 +522,7 @@ COMMENT ON COLUMN custfocus.measure_status.change IS 'Actual minus previous actu
 COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or steady against the period just before, in the measure''s direction';
 COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
 COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
-COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers (response_count is never suppressed)';
+COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers, or is hidden by complementary suppression (response_count is never suppressed)';
 COMMENT ON COLUMN custfocus.measure_status.in_box IS 'For csat, top_box and bottom_box: answers in the box, unweighted (NULL when suppressed): the control chart''s successes of n';
 
 -- The p-chart of every proportion measure, from measure_status's unweighted
@@ -499,13 +539,14 @@ SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS
 		   -- a suppressed period's successes are not shown, and p_chart
 		   -- does not use them (n < min_n): 0 stands in
 		   array_agg(coalesce(s.in_box, 0)::double precision ORDER BY s.period_start) AS xs,
-		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns
+		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns,
+		   array_agg(s.suppressed ORDER BY s.period_start) AS hidden
 	  FROM custfocus.measure_status s
 	 WHERE s.metric IN ('csat', 'top_box', 'bottom_box') AND s.n > 0
 	 GROUP BY s.measure_code, s.measure_name, s.metric, s.period
   ) x
  CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
- CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n) c
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n, x.hidden) c
  ORDER BY x.measure_code, c.point;
 COMMENT ON VIEW custfocus.control_chart IS
 'p-chart of every active proportion measure (csat, top_box, bottom_box) over its periods with answers: percent, centre line, 3-sigma limits and run signals; unweighted counts (those of measure_status)';
@@ -524,7 +565,7 @@ COMMENT ON COLUMN custfocus.control_chart.outside IS 'The point is outside the c
 COMMENT ON COLUMN custfocus.control_chart.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
 COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
 COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
-COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period has fewer than custfocus.min_responses answers';
+COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
@@ -537,6 +578,10 @@ COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period ha
 --     month, window_end the last day of its last);
 --   * performance is the weighted linear mean (0..100, reverse-coded items
 --     flipped) of every answer to the requirement's items in the window;
+--     it is not shown when a measure of the requirement (or of its only
+--     item) at the service has a hidden period inside the window, or shows
+--     periods inside it that leave fewer than custfocus.min_responses()
+--     answers of the window (but some) outside them;
 --   * derived importance is 100 times Pearson's r (unweighted) between those
 --     answers and the same respondent's answer to the survey's overall item,
 --     over every respondent who answered both (pairwise deletion), negative
@@ -561,7 +606,7 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
 			WHEN x.performance < x.perf_low THEN 'Low priority'
 			ELSE 'Possible overkill' END AS quadrant,
-	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) AS suppressed
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
   FROM (
 	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
 	-- it (relative): a mean equal to one of the values it averages may come
@@ -581,7 +626,8 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 			   coalesce(sr.importance, rq.importance) AS stated,
 			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
 						sr.importance, rq.importance) AS importance,
-			   CASE WHEN (lm_r).n >= v.min_n THEN (lm_r).mean END AS performance
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed
 		  FROM (
 			-- each service's window in each survey (its requirement items,
 			-- the overall item excepted), and the states merged over it
@@ -611,6 +657,46 @@ SELECT x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requ
 		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
 		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
 		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- The window is a sum of months: a measure of the requirement (or
+		 -- of its only item) at the service shows some of them, and the
+		 -- window minus the shown periods inside it is the rest.  The
+		 -- performance is not shown when that rest is a small group, or a
+		 -- period inside the window is hidden (the window would give it
+		 -- back): complementary suppression, which the windows, across
+		 -- years, are not cells of.  (A review recovered a hidden month as
+		 -- n x performance minus the measure's other months.)
+		 LEFT JOIN LATERAL (
+			SELECT bool_or(e.exposed) AS exposed
+			  FROM (SELECT bool_or(q.n > 0 AND NOT q.shown)
+						   OR ((lm_r).n - coalesce(sum(q.n) FILTER (WHERE q.shown), 0)) BETWEEN 1 AND v.min_n - 1 AS exposed
+					  FROM custfocus.measure mm
+					  JOIN custfocus.service ms ON ms.service_id = mm.service_id
+					 CROSS JOIN LATERAL (
+							SELECT date_trunc(mm.period, r.month)::date AS period_start, sum(r.n) AS n
+							  FROM custfocus.rollup_item_month r
+							  JOIN custfocus.item ri ON ri.item_id = r.item_id
+							 WHERE r.service_id = mm.service_id
+							   AND (ri.requirement_id = mm.requirement_id OR ri.item_id = mm.item_id)
+							 GROUP BY 1) qp
+					 CROSS JOIN LATERAL (
+							SELECT qp.n, qp.n >= v.min_n
+										 AND NOT EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+														  WHERE h.node = CASE WHEN mm.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+															AND h.node_id = coalesce(mm.item_id, mm.requirement_id)
+															AND h.program_id = ms.program_id AND h.unit_service_id = mm.service_id
+															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
+					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
+					   AND (mm.requirement_id = m.requirement_id
+							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
+											  WHERE oi.requirement_id = m.requirement_id
+											 HAVING count(*) = 1))
+					   AND qp.period_start >= m.window_start
+					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
+														   WHEN 'quarter' THEN interval '3 months'
+														   ELSE interval '1 year' END
+							- interval '1 day')::date <= m.window_end
+					 GROUP BY mm.measure_id) e
+		 ) ex ON true
 	  ) b
 	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
 	  ) c
@@ -635,7 +721,7 @@ COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requi
 COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
 COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
 COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
-COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
 -- The headline view: every (service, requirement) of key_drivers with a
 -- priority, ranked over all the role sees (so a filter cannot reach below
