@@ -466,6 +466,28 @@ COMMENT ON FUNCTION custfocus.citus_report_unit_rebuild() IS
 'Trigger on the placements of program and service (Citus): custfocus.report_unit_rebuild, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_unit_rebuild() FROM PUBLIC;
 
+-- rollup_hidden_all on the placements of measure and item (a measure added,
+-- changed or dropped, an item given another requirement: every year's
+-- complementary suppression again at commit), acting on the coordinator's:
+-- rollup_pending is the coordinator's.
+CREATE FUNCTION custfocus.citus_rollup_hidden_all() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_rollup_hidden_all() IS
+'Trigger on the placements of measure and item (Citus): custfocus.rollup_hidden_all, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_rollup_hidden_all() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -915,6 +937,10 @@ BEGIN
 	CREATE TRIGGER improvement_action_track_status BEFORE INSERT OR UPDATE OF status, closed_on
 		ON custfocus.improvement_action
 		FOR EACH ROW EXECUTE FUNCTION custfocus.improvement_action_track_status();
+	CREATE TRIGGER rollup_hidden_measure AFTER INSERT OR UPDATE OR DELETE ON custfocus.measure
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_hidden_all();
+	CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custfocus.item
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_hidden_all();
 	CREATE TRIGGER report_unit_program AFTER INSERT OR DELETE ON custfocus.program
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('names');
 	CREATE TRIGGER report_unit_program_names AFTER UPDATE OF code, name, level ON custfocus.program
@@ -1063,6 +1089,9 @@ BEGIN
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 	)
 	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	-- the keys' complementary suppression, computed when the transaction
+	-- commits (rollup_commit_compact), as after rollup_refresh
+	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
@@ -1106,6 +1135,11 @@ BEGIN
 	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
 	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
 	DELETE FROM custfocus.rollup_dirty d WHERE d.service_id = ANY (v_services);
+	-- This runs before the commit, but after the deferred triggers fired:
+	-- the compaction and complementary suppression that citus_rollup_store
+	-- queued (rollup_commit_compact on rollup_pending) would never run.
+	-- Fired here, before the transaction commits, as on one node.
+	SET CONSTRAINTS custfocus.rollup_commit_compact IMMEDIATE;
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_rollup_sync() IS
@@ -1151,6 +1185,199 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.citus_after_retention(timestamptz) IS
 'On a distributed custfocus: after apply_retention, clears feedback.response_id of deleted responses and recomputes the roll-ups up to the cutoff (what triggers and a foreign key do on one node)';
+
+-------------------------------------------------------------------------------
+-- Reporting views on Citus
+-------------------------------------------------------------------------------
+
+-- On one node the reporting views run with their owner's rights, read the
+-- roll-ups and report_unit (which a reader may not read: they hold
+-- unsuppressed small groups) and keep to the caller's programs themselves;
+-- being security_barrier views the planner inlines, a BI filter reaches the
+-- roll-ups' indexes.  On Citus, a query that joins a coordinator-local table
+-- (the roll-ups, report_unit) to a Citus table is planned in parts, and the
+-- parts run as the caller, not as the view's owner: "permission denied for
+-- table report_unit".  So distribute() redefines the views that do so
+-- (citus_redefined_views) to read one SECURITY DEFINER function each,
+-- custfocus.citus_view_<view>(role), whose query is the view's own, taken
+-- from the catalogue (pg_get_viewdef) with every call of a visibility
+-- function that defaults to CURRENT_USER given the role instead, and every
+-- redefined view it reads replaced by that view's function.  The result is
+-- the view's, row for row; a reader still reads no roll-up (the function
+-- returns the view's rows only).  The cost: a BI filter on such a view no
+-- longer reaches the roll-ups' indexes (the function computes every row the
+-- role sees).  data_coverage is defined anew (citus_view_data_coverage):
+-- its correlated sub-queries per service, index probes on one node, are
+-- sub-queries Citus cannot plan.
+--
+-- A function that takes the role must not let a caller read as another
+-- role: citus_view_check_role lets the session's user read as a role it
+-- could SET ROLE to (itself, or a role it is a member of), and nothing
+-- else.  LIMIT: a view read inside a SECURITY DEFINER function of another
+-- owner (CURRENT_USER that owner, the session's user not a member of it)
+-- is refused on Citus.
+
+CREATE FUNCTION custfocus.citus_redefined_views() RETURNS regclass[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	-- in an order where a view comes after the redefined views it reads
+	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities']::regclass[]
+$$;
+COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
+'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage is defined anew besides';
+
+CREATE FUNCTION custfocus.citus_view_check_role(p_role name) RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF p_role IS NULL OR NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = p_role)
+	   OR NOT pg_catalog.pg_has_role(SESSION_USER, p_role, 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to read the custfocus views as role "%"', p_role
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'On a distributed custfocus the views read as the role they are given, which must be the session''s user or a role it is a member of.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_view_check_role(name) IS
+'On a distributed custfocus: refuses to read the views as a role the session''s user could not SET ROLE to';
+
+-- The query of a view, to run as its owner for a role p_role (see above).
+CREATE FUNCTION custfocus.citus_view_query(p_view regclass) RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_sql text := pg_catalog.rtrim(pg_catalog.btrim(pg_catalog.pg_get_viewdef(p_view, false)), ';');
+	v_fn record;
+	v_rel record;
+BEGIN
+	-- the visibility functions whose last argument is the role, defaulting
+	-- to CURRENT_USER: one-argument ones called without it get it; any
+	-- other call of them, or CURRENT_USER left, is not handled
+	FOR v_fn IN
+		SELECT p.proname, p.pronargs FROM pg_catalog.pg_proc p
+		 WHERE p.pronamespace = 'custfocus'::regnamespace AND p.pronargdefaults > 0
+		   AND pg_catalog.pg_get_function_arguments(p.oid) LIKE '%p_role name DEFAULT CURRENT_USER'
+	LOOP
+		IF v_fn.pronargs = 1 THEN
+			v_sql := pg_catalog.replace(v_sql, format('custfocus.%s()', v_fn.proname), format('custfocus.%s(p_role)', v_fn.proname));
+		END IF;
+		IF pg_catalog.regexp_count(v_sql, format('custfocus\.%s\(', v_fn.proname))
+		   <> pg_catalog.regexp_count(v_sql, format('custfocus\.%s\(p_role\)', v_fn.proname)) THEN
+			RAISE EXCEPTION 'view %: a call of custfocus.% cannot be given the role', p_view, v_fn.proname;
+		END IF;
+	END LOOP;
+	v_sql := pg_catalog.regexp_replace(v_sql, '\mCURRENT_USER\M', 'p_role', 'g');
+	-- the views it reads: redefined ones through their functions; others
+	-- (which would read as the function's owner) are not handled
+	FOR v_rel IN
+		SELECT DISTINCT c.oid::regclass AS rel, c.relname
+		  FROM pg_catalog.pg_rewrite w
+		  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = w.oid
+			   AND d.refclassid = 'pg_catalog.pg_class'::regclass
+		  JOIN pg_catalog.pg_class c ON c.oid = d.refobjid AND c.relkind = 'v' AND c.oid <> p_view
+		 WHERE w.ev_class = p_view
+	LOOP
+		IF NOT v_rel.rel = ANY (custfocus.citus_redefined_views()) THEN
+			RAISE EXCEPTION 'view % reads view %, which is not redefined on Citus', p_view, v_rel.rel;
+		END IF;
+		v_sql := pg_catalog.regexp_replace(v_sql, format('custfocus\.%s\M', v_rel.relname),
+										   format('custfocus.citus_view_%s(p_role)', v_rel.relname), 'g');
+	END LOOP;
+	RETURN v_sql;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_view_query(regclass) IS
+'On a distributed custfocus: the query of a reporting view with the role as p_role (see custfocus.citus_redefined_views)';
+
+-- data_coverage on Citus: the same figures, each per service from one
+-- aggregation over the responses (and the roll-up) instead of sub-queries
+-- per service.
+CREATE FUNCTION custfocus.citus_data_coverage_query() RETURNS text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $q$
+	SELECT $$
+	SELECT p.code AS program_code, p.name AS program_name, s.code AS service_code, s.name AS service_name, s.active,
+		   sv.surveys, coalesce(n.responses, 0)::bigint AS responses, coalesce(fl.last_90, 0)::bigint AS responses_last_90_days,
+		   fl.first_at AS first_response, fl.last_at AS last_response,
+		   (pg_catalog.timezone(t.tz, pg_catalog.now())::date - pg_catalog.timezone(t.tz, fl.last_at)::date) AS days_since_last_response,
+		   CASE WHEN fl.last_at IS NULL THEN 'none'
+				WHEN fl.last_at < pg_catalog.timezone(t.tz, pg_catalog.timezone(t.tz, pg_catalog.now()) - interval '1 year') THEN 'stale'
+				WHEN coalesce(fl.last_90, 0) = 0 THEN 'lapsing'
+				ELSE 'current' END AS coverage
+	  FROM custfocus.service s
+	  JOIN custfocus.program p ON p.program_id = s.program_id
+	 CROSS JOIN (SELECT custfocus.reporting_time_zone() AS tz) t
+	  LEFT JOIN (SELECT m.service_id, sum(m.responses) AS responses FROM custfocus.rollup_service_month m
+				  GROUP BY m.service_id) n ON n.service_id = s.service_id
+	  LEFT JOIN (SELECT r.service_id, min(r.submitted_at) AS first_at, max(r.submitted_at) AS last_at,
+						count(*) FILTER (WHERE r.submitted_at >= pg_catalog.timezone(custfocus.reporting_time_zone(),
+									pg_catalog.timezone(custfocus.reporting_time_zone(), pg_catalog.now()) - interval '90 days')) AS last_90
+				   FROM custfocus.response r WHERE r.service_id IS NOT NULL
+				  GROUP BY r.service_id) fl ON fl.service_id = s.service_id
+	  LEFT JOIN (SELECT k.service_id, string_agg(x.code, ', ' ORDER BY x.code) AS surveys
+				   FROM (SELECT r.service_id, r.survey_id FROM custfocus.response r WHERE r.service_id IS NOT NULL
+						  GROUP BY r.service_id, r.survey_id) k
+				   JOIN custfocus.survey x ON x.survey_id = k.survey_id
+				  GROUP BY k.service_id) sv ON sv.service_id = s.service_id
+	 WHERE custfocus.sees_all_programs(p_role) OR s.program_id = ANY (custfocus.visible_program_ids(p_role))
+	 ORDER BY p.code, s.code
+	$$
+$q$;
+COMMENT ON FUNCTION custfocus.citus_data_coverage_query() IS
+'On a distributed custfocus: the query of data_coverage for a role p_role, without correlated sub-queries (which Citus cannot plan)';
+
+-- Part of distribute(): the functions, and the views reading them.  Run on
+-- the coordinator only (the workers never run the views), without DDL
+-- propagation.
+CREATE FUNCTION custfocus.citus_redefine_views() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_view regclass;
+	v_name name;
+	v_sql text;
+	v_ddl text := pg_catalog.current_setting('citus.enable_ddl_propagation');
+	v_queries text[] := '{}';
+	v_views regclass[] := custfocus.citus_redefined_views() || 'custfocus.data_coverage'::regclass;
+	i integer;
+BEGIN
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+	-- every query first, from the views as they are
+	FOREACH v_view IN ARRAY custfocus.citus_redefined_views() LOOP
+		v_queries := v_queries || custfocus.citus_view_query(v_view);
+	END LOOP;
+	v_queries := v_queries || custfocus.citus_data_coverage_query();
+	FOR i IN 1 .. cardinality(v_views) LOOP
+		v_view := v_views[i];
+		SELECT c.relname INTO v_name FROM pg_catalog.pg_class c WHERE c.oid = v_view;
+		EXECUTE format($f$CREATE FUNCTION custfocus.%I(p_role name) RETURNS SETOF %s
+						 LANGUAGE plpgsql STABLE SECURITY DEFINER
+						 SET search_path = pg_catalog, pg_temp
+						 AS %L$f$,
+					   'citus_view_' || v_name, v_view,
+					   format(E'BEGIN\n\tPERFORM custfocus.citus_view_check_role(p_role);\n\tRETURN QUERY\n%s;\nEND', v_queries[i]));
+		EXECUTE format('COMMENT ON FUNCTION custfocus.%I(name) IS %L', 'citus_view_' || v_name,
+					   format('On a distributed custfocus: the rows of view %s for the role (made by distribute())', v_view));
+		EXECUTE format('REVOKE ALL ON FUNCTION custfocus.%I(name) FROM PUBLIC', 'citus_view_' || v_name);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.%I(name) TO custfocus_citus', 'citus_view_' || v_name);
+		EXECUTE format('ALTER EXTENSION custfocus ADD FUNCTION custfocus.%I(name)', 'citus_view_' || v_name);
+	END LOOP;
+	FOREACH v_view IN ARRAY v_views LOOP
+		SELECT c.relname INTO v_name FROM pg_catalog.pg_class c WHERE c.oid = v_view;
+		EXECUTE format('CREATE OR REPLACE VIEW %s WITH (security_barrier) AS SELECT * FROM custfocus.%I(CURRENT_USER)',
+					   v_view, 'citus_view_' || v_name);
+	END LOOP;
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', v_ddl, true);
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_redefine_views() IS
+'Part of custfocus.distribute(): makes the reporting views that join the coordinator''s roll-ups to Citus tables read a SECURITY DEFINER function of the caller''s role';
+REVOKE ALL ON FUNCTION custfocus.citus_redefine_views() FROM PUBLIC;
 
 -------------------------------------------------------------------------------
 -- The one call
@@ -1278,6 +1505,10 @@ BEGIN
 
 	-- 3. the triggers Citus runs on shards and placements
 	PERFORM custfocus.citus_create_triggers();
+
+	-- the reporting views that join the coordinator's roll-ups to Citus
+	-- tables read them through functions of the caller's role
+	PERFORM custfocus.citus_redefine_views();
 
 	-- 4. what the roles need on every node
 	FOR v_role IN SELECT g.oid::regrole AS r FROM custfocus.role_access a JOIN pg_catalog.pg_roles g ON g.rolname = a.role_name LOOP
