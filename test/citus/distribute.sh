@@ -95,6 +95,7 @@ both() { # both NAME SQL: compare the outputs (errors included) of SQL on the tw
 		fail "$name: distributed <$(head -c 400 <<<"$d" | tr '\n' ' ')> single <$(head -c 400 <<<"$s" | tr '\n' ' ')>"
 	fi
 }
+both "roll-ups verify after distribute()" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 batch="SELECT format('%s rows, %s responses, %s answers, %s skipped, %s duplicates, %s', b.rows_read, b.responses_inserted, b.answers_inserted, b.rows_skipped, b.duplicates, b.status) FROM"
 
 start=$SECONDS
@@ -225,6 +226,7 @@ compare_views "view after the analyst's changes"
 
 # retention
 both "retention (anonymise, older than 1 year)" "SELECT custfocus.apply_retention('cs2026', interval '1 year')"
+both "roll-ups verify after retention" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 compare_views "view after retention"
 
 echo "$passed passed, $failed failed"
