@@ -15,6 +15,14 @@
  * DEFINER function that accepts them only while custfocus_storing_rollups
  * is set, by this file or by the import, around their own SQL.
  *
+ * Citus passes an error a shard raised to the client without its hint and
+ * error code when the rows went to the shard by COPY (an INSERT ... SELECT it
+ * runs through the coordinator): the triggers on the shards that raise
+ * custfocus' errors (custfocus.citus_answer_check, ...) also put both on the
+ * detail's last line, after CUSTFOCUS_ERROR_MARK, and an emit_log_hook here
+ * takes that line off and gives the error its hint and code back, on the
+ * way to the client and the log.
+ *
  * The hooks need the library loaded before the first DML of a session:
  * distribute() adds custfocus to the database's session_preload_libraries.
  * On a database without Citus they do nothing but a catalogue lookup after
@@ -29,7 +37,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "nodes/parsenodes.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
 #include "custfocus.h"
@@ -39,10 +49,15 @@ bool		custfocus_storing_rollups = false;
 static bool rollup_sync_pending = false;
 static bool rollup_syncing = false;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+/* the detail's last line: the mark, 5 characters of SQLSTATE, ':', the hint */
+#define CUSTFOCUS_ERROR_MARK "custfocus error: "
 
 static void CitusExecutorEnd(QueryDesc *queryDesc);
 static void CitusXactCallback(XactEvent event, void *arg);
 static void RunRollupSync(void);
+static void CitusEmitLog(ErrorData *edata);
 
 void
 custfocus_citus_init(void)
@@ -50,6 +65,52 @@ custfocus_citus_init(void)
 	prev_ExecutorEnd = ExecutorEnd_hook;
 	ExecutorEnd_hook = CitusExecutorEnd;
 	RegisterXactCallback(CitusXactCallback, NULL);
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = CitusEmitLog;
+}
+
+/*
+ * An error of a shard's trigger: its detail's last line (see
+ * custfocus.citus_error_detail) gives the hint and the code back when Citus
+ * dropped them, and goes.
+ */
+static void
+CitusEmitLog(ErrorData *edata)
+{
+	/*
+	 * (Not on a worker serving the coordinator, whose error goes on to the
+	 * coordinator: the line must reach it.)
+	 */
+	if (edata->elevel >= ERROR && edata->detail != NULL &&
+		(application_name == NULL || strncmp(application_name, "citus_internal", 14) != 0))
+	{
+		char	   *line = edata->detail;
+		char	   *next;
+		const char *code;
+		const char *hint;
+
+		/* the last line */
+		while ((next = strchr(line, '\n')) != NULL)
+			line = next + 1;
+		if (strncmp(line, CUSTFOCUS_ERROR_MARK, strlen(CUSTFOCUS_ERROR_MARK)) == 0 &&
+			strlen(line) >= strlen(CUSTFOCUS_ERROR_MARK) + 6 &&
+			line[strlen(CUSTFOCUS_ERROR_MARK) + 5] == ':')
+		{
+			code = line + strlen(CUSTFOCUS_ERROR_MARK);
+			hint = code + 6;
+			if (edata->sqlerrcode == ERRCODE_INTERNAL_ERROR)
+				edata->sqlerrcode = MAKE_SQLSTATE(code[0], code[1], code[2], code[3], code[4]);
+			if (edata->hint == NULL && *hint != '\0')
+				edata->hint = MemoryContextStrdup(ErrorContext, hint);
+			/* the line off (the detail is the error's own copy) */
+			if (line == edata->detail)
+				edata->detail = NULL;
+			else
+				line[-1] = '\0';
+		}
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
 }
 
 /* A DML on custfocus.response or custfocus.answer, with Citus installed */

@@ -231,6 +231,18 @@ COMMENT ON FUNCTION custfocus.citus_shard_id(name) IS
 -- Triggers on shards and placements
 -------------------------------------------------------------------------------
 
+-- The detail of an error a trigger on a shard raises: Citus drops the hint
+-- and the code of such an error when the rows came by COPY (INSERT ...
+-- SELECT through the coordinator), so they go on the detail's last line too,
+-- which the C module on the coordinator takes off and turns back into them
+-- (src/citus.c, CitusEmitLog).
+CREATE FUNCTION custfocus.citus_error_detail(p_detail text, p_code text, p_hint text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT concat_ws(E'\n', p_detail, 'custfocus error: ' || p_code || ':' || coalesce(p_hint, '')) $$;
+COMMENT ON FUNCTION custfocus.citus_error_detail(text, text, text) IS
+'On a distributed custfocus: the detail of an error raised on a shard, with its code and hint on a last line the coordinator turns back into them (Citus drops them from errors of a COPY)';
+
 -- answer_check on a shard of answer: the same rule and messages, reading the
 -- co-located response shard and the local placements of item, survey and
 -- scale.
@@ -294,18 +306,20 @@ BEGIN
 			CASE WHEN v_survey_readable AND bad.response_survey_code IS NOT NULL
 				 THEN format(' "%s" ', bad.response_survey_code) ELSE ' ' END, bad.response_id
 			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = custfocus.citus_error_detail(NULL, '23503', 'An answer must answer an item of its response''s survey.'),
 				  HINT = 'An answer must answer an item of its response''s survey.';
 	ELSIF bad.scale_code IS NULL THEN
 		RAISE EXCEPTION '% is a text item and takes no numeric value, got %', v_item, bad.value
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Response %s.', v_resp),
+				  DETAIL = custfocus.citus_error_detail(format('Response %s.', v_resp), '23514', 'Store free text in text_value.'),
 				  HINT = 'Store free text in text_value.';
 	ELSE
 		RAISE EXCEPTION 'value % for % is outside scale "%"', bad.value, v_item, bad.scale_code
 			USING ERRCODE = 'check_violation',
-				  DETAIL = format('Scale "%s" takes %s values from %s to %s; response %s gave %s.',
-								  bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
-								  bad.min_value, bad.max_value, v_resp, bad.value);
+				  DETAIL = custfocus.citus_error_detail(
+					  format('Scale "%s" takes %s values from %s to %s; response %s gave %s.',
+							 bad.scale_code, CASE WHEN bad.integral THEN 'whole' ELSE 'any' END,
+							 bad.min_value, bad.max_value, v_resp, bad.value), '23514', NULL);
 	END IF;
 	RETURN NULL;
 END
@@ -331,6 +345,7 @@ BEGIN
 	IF v_has THEN
 		RAISE EXCEPTION 'response % has answers and cannot move to another survey', NEW.response_id
 			USING ERRCODE = 'foreign_key_violation',
+				  DETAIL = custfocus.citus_error_detail(NULL, '23503', 'Delete the response and load it again under the other survey.'),
 				  HINT = 'Delete the response and load it again under the other survey.';
 	END IF;
 	RETURN NULL;
