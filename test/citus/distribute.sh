@@ -193,6 +193,15 @@ start=$SECONDS
 compare_views "view (reader of WIC)" "SET ROLE wic_reader;"
 echo "distribute: views compared as a reader of one program ($((SECONDS - start)) s)"
 both "reader reads no table" "SET ROLE wic_reader; SELECT count(*) FROM custfocus.response"
+both "reader reads no roll-up" "SET ROLE wic_reader; SELECT count(*) FROM custfocus.rollup_item_month"
+# on Citus the views that read the roll-ups read them through functions of
+# the role (custfocus.citus_view_*): a reader may not give another role
+out=$(psql -U wic_reader -At -c "SELECT count(*) FROM custfocus.citus_view_key_drivers('postgres')" 2>&1 || true)
+if grep -q 'permission denied to read the custfocus views as role "postgres"' <<<"$out"; then
+	ok "reader cannot read a view as another role: $(head -n 1 <<<"$out")"
+else
+	fail "reader reads a view as another role: $out"
+fi
 
 # an analyst of one program: the tables, through row-level security
 for db in custfocus single; do
