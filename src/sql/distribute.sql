@@ -105,13 +105,22 @@
 --     run_command_on_placements deadlocked with grant_access's own locks).
 --     The shards keep the row-level security, so a reader reading a shard
 --     on a worker directly sees only its programs' rows, unsuppressed:
---     workers should accept connections from the coordinator only.  LIMIT:
---     a view that joins a coordinator-local table (roll-ups, report_unit)
---     to a Citus table runs, through Citus, as the reader, not as the
---     view's owner: control_chart, measure_status, key_drivers and
---     improvement_opportunities fail for readers (permission denied for
---     report_unit, rollup_item_month); they should read through SECURITY
---     DEFINER functions taking the role, as scorecard does (scoring_units).
+--     workers should accept connections from the coordinator only.
+--   * Views: a view that joins a coordinator-local table (roll-ups,
+--     report_unit) to a Citus table runs, through Citus, as the reader, not
+--     as the view's owner (permission denied for report_unit).  Those views
+--     and data_coverage (correlated sub-queries per service, which Citus
+--     cannot plan) read on Citus a SECURITY DEFINER function of the role,
+--     made by distribute() (see "Reporting views on Citus" below).
+--   * Complementary suppression (1.4): the coordinator's recomputes queue
+--     their keys in rollup_pending (rollup_hidden_touch), so that the
+--     deferred rollup_commit_compact computes the cells at commit; the
+--     pre-commit sync, which runs after the deferred triggers, fires it
+--     itself.  Its triggers on measure and item act on the coordinator's
+--     placement.
+--   * Errors of the shard triggers: their hint and code, which Citus drops
+--     from a COPY's errors, travel on the detail's last line and are
+--     restored by the C module on the coordinator (citus_error_detail).
 --   * The import on Citus (src/import.c, when citus_distributed()): no ON
 --     CONFLICT (the ids already there are looked up first), one-shot plans
 --     (Citus plans parameters only with their values), multi-row VALUES
@@ -1243,7 +1252,7 @@ COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
 'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage is defined anew besides';
 
 CREATE FUNCTION custfocus.citus_view_check_role(p_role name) RETURNS void
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -1260,7 +1269,7 @@ COMMENT ON FUNCTION custfocus.citus_view_check_role(name) IS
 
 -- The query of a view, to run as its owner for a role p_role (see above).
 CREATE FUNCTION custfocus.citus_view_query(p_view regclass) RETURNS text
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1311,7 +1320,7 @@ COMMENT ON FUNCTION custfocus.citus_view_query(regclass) IS
 -- aggregation over the responses (and the roll-up) instead of sub-queries
 -- per service.
 CREATE FUNCTION custfocus.citus_data_coverage_query() RETURNS text
-LANGUAGE sql IMMUTABLE
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $q$
 	SELECT $$
