@@ -117,6 +117,16 @@ both "answer of another survey's item refused" "
 	INSERT INTO custfocus.answer (response_id, item_id, value)
 	SELECT r.response_id, i.item_id, 1 FROM custfocus.response r JOIN custfocus.item i ON i.survey_id <> r.survey_id AND i.scale_id IS NOT NULL
 	 WHERE r.external_id = 'R_700001' ORDER BY i.item_id LIMIT 1"
+# the error's code too (Citus drops it, with the hint, from a COPY's errors)
+codes=$(for db in custfocus single; do psql -d "$db" -v VERBOSITY=sqlstate -c "
+	INSERT INTO custfocus.answer (response_id, item_id, value)
+	SELECT r.response_id, i.item_id, 1 FROM custfocus.response r JOIN custfocus.item i ON i.survey_id <> r.survey_id AND i.scale_id IS NOT NULL
+	 WHERE r.external_id = 'R_700001' ORDER BY i.item_id LIMIT 1" 2>&1 | grep '^ERROR' | tr '\n' ' '; echo; done)
+if [ "$(sed -n 1p <<<"$codes")" = "$(sed -n 2p <<<"$codes")" ] && grep -q 23503 <<<"$codes"; then
+	ok "answer of another survey's item refused, code: $(sed -n 1p <<<"$codes")"
+else
+	fail "answer of another survey's item refused, codes: $(tr '\n' '/' <<<"$codes")"
+fi
 both "direct on-scale answer accepted" "
 	UPDATE custfocus.answer a SET value = 5 FROM custfocus.response r, custfocus.item i
 	 WHERE r.response_id = a.response_id AND r.external_id = 'R_700002' AND i.item_id = a.item_id AND i.code = 'Q1'"
@@ -137,6 +147,9 @@ both "direct UPDATE of answers" "
 both "direct DELETE of a response" "DELETE FROM custfocus.response WHERE external_id = 'R_700005'"
 both "roll-ups verify after direct changes" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 check "rollup_dirty emptied at each commit" test "$(psql -At -c 'SELECT count(*) FROM custfocus.rollup_dirty')" = 0
+# the keys the pre-commit recompute queued were compacted and their
+# complementary suppression computed before the commit (none left behind)
+both "rollup_pending emptied at each commit" "SELECT count(*) FROM custfocus.rollup_pending"
 
 # an item or a scale changed under its answers (as the superuser)
 for db in custfocus single; do
@@ -232,6 +245,14 @@ both "analyst of WIC changes answers and deletes a response directly" "SET ROLE 
 	DELETE FROM custfocus.response WHERE external_id = 'R_800001'"
 both "roll-ups verify after the analyst's changes" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 compare_views "view after the analyst's changes"
+
+# a measure deactivated: what measure_status publishes changes, so every
+# year's complementary cells are computed again at commit
+both "measure deactivated" "UPDATE custfocus.measure SET active = false WHERE code = 'WIC-NPS'"
+both "roll-ups verify after a measure changed" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
+echo "distribute: complementary suppression: cells hidden for it: $(psql -At -c "SELECT count(*) FROM custfocus.rollup_hidden") distributed," \
+	"$(psql -d single -At -c "SELECT count(*) FROM custfocus.rollup_hidden") single; scorecard rows suppressed" \
+	"$(psql -At -c "SELECT count(*) FROM custfocus.scorecard WHERE suppressed") distributed, $(psql -d single -At -c "SELECT count(*) FROM custfocus.scorecard WHERE suppressed") single"
 
 # retention
 both "retention (anonymise, older than 1 year)" "SELECT custfocus.apply_retention('cs2026', interval '1 year')"
