@@ -54,6 +54,26 @@ SELECT custfocus.complementary_suppression(NULL, '{t}', '{}', '{}', '{}', 10);
 SELECT custfocus.complementary_suppression('{48,3,20,25}', '{t,t,t,t}', '{1}', '{1,1,1}', '{2,3,4}', 10, NULL);
 SELECT custfocus.complementary_suppression('{48,3,20,25}', '{t,t,t,t}', '{1}', '{1,1,1}', '{2,3,4}', 10, '{f,f,f,t}');
 
+-- The same laid out on a grid (the reporting layer's form): entity, unit
+-- and slot (0..11 months, 12..15 quarters, 16 the year) give the relations.
+-- The quarter and months above; then the 2 x 2 block (units 2 and 3 under
+-- unit 1, months 0 and 1 of quarter 12); then bad grids.
+SELECT custfocus.complementary_suppression_grid('{1,1,1,1}', '{1,1,1,1}', '{12,0,1,2}', '{48,3,20,25}',
+												'{t,t,t,t}', '{0}', '{}', '{}', 10);
+SELECT custfocus.complementary_suppression_grid('{1,1,1,1,1,1,1,1,1}', '{1,1,1,2,2,2,3,3,3}', '{12,0,1,12,0,1,12,0,1}',
+												'{93,33,60,23,3,20,70,30,40}', '{t,t,t,t,t,t,t,t,t}',
+												'{0,1,1}', '{}', '{}', 10);
+-- a score (entity 1) made of an item (2) and the rest of its answers (3,
+-- never shown, 5 answers): the score minus the item would be the rest, so
+-- the item is hidden
+SELECT custfocus.complementary_suppression_grid('{1,2,3}', '{1,1,1}', '{0,0,0}', '{40,35,5}', '{t,t,f}',
+												'{0}', '{1,1}', '{2,3}', 10);
+SELECT custfocus.complementary_suppression_grid('{1,1}', '{1,1}', '{0,0}', '{4,5}', '{t,t}', '{0}', '{}', '{}', 10);
+SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{17}', '{4}', '{t}', '{0}', '{}', '{}', 10);
+SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4}', '{t}', '{1}', '{}', '{}', 10);
+SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4}', '{t}', '{0}', '{1}', '{1}', 10);
+SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4,5}', '{t}', '{0}', '{}', '{}', 10);
+
 -- An agency: AG over programs PA (services SA, SB, SC) and PB (SD, SE),
 -- an overall rating item and an NPS item.
 INSERT INTO custfocus.program (program_id, code, name, level) VALUES (901, 'AG', 'Agency', 'agency');

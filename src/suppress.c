@@ -33,11 +33,13 @@
  *      together hold 1 .. floor - 1 answers gives their sum away: violated
  *      too.
  *   3. For each violated relation (in the order found) none of whose cells
- *      was hidden in this round, hide its smallest published, shown child
- *      with answers (ties by position); when it has none (every child it
- *      knows was derived elsewhere), one of the relation that derived it,
- *      and so on; only then a parent.  Back to 2; stop when nothing is
- *      violated.
+ *      was hidden in this round, hide one of its published, shown children
+ *      with answers: the one that would be the only unknown of the fewest
+ *      other relations (each would give it away and want one more cell
+ *      hidden), then the smallest, then by position; when it has none
+ *      (every child it knows was derived elsewhere), one of the relation
+ *      that derived it, and so on; only then a parent.  Back to 2; stop
+ *      when nothing is violated.
  *
  * Each round hides at least one more cell, so it ends.  What it guarantees: no
  * small group is recovered from one relation, or from a chain of relations
@@ -180,6 +182,22 @@ DeriveAll(SuppressTable *t)
  * more in the end: for a small service-month, its sibling's month and the
  * next months, the 2 x 2 block the hypercube method would hide.)
  */
+/*
+ * The relations other than q in which hiding cell c would leave c the only
+ * unknown: each would give it away at once, and need one more cell hidden.
+ */
+static int
+Fresh(const SuppressTable *t, int c, int q)
+{
+	int			k,
+				f = 0;
+
+	for (k = t->member_start[c]; k < t->member_start[c + 1]; k++)
+		if (t->member_rel[k] != q && t->nunknown[t->member_rel[k]] == 0)
+			f++;
+	return f;
+}
+
 static int
 FindCandidate(SuppressTable *t, int r, int round)
 {
@@ -188,6 +206,7 @@ FindCandidate(SuppressTable *t, int r, int round)
 	int			head = 0,
 				tail = 0,
 				i,
+				best_fresh = 0,
 				result = -1;
 
 	order[tail++] = r;
@@ -211,9 +230,17 @@ FindCandidate(SuppressTable *t, int r, int round)
 			}
 			if (k < t->child_start[q])
 				continue;
-			if (t->published[c] && !t->hidden[c] && t->n[c] > 0 &&
-				(result < 0 || t->n[c] < t->n[result] || (t->n[c] == t->n[result] && c < result)))
-				result = c;
+			if (t->published[c] && !t->hidden[c] && t->n[c] > 0)
+			{
+				int			f = Fresh(t, c, q);
+
+				if (result < 0 || f < best_fresh ||
+					(f == best_fresh && (t->n[c] < t->n[result] || (t->n[c] == t->n[result] && c < result))))
+				{
+					result = c;
+					best_fresh = f;
+				}
+			}
 		}
 		if (result != -1)
 			break;

@@ -83,5 +83,13 @@ SELECT coalesce(service_code, program_code) AS unit, responses AS n, round(csat:
   FROM custfocus_reports.scorecard
  WHERE grain = 'year' AND period_label = '2026'
  ORDER BY level DESC, unit;
+\echo
+\echo 'Its monthly CSAT cells: shown, hidden for too few answers, and hidden so that'
+\echo 'no small group can be subtracted out of the others (complementary suppression):'
+SELECT count(*) FILTER (WHERE csat IS NOT NULL) AS shown,
+	   count(*) FILTER (WHERE csat IS NULL AND csat_n BETWEEN 1 AND custfocus.min_responses() - 1) AS too_few_answers,
+	   count(*) FILTER (WHERE csat IS NULL AND csat_n >= custfocus.min_responses()) AS complementary
+  FROM custfocus_reports.scorecard
+ WHERE grain = 'month';
 RESET ROLE;
 SQL

@@ -696,6 +696,21 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression(bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
 'Cells of an additive table to hide besides those with 1 to floor - 1 answers, so that none of those can be recovered by subtraction: cells numbered from 1 with their answer counts n and whether they are shown at all; relations r = 1.. each a parent cell rel_parent[r] equal to the sum of its children (the pairs child_rel, child_cell, ordered by relation); hidden: cells hidden from the start (a pattern to keep and complete); returns, per cell, true when it must be hidden as well (see src/suppress.c)';
 
+-- The items active measures score: their own, and those of the
+-- requirements they score (the leaves of the complementary suppression's
+-- table).
+CREATE FUNCTION custfocus.rollup_measured_items() RETURNS SETOF integer
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
+	UNION
+	SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
+	 WHERE m.active AND m.metric <> 'response_count'
+$$;
+COMMENT ON FUNCTION custfocus.rollup_measured_items() IS
+'The items active measures score, themselves or through a requirement: what the complementary suppression counts as measured';
+
 CREATE FUNCTION custfocus.complementary_suppression_grid(entity integer[], unit integer[], slot integer[], n bigint[],
 														  published boolean[], unit_parent integer[],
 														  entity_parent integer[], entity_child integer[], floor integer,
@@ -758,14 +773,7 @@ AS $$
 		  LEFT JOIN custfocus.service s ON s.service_id = m.service_id
 		 WHERE m.active AND m.metric <> 'response_count'
 	),
-	-- the measured items: those of a measure, and those of a measured
-	-- requirement
-	leaf AS (
-		SELECT sh.node_id AS item_id FROM shows sh WHERE sh.node = 'item'
-		UNION
-		SELECT i.item_id FROM custfocus.item i
-		 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
-	),
+	leaf AS (SELECT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
 	-- their rows of the item roll-up, first (joined to the units first, the
 	-- planner spread the whole year's item roll-up over every unit and
 	-- grain: 400 ms of the benchmark's year), and not read at all without
@@ -893,37 +901,44 @@ AS $$
 		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
 		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
 	),
-	-- (materialized: inlined, the call would run once for every cell)
+	-- One pass over the cells gives every array the C function takes, in
+	-- the same order, and the cells' numbers in that order, so that they
+	-- agree whatever the order (sorting each array by cell, one sort per
+	-- array, cost more than the method itself; the cells come out of the
+	-- CTE in their numbers' order, which keeps the method's ties the same
+	-- from one computation to the next); materialized, so that the
+	-- function runs once.
 	hidden AS MATERIALIZED (
-		SELECT custfocus.complementary_suppression_grid(
-				   (SELECT array_agg(c.e ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.u ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.slot ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.n ORDER BY c.c) FROM cell c),
-				   (SELECT array_agg(c.published ORDER BY c.c) FROM cell c),
+		SELECT a.ids,
+			   custfocus.complementary_suppression_grid(
+				   a.es, a.us, a.slots, a.ns, a.pubs,
 				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
 					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
 				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
-				   -- p_from_stored: the stored cells, kept and completed
-				   CASE WHEN p_from_stored THEN
-				   (SELECT array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
-											  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
-												AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
-												AND h.period_start = c.period_start
-												AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
-									 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
-												 WHERE h.node = c.node AND h.node_id = c.node_id
-												   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
-												   AND h.grain = c.grain AND h.period_start = c.period_start)
-									 ORDER BY c.c)
-					  FROM cell c) END) AS h
-		 WHERE EXISTS (SELECT FROM cell)
+				   a.stored) AS h
+		  FROM (SELECT array_agg(c.c) AS ids, array_agg(c.e) AS es, array_agg(c.u) AS us, array_agg(c.slot) AS slots,
+					   array_agg(c.n) AS ns, array_agg(c.published) AS pubs,
+					   -- p_from_stored: the stored cells, kept and completed
+					   CASE WHEN p_from_stored THEN
+					   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
+										  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
+											AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
+											AND h.period_start = c.period_start
+											AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
+								 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+											 WHERE h.node = c.node AND h.node_id = c.node_id
+											   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
+											   AND h.grain = c.grain AND h.period_start = c.period_start)) END AS stored
+				  FROM cell c) a
+		 WHERE a.ids IS NOT NULL
 	)
 	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
-	  FROM cell c CROSS JOIN hidden h
-	 WHERE h.h[c.c] AND c.published
+	  FROM hidden h
+	 CROSS JOIN LATERAL unnest(h.ids, h.h) AS x (c, hidden)
+	  JOIN cell c ON c.c = x.c
+	 WHERE x.hidden AND c.published
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
 'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
@@ -951,12 +966,7 @@ AS $$
 		 GROUP BY 1, 2 HAVING sum(x.answers) > 0
 	),
 	floor AS (SELECT s.min_responses AS f FROM custfocus.setting s),
-	measured AS (
-		SELECT m.item_id FROM custfocus.measure m WHERE m.active AND m.item_id IS NOT NULL
-		UNION
-		SELECT i.item_id FROM custfocus.measure m JOIN custfocus.item i ON i.requirement_id = m.requirement_id
-		 WHERE m.active AND m.metric <> 'response_count'
-	),
+	measured AS (SELECT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
 	cells AS (
 		-- the three scores
 		SELECT k.added, x.n
@@ -1935,6 +1945,7 @@ CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup
 REVOKE ALL ON FUNCTION custfocus.rollup_commit_compact() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
