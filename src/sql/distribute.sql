@@ -125,7 +125,9 @@
 --     CONFLICT (the ids already there are looked up first), one-shot plans
 --     (Citus plans parameters only with their values), multi-row VALUES
 --     instead of INSERT ... SELECT (which Citus runs as a COPY, refused by
---     PostgreSQL under row-level security), finished_at read in C (Citus
+--     PostgreSQL under row-level security; LIMIT: a user's INSERT ...
+--     SELECT under row-level security fails the same way, unless it has
+--     RETURNING, with which Citus inserts from intermediate results), finished_at read in C (Citus
 --     refuses clock_timestamp() in an UPDATE).
 --   * One call: custfocus.distribute(), on the coordinator, as a superuser,
 --     with custfocus of the same version created on every node (after

@@ -234,6 +234,10 @@ both "analyst of WIC renames its program" "SET ROLE wic_analyst; UPDATE custfocu
 # COPY, which PostgreSQL refuses; rolled back, so that the data stay equal)
 both "analyst of WIC adds feedback with INSERT ... SELECT" "SET ROLE wic_analyst; BEGIN; INSERT INTO custfocus.feedback (kind, body, service_id, status)
 	SELECT 'compliment', 'Thanks', service_id, 'closed' FROM custfocus.service WHERE code = 'WIC-CLINIC'; ROLLBACK"
+# (with RETURNING, Citus stores the rows as intermediate results and runs an
+# INSERT ... SELECT on the placements instead of a COPY: it works)
+both "analyst of WIC adds feedback with INSERT ... SELECT ... RETURNING" "SET ROLE wic_analyst; BEGIN; INSERT INTO custfocus.feedback (kind, body, service_id, status)
+	SELECT 'compliment', 'Thanks', service_id, 'closed' FROM custfocus.service WHERE code IN ('WIC-CLINIC', 'VITAL-RECORDS') RETURNING kind, body; ROLLBACK"
 wic_clinic=$(psql -At -c "SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC'")
 both "analyst of WIC adds feedback with INSERT ... VALUES" "SET ROLE wic_analyst; INSERT INTO custfocus.feedback (kind, body, service_id, status)
 	VALUES ('compliment', 'Thanks', $wic_clinic, 'closed')"
