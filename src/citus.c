@@ -109,6 +109,30 @@ CitusEmitLog(ErrorData *edata)
 				line[-1] = '\0';
 		}
 	}
+
+	/*
+	 * Citus runs an INSERT ... SELECT it cannot push down (a reference table
+	 * with a sequence default: every placement must get the same ids) as a
+	 * COPY into the placements unless it has RETURNING or ON CONFLICT, and
+	 * PostgreSQL refuses COPY FROM into a table under row-level security:
+	 * so an analyst's plain INSERT ... SELECT into feedback fails where the
+	 * same statement with RETURNING works.  The placement's error comes with
+	 * PostgreSQL's hint, "Use INSERT statements instead.", which puzzles the
+	 * author of an INSERT; on the coordinator (where Citus re-raises it, in
+	 * ReportResultError) say what to write instead.  Matched on the message
+	 * as the placement sent it (a server with English messages): no
+	 * catalogue lookup in an error's path.
+	 */
+	if (edata->elevel >= ERROR && edata->message != NULL &&
+		strcmp(edata->message, "COPY FROM not supported with row-level security") == 0 &&
+		edata->funcname != NULL && strcmp(edata->funcname, "ReportResultError") == 0 &&
+		(application_name == NULL || strncmp(application_name, "citus_internal", 14) != 0))
+	{
+		edata->sqlerrcode = ERRCODE_FEATURE_NOT_SUPPORTED;
+		edata->hint = MemoryContextStrdup(ErrorContext,
+										  "On Citus an INSERT ... SELECT into a reference table runs as a COPY unless it has a RETURNING clause; "
+										  "add RETURNING (any column), or insert with VALUES.");
+	}
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
 }
