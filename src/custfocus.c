@@ -7,6 +7,8 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
@@ -41,6 +43,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("custfocus");
 
 	custfocus_rollup_init();
+	custfocus_citus_init();
 }
 
 /*
@@ -90,6 +93,7 @@ guard_builtin(PG_FUNCTION_ARGS)
 	int			attnum;
 	bool		isnull;
 	HeapTuple	rettuple;
+	char	   *relname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "guard_builtin: not called by trigger manager");
@@ -113,13 +117,28 @@ guard_builtin(PG_FUNCTION_ARGS)
 	if (creating_extension)
 		return PointerGetDatum(rettuple);
 
+	/*
+	 * The table's name, also on a Citus placement (scale_102014 fires for
+	 * scale, custfocus.distribute()): a trailing _<digits> is a shard's
+	 * suffix, which no custfocus table name has.
+	 */
+	relname = pstrdup(RelationGetRelationName(trigdata->tg_relation));
+	{
+		size_t		len = strlen(relname);
+		size_t		i = len;
+
+		while (i > 0 && isdigit((unsigned char) relname[i - 1]))
+			i--;
+		if (i < len && i > 1 && relname[i - 1] == '_')
+			relname[i - 1] = '\0';
+	}
+
 	/* an existing built-in row may be neither changed nor deleted */
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
 		DatumGetBool(heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &isnull)) && !isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("built-in rows of \"%s\" cannot be changed or deleted",
-						RelationGetRelationName(trigdata->tg_relation)),
+				 errmsg("built-in rows of \"%s\" cannot be changed or deleted", relname),
 				 errdetail("The row is part of the custfocus extension and is re-created by CREATE EXTENSION."),
 				 errhint("Create a scale of your own with a new code instead.")));
 
@@ -128,8 +147,7 @@ guard_builtin(PG_FUNCTION_ARGS)
 		DatumGetBool(heap_getattr(rettuple, attnum, tupdesc, &isnull)) && !isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("only the custfocus install script can add built-in rows to \"%s\"",
-						RelationGetRelationName(trigdata->tg_relation)),
+				 errmsg("only the custfocus install script can add built-in rows to \"%s\"", relname),
 				 errdetail("Rows with builtin = true are left out of pg_dump, so a user row marked so would be lost on restore."),
 				 errhint("Insert the row with builtin = false (the default).")));
 

@@ -11,4 +11,8 @@ extern int	custfocus_min_responses;
 /* rollup.c: the responses this transaction inserted that have no answers yet */
 extern void custfocus_rollup_init(void);
 
+/* citus.c: the roll-ups of a distributed custfocus (custfocus.distribute()) */
+extern bool custfocus_storing_rollups;
+extern void custfocus_citus_init(void);
+
 #endif							/* CUSTFOCUS_H */

@@ -212,6 +212,7 @@ typedef struct ImportState
 	SPIPlanPtr	answer_plan;
 	SPIPlanPtr	error_plan;
 	SPIPlanPtr	contact_plan;	/* prepared when an export maps contact data */
+	bool		citus;			/* custfocus is distributed (custfocus.distribute()) */
 
 	/* for the error context callback */
 	long		context_line;
@@ -1416,6 +1417,85 @@ CompareIdIndex(const void *a, const void *b)
 }
 
 /*
+ * INSERT ... VALUES on a distributed custfocus.  Citus runs an INSERT ...
+ * SELECT whose rows come from the coordinator as a COPY into the shards, and
+ * PostgreSQL refuses COPY FROM into a table with row-level security for
+ * every role it applies to (analysts, admins): the rows go in as multi-row
+ * VALUES instead, which Citus sends to each shard as an INSERT.  A constant
+ * column takes one parameter per statement, the others one per row; rows
+ * with skip[k] set are left out.  Returns the number of rows inserted.
+ */
+typedef struct ValuesColumn
+{
+	Oid			type;
+	const Datum *values;		/* one per row, or values[0] if constant */
+	const bool *nulls;			/* NULL: none is null */
+	bool		constant;
+} ValuesColumn;
+
+#define VALUES_MAX_ROWS		1000
+
+static uint64
+InsertValues(const char *into, const ValuesColumn *cols, int ncols, const bool *skip, int n)
+{
+	uint64		total = 0;
+	int			k = 0;
+	int			maxparams = ncols * VALUES_MAX_ROWS;
+	Oid		   *types = palloc(sizeof(Oid) * maxparams);
+	Datum	   *values = palloc(sizeof(Datum) * maxparams);
+	char	   *nulls = palloc(sizeof(char) * maxparams);
+	int		   *constparam = palloc(sizeof(int) * ncols);
+
+	while (k < n)
+	{
+		StringInfoData sql;
+		int			nparams = 0;
+		int			rows = 0;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "%s VALUES ", into);
+		for (int c = 0; c < ncols; c++)
+		{
+			if (!cols[c].constant)
+				continue;
+			types[nparams] = cols[c].type;
+			values[nparams] = cols[c].values[0];
+			nulls[nparams] = (cols[c].nulls && cols[c].nulls[0]) ? 'n' : ' ';
+			constparam[c] = ++nparams;
+		}
+		for (; k < n && rows < VALUES_MAX_ROWS; k++)
+		{
+			if (skip && skip[k])
+				continue;
+			appendStringInfoString(&sql, rows > 0 ? ", (" : "(");
+			for (int c = 0; c < ncols; c++)
+			{
+				if (c > 0)
+					appendStringInfoString(&sql, ", ");
+				if (cols[c].constant)
+				{
+					appendStringInfo(&sql, "$%d", constparam[c]);
+					continue;
+				}
+				types[nparams] = cols[c].type;
+				values[nparams] = cols[c].values[k];
+				nulls[nparams] = (cols[c].nulls && cols[c].nulls[k]) ? 'n' : ' ';
+				appendStringInfo(&sql, "$%d::%s", ++nparams, format_type_be(cols[c].type));
+			}
+			appendStringInfoChar(&sql, ')');
+			rows++;
+		}
+		if (rows == 0)
+			break;
+		if (SPI_execute_with_args(sql.data, nparams, types, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not insert into %s", into);
+		total += SPI_processed;
+		pfree(sql.data);
+	}
+	return total;
+}
+
+/*
  * Inserts the batch: response ids are drawn first so that the answers can
  * be built without a round trip per row; ON CONFLICT skips respondents
  * already loaded, and RETURNING says which rows went in, so that only their
@@ -1423,6 +1503,7 @@ CompareIdIndex(const void *a, const void *b)
  */
 static bool HasContactColumns(ImportState *st);
 static void InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n);
+static bool *InsertResponsesDistributed(ImportState *st, Datum *args, const Datum *ids, int n);
 static void SetImportGuc(const char *name, const char *value);
 
 static void
@@ -1472,27 +1553,32 @@ FlushBatch(ImportState *st)
 	args[6] = PointerGetDatum(MakeArray(st->r_channel, st->r_channel_null, n, TEXTOID));
 	args[7] = PointerGetDatum(MakeArray(st->r_weight, NULL, n, FLOAT8OID));
 	args[8] = PointerGetDatum(MakeArray(st->r_external, st->r_external_null, n, TEXTOID));
-	if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not insert responses");
-
-	MemoryContextSwitchTo(st->batch_cxt);
-	qsort(ids, n, sizeof(IdIndex), CompareIdIndex);
-	inserted = palloc0(sizeof(bool) * n);
-	for (i = 0; i < SPI_processed; i++)
+	if (st->citus)
+		inserted = InsertResponsesDistributed(st, args, ids_datum, n);
+	else
 	{
-		bool		isnull;
-		IdIndex		key;
-		IdIndex    *hit;
+		if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert responses");
 
-		key.id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		hit = bsearch(&key, ids, n, sizeof(IdIndex), CompareIdIndex);
-		if (hit == NULL)
-			elog(ERROR, "response id " INT64_FORMAT " was not drawn for this batch", key.id);
-		inserted[hit->row] = true;
+		MemoryContextSwitchTo(st->batch_cxt);
+		qsort(ids, n, sizeof(IdIndex), CompareIdIndex);
+		inserted = palloc0(sizeof(bool) * n);
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			IdIndex		key;
+			IdIndex    *hit;
+
+			key.id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			hit = bsearch(&key, ids, n, sizeof(IdIndex), CompareIdIndex);
+			if (hit == NULL)
+				elog(ERROR, "response id " INT64_FORMAT " was not drawn for this batch", key.id);
+			inserted[hit->row] = true;
+		}
+		st->responses_inserted += SPI_processed;
+		st->duplicates += n - SPI_processed;
+		SPI_freetuptable(SPI_tuptable);
 	}
-	st->responses_inserted += SPI_processed;
-	st->duplicates += n - SPI_processed;
-	SPI_freetuptable(SPI_tuptable);
 
 	if (HasContactColumns(st))
 		InsertContacts(st, inserted, ids_datum, n);
@@ -1519,6 +1605,7 @@ FlushBatch(ImportState *st)
 		double		transition_bytes = 0;
 		bool		big = false;
 		int			nestlevel = -1;
+		uint64		done;
 
 		for (k = 0; k < na; k++)
 		{
@@ -1536,8 +1623,11 @@ FlushBatch(ImportState *st)
 		args[1] = PointerGetDatum(MakeArray(st->a_item, NULL, na, INT4OID));
 		args[2] = PointerGetDatum(MakeArray(st->a_value, st->a_value_null, na, FLOAT4OID));
 		args[3] = PointerGetDatum(MakeArray(st->a_text, st->a_text_null, na, TEXTOID));
-		/* the array holds a copy: one huge comment need not be kept twice */
-		for (k = 0; k < na; k++)
+		/*
+		 * the array holds a copy: one huge comment need not be kept twice
+		 * (on Citus the rows go in from the batch, not from the array)
+		 */
+		for (k = 0; k < na && !st->citus; k++)
 			if (!st->a_text_null[k] && VARSIZE(DatumGetPointer(st->a_text[k])) > BIG_TEXT)
 				pfree(DatumGetPointer(st->a_text[k]));
 
@@ -1564,11 +1654,27 @@ FlushBatch(ImportState *st)
 			nestlevel = NewGUCNestLevel();
 			SetImportGuc("work_mem", buf);
 		}
-		if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not insert answers");
+		if (st->citus)
+		{
+			ValuesColumn ac[4] = {
+				{INT8OID, resp, NULL, false},
+				{INT4OID, st->a_item, NULL, false},
+				{FLOAT4OID, st->a_value, st->a_value_null, false},
+				{TEXTOID, st->a_text, st->a_text_null, false},
+			};
+
+			done = InsertValues("INSERT INTO custfocus.answer (response_id, item_id, value, text_value)",
+								ac, 4, NULL, na);
+		}
+		else
+		{
+			if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not insert answers");
+			done = SPI_processed;
+		}
 		if (big)
 			AtEOXact_GUC(true, nestlevel);
-		st->answers_inserted += SPI_processed;
+		st->answers_inserted += done;
 	}
 
 	MemoryContextSwitchTo(old);
@@ -1577,6 +1683,84 @@ FlushBatch(ImportState *st)
 	st->nanswers = 0;
 	st->batch_bytes = 0;
 	st->flushing = false;
+}
+
+/*
+ * The responses of a batch on a distributed custfocus (custfocus.distribute(),
+ * src/sql/distribute.sql).  Respondent ids cannot have a unique index there
+ * (Citus allows unique keys only with the distribution column, response_id),
+ * so there is no ON CONFLICT: the batch's ids already in the table (this
+ * survey and service), and those repeated within the batch after their first
+ * row, are looked up first and left out, as ON CONFLICT DO NOTHING would
+ * leave them.  Imports of one survey run one after the other (LockSurvey),
+ * so no other import can add an id in between.  Returns which rows went in.
+ * One-shot plans: Citus plans these statements only with the parameters'
+ * values.
+ */
+static bool *
+InsertResponsesDistributed(ImportState *st, Datum *args, const Datum *ids, int n)
+{
+	Oid			dup_types[3] = {INT4OID, INT4ARRAYOID, TEXTARRAYOID};
+	Datum		dup_args[3];
+	bool	   *inserted;
+	int			ndup;
+	uint64		i;
+
+	dup_args[0] = args[0];
+	dup_args[1] = args[3];
+	dup_args[2] = args[8];
+	if (SPI_execute_with_args("SELECT u.ord::integer "
+							  "  FROM (SELECT u.*, pg_catalog.row_number() OVER "
+							  "               (PARTITION BY COALESCE(u.service_id, 0), u.external_id ORDER BY u.ord) AS rn "
+							  "          FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) "
+							  "               WITH ORDINALITY AS u (service_id, external_id, ord)) u "
+							  " WHERE u.external_id IS NOT NULL "
+							  "   AND (u.rn > 1 OR (COALESCE(u.service_id, 0), u.external_id) IN "
+							  "        (SELECT COALESCE(r.service_id, 0), r.external_id FROM custfocus.response r "
+							  "          WHERE r.survey_id = $1 AND r.external_id = ANY ($3)))",
+							  3, dup_types, dup_args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the batch's respondent ids");
+	MemoryContextSwitchTo(st->batch_cxt);
+	inserted = palloc(sizeof(bool) * n);
+	for (int k = 0; k < n; k++)
+		inserted[k] = true;
+	ndup = (int) SPI_processed;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int32		ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (isnull || ord < 1 || ord > n)
+			elog(ERROR, "respondent id lookup returned row %d of a batch of %d", ord, n);
+		inserted[ord - 1] = false;
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	{
+		ValuesColumn rc[9] = {
+			{INT8OID, ids, NULL, false},
+			{INT4OID, &args[0], NULL, true},
+			{INT4OID, st->r_service, st->r_service_null, false},
+			{INT4OID, st->r_segment, st->r_segment_null, false},
+			{TIMESTAMPTZOID, st->r_submitted, NULL, false},
+			{TEXTOID, st->r_channel, st->r_channel_null, false},
+			{FLOAT8OID, st->r_weight, NULL, false},
+			{TEXTOID, st->r_external, st->r_external_null, false},
+			{INT8OID, &args[1], NULL, true},
+		};
+		bool	   *skip = palloc(sizeof(bool) * n);
+
+		for (int k = 0; k < n; k++)
+			skip[k] = !inserted[k];
+		if (InsertValues("INSERT INTO custfocus.response (response_id, survey_id, service_id, segment_id, "
+						 "submitted_at, channel, weight, external_id, import_id)",
+						 rc, 9, skip, n) != (uint64) (n - ndup))
+			elog(ERROR, "could not insert responses");
+	}
+	MemoryContextSwitchTo(st->batch_cxt);
+	st->responses_inserted += n - ndup;
+	st->duplicates += ndup;
+	return inserted;
 }
 
 static bool
@@ -1644,6 +1828,19 @@ InsertContacts(ImportState *st, const bool *inserted, const Datum *ids, int n)
 	}
 	if (m == 0)
 		return;
+	if (st->citus)
+	{
+		/* as InsertResponsesDistributed: no COPY into a table with row security */
+		ValuesColumn cc[1 + CM_NUM_META - CM_FIRST_CONTACT];
+
+		cc[0] = (ValuesColumn) {INT8OID, resp, NULL, false};
+		for (int c = 0; c < nc; c++)
+			cc[1 + c] = (ValuesColumn) {TEXTOID, vals[c], nulls[c], false};
+		if (InsertValues("INSERT INTO custfocus.respondent_contact (response_id, name, email, phone, address, ip_address)",
+						 cc, 1 + nc, NULL, m) != (uint64) m)
+			elog(ERROR, "could not insert contact details");
+		return;
+	}
 	args[0] = PointerGetDatum(MakeArray(resp, NULL, m, INT8OID));
 	for (int c = 0; c < nc; c++)
 		args[1 + c] = PointerGetDatum(MakeArray(vals[c], nulls[c], m, TEXTOID));
@@ -1666,6 +1863,31 @@ RespondentIdKey(void)
 	return "(survey_id, external_id)";
 }
 
+/*
+ * Whether custfocus is distributed on Citus (src/sql/distribute.sql).  The
+ * function that says so is looked up first: this library also serves
+ * databases whose extension predates it.
+ */
+static bool
+ImportIsDistributed(void)
+{
+	bool		isnull;
+	bool		result;
+
+	if (SPI_execute("SELECT pg_catalog.to_regprocedure('custfocus.citus_distributed()') IS NOT NULL",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not look up custfocus.citus_distributed()");
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	if (!result)
+		return false;
+	if (SPI_execute("SELECT custfocus.citus_distributed()", true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not call custfocus.citus_distributed()");
+	result = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	return result && !isnull;
+}
+
 static void
 PreparePlans(ImportState *st)
 {
@@ -1678,37 +1900,42 @@ PreparePlans(ImportState *st)
 	st->ids_plan = SPI_prepare("SELECT pg_catalog.nextval('custfocus.response_response_id_seq'::pg_catalog.regclass) "
 							   "  FROM pg_catalog.generate_series(1, $1)",
 							   1, ids_types);
+	st->citus = ImportIsDistributed();
 	/*
 	 * Generic plans: a custom plan would fold the batch's arrays into
-	 * constants of the plan, a copy of the batch for every plan built.
+	 * constants of the plan, a copy of the batch for every plan built.  (On
+	 * Citus: InsertResponsesDistributed and one-shot plans instead.)
 	 */
-	st->response_plan = SPI_prepare_cursor(psprintf("INSERT INTO custfocus.response AS r "
-													 "  (response_id, survey_id, service_id, segment_id, submitted_at, "
-													 "   channel, weight, external_id, import_id) "
-													 "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
-													 "       u.channel, u.weight, u.external_id, $2 "
-													 "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
-													 "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
-													 "                 pg_catalog.unnest($9)) "
-													 "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
-													 "ON CONFLICT %s DO NOTHING "
-													 "RETURNING r.response_id",
-													 RespondentIdKey()),
-										   9, response_types, CURSOR_OPT_GENERIC_PLAN);
-	/*
-	 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
-	 * have one length) hands each element on as it is; in FROM it would be
-	 * materialised first, a copy of every text answer.
-	 */
-	st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
-										 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
-										 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
-										 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
+	if (!st->citus)
+	{
+		st->response_plan = SPI_prepare_cursor(psprintf("INSERT INTO custfocus.response AS r "
+														 "  (response_id, survey_id, service_id, segment_id, submitted_at, "
+														 "   channel, weight, external_id, import_id) "
+														 "SELECT u.id, $1, u.service_id, u.segment_id, u.submitted_at, "
+														 "       u.channel, u.weight, u.external_id, $2 "
+														 "  FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5), "
+														 "                 pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8), "
+														 "                 pg_catalog.unnest($9)) "
+														 "       AS u (id, service_id, segment_id, submitted_at, channel, weight, external_id) "
+														 "ON CONFLICT %s DO NOTHING "
+														 "RETURNING r.response_id",
+														 RespondentIdKey()),
+											   9, response_types, CURSOR_OPT_GENERIC_PLAN);
+		/*
+		 * unnest() in the select list (a ProjectSet, in lockstep as the arrays
+		 * have one length) hands each element on as it is; in FROM it would be
+		 * materialised first, a copy of every text answer.
+		 */
+		st->answer_plan = SPI_prepare_cursor("INSERT INTO custfocus.answer (response_id, item_id, value, text_value) "
+											 "SELECT pg_catalog.unnest($1), pg_catalog.unnest($2), "
+											 "       pg_catalog.unnest($3), pg_catalog.unnest($4)",
+											 4, answer_types, CURSOR_OPT_GENERIC_PLAN);
+	}
 	st->error_plan = SPI_prepare("INSERT INTO custfocus.import_error (import_id, line, column_name, value, message) "
 								 "VALUES ($1, $2, $3, $4, $5)",
 								 5, error_types);
-	if (st->ids_plan == NULL || st->response_plan == NULL ||
-		st->answer_plan == NULL || st->error_plan == NULL)
+	if (st->ids_plan == NULL || st->error_plan == NULL ||
+		(!st->citus && (st->response_plan == NULL || st->answer_plan == NULL)))
 		elog(ERROR, "could not prepare the import statements: %s",
 			 SPI_result_code_string(SPI_result));
 }
@@ -2254,8 +2481,32 @@ InsertBatchRow(ImportState *st, Jsonb *options)
 static Datum
 FinishBatchRow(ImportState *st)
 {
-	Oid			argtypes[7] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	Datum		args[7];
+	Oid			argtypes[8] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	Datum		args[8];
+
+	/*
+	 * On Citus the roll-up triggers do not fire: the keys this import
+	 * touched are recomputed here (custfocus.citus_import_done).
+	 */
+	if (st->citus)
+	{
+		Oid			done_types[1] = {INT8OID};
+		Datum		done_args[1];
+
+		done_args[0] = Int64GetDatum(st->import_id);
+		custfocus_storing_rollups = true;
+		PG_TRY();
+		{
+			if (SPI_execute_with_args("SELECT custfocus.citus_import_done($1)", 1, done_types, done_args,
+									  NULL, false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not update the roll-ups of import " INT64_FORMAT, st->import_id);
+		}
+		PG_FINALLY();
+		{
+			custfocus_storing_rollups = false;
+		}
+		PG_END_TRY();
+	}
 
 	args[0] = Int64GetDatum(st->import_id);
 	args[1] = CStringGetTextDatum(st->rows_skipped > 0 ? "loaded_with_errors" : "loaded");
@@ -2264,12 +2515,14 @@ FinishBatchRow(ImportState *st)
 	args[4] = Int64GetDatum(st->answers_inserted);
 	args[5] = Int64GetDatum(st->rows_skipped);
 	args[6] = Int64GetDatum(st->duplicates);
+	/* the clock read here, not in the UPDATE: Citus refuses a VOLATILE function there */
+	args[7] = TimestampTzGetDatum(GetCurrentTimestamp());
 	if (SPI_execute_with_args("UPDATE custfocus.import_batch "
 							  "   SET status = $2, rows_read = $3, responses_inserted = $4, "
 							  "       answers_inserted = $5, rows_skipped = $6, duplicates = $7, "
-							  "       finished_at = pg_catalog.clock_timestamp() "
+							  "       finished_at = $8 "
 							  " WHERE import_id = $1 RETURNING *",
-							  7, argtypes, args, NULL, false, 1) != SPI_OK_UPDATE_RETURNING ||
+							  8, argtypes, args, NULL, false, 1) != SPI_OK_UPDATE_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not update import batch " INT64_FORMAT, st->import_id);
 	return PointerGetDatum(SPI_returntuple(SPI_tuptable->vals[0], SPI_tuptable->tupdesc));

@@ -70,22 +70,64 @@ $$;
 COMMENT ON FUNCTION custfocus.sees_all_programs(name) IS
 'True when the role sees the data of every program: superusers, roles with BYPASSRLS, and admin-level roles (and their members)';
 
+-- The walks of the program tree read the tree (a small table) into arrays
+-- first and recurse over those, never over the table itself: Citus cannot
+-- plan a recursive query over a reference table (custfocus.distribute()),
+-- and on one node the result is the same.
+CREATE FUNCTION custfocus.programs_below(p_roots integer[]) RETURNS integer[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids integer[];
+	v_parents integer[];
+BEGIN
+	SELECT array_agg(p.program_id), array_agg(p.parent_id) INTO v_ids, v_parents FROM custfocus.program p;
+	RETURN (
+		WITH RECURSIVE t (program_id, parent_id) AS (SELECT * FROM unnest(v_ids, v_parents)),
+		below (program_id) AS (
+			SELECT t.program_id FROM t WHERE t.program_id = ANY (p_roots)
+			UNION
+			SELECT t.program_id FROM t JOIN below ON t.parent_id = below.program_id
+		)
+		SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM below);
+END
+$$;
+COMMENT ON FUNCTION custfocus.programs_below(integer[]) IS
+'The given programs and every program below them, in id order (programs that do not exist are left out)';
+
+CREATE FUNCTION custfocus.programs_above(p_roots integer[]) RETURNS integer[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_ids integer[];
+	v_parents integer[];
+BEGIN
+	SELECT array_agg(p.program_id), array_agg(p.parent_id) INTO v_ids, v_parents FROM custfocus.program p;
+	RETURN (
+		WITH RECURSIVE t (program_id, parent_id) AS (SELECT * FROM unnest(v_ids, v_parents)),
+		up (program_id, parent_id) AS (
+			SELECT t.program_id, t.parent_id FROM t WHERE t.program_id = ANY (p_roots)
+			UNION
+			SELECT t.program_id, t.parent_id FROM t JOIN up ON t.program_id = up.parent_id
+		)
+		SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM up);
+END
+$$;
+COMMENT ON FUNCTION custfocus.programs_above(integer[]) IS
+'The given programs and every program above them, in id order (programs that do not exist are left out)';
+
 CREATE FUNCTION custfocus.visible_program_ids(p_role name DEFAULT CURRENT_USER) RETURNS integer[]
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM custfocus.check_role_asked(p_role);
-	RETURN (
-		WITH RECURSIVE granted (program_id) AS (
-			SELECT a.program_id FROM custfocus.program_access a
-			  JOIN pg_roles g ON g.rolname = a.role_name
-			 WHERE pg_has_role(p_role, g.oid, 'USAGE')
-			UNION
-			SELECT p.program_id FROM custfocus.program p
-			  JOIN granted ON p.parent_id = granted.program_id
-		)
-		SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM granted);
+	RETURN custfocus.programs_below(ARRAY(
+		SELECT a.program_id FROM custfocus.program_access a
+		  JOIN pg_roles g ON g.rolname = a.role_name
+		 WHERE pg_has_role(p_role, g.oid, 'USAGE')));
 END
 $$;
 COMMENT ON FUNCTION custfocus.visible_program_ids(name) IS
@@ -117,16 +159,10 @@ CREATE FUNCTION custfocus.readable_survey_ids(p_role name DEFAULT CURRENT_USER) 
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH RECURSIVE up (program_id, parent_id) AS (
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		 WHERE p.program_id = ANY (custfocus.visible_program_ids(p_role))
-		UNION
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		  JOIN up ON p.program_id = up.parent_id
-	)
 	SELECT coalesce(array_agg(s.survey_id ORDER BY s.survey_id), '{}')
 	  FROM custfocus.survey s
-	 WHERE s.program_id IS NULL OR s.program_id IN (SELECT program_id FROM up)
+	 WHERE s.program_id IS NULL
+		OR s.program_id = ANY (custfocus.programs_above(custfocus.visible_program_ids(p_role)))
 $$;
 COMMENT ON FUNCTION custfocus.readable_survey_ids(name) IS
 'Surveys the role may read: those of its programs, of the programs above them, and agency-wide ones';
@@ -134,16 +170,7 @@ COMMENT ON FUNCTION custfocus.readable_survey_ids(name) IS
 CREATE FUNCTION custfocus.readable_program_ids(p_role name DEFAULT CURRENT_USER) RETURNS integer[]
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH RECURSIVE up (program_id, parent_id) AS (
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		 WHERE p.program_id = ANY (custfocus.visible_program_ids(p_role))
-		UNION
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		  JOIN up ON p.program_id = up.parent_id
-	)
-	SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM up
-$$;
+AS $$ SELECT custfocus.programs_above(custfocus.visible_program_ids(p_role)) $$;
 COMMENT ON FUNCTION custfocus.readable_program_ids(name) IS
 'Programs whose surveys the role may read: its programs, those below them and those above them';
 
@@ -156,16 +183,7 @@ COMMENT ON FUNCTION custfocus.readable_program_ids(name) IS
 CREATE FUNCTION custfocus.program_path(p_program integer) RETURNS integer[]
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH RECURSIVE up (program_id, parent_id) AS (
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		 WHERE p.program_id = p_program
-		UNION
-		SELECT p.program_id, p.parent_id FROM custfocus.program p
-		  JOIN up ON p.program_id = up.parent_id
-	)
-	SELECT coalesce(array_agg(program_id ORDER BY program_id), '{}') FROM up
-$$;
+AS $$ SELECT custfocus.programs_above(ARRAY[p_program]) $$;
 COMMENT ON FUNCTION custfocus.program_path(integer) IS
 'The program and every program above it (for the checks that run as the owner; not executable by other roles)';
 
@@ -432,6 +450,8 @@ AS $$
 DECLARE
 	obj record;
 BEGIN
+	-- on Citus, grants one table at a time (does nothing on one node)
+	PERFORM custfocus.citus_before_grants();
 	FOR obj IN
 		SELECT c.oid::regclass AS rel FROM pg_class c
 		 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'S')
@@ -453,6 +473,8 @@ BEGIN
 	END LOOP;
 	EXECUTE format('REVOKE ALL ON SCHEMA custfocus_reports FROM %s', p_role);
 	DELETE FROM custfocus.role_access WHERE role_name = p_role::text::name;
+	-- on Citus, the workers too (does nothing on one node)
+	PERFORM custfocus.citus_sync_access(p_role);
 END
 $$;
 COMMENT ON FUNCTION custfocus.revoke_access(regrole) IS
@@ -545,6 +567,8 @@ BEGIN
 	END IF;
 
 	INSERT INTO custfocus.role_access (role_name, level) VALUES (p_role::text::name, p_level);
+	-- on Citus, the workers too (does nothing on one node)
+	PERFORM custfocus.citus_sync_access(p_role);
 	-- a reader or analyst sees only the programs granted to it: say so
 	-- when there are none yet, rather than let the views come back empty
 	IF p_level <> 'admin'
@@ -628,6 +652,8 @@ BEGIN
 		DELETE FROM custfocus.response r
 		 WHERE r.survey_id = v_survey_id AND r.submitted_at < pg_catalog.now() - p_older_than;
 		GET DIAGNOSTICS v_count = ROW_COUNT;
+		-- on Citus, what triggers and a foreign key do here (nothing on one node)
+		PERFORM custfocus.citus_after_retention(pg_catalog.now() - p_older_than);
 		RETURN v_count;
 	END IF;
 
@@ -647,6 +673,7 @@ BEGIN
 	 WHERE r.survey_id = v_survey_id AND r.submitted_at < pg_catalog.now() - p_older_than
 	   AND r.external_id IS NOT NULL;
 	GET DIAGNOSTICS v_count = ROW_COUNT;
+	PERFORM custfocus.citus_after_retention(pg_catalog.now() - p_older_than);
 	RETURN v_count;
 END
 $$;
@@ -656,6 +683,8 @@ COMMENT ON FUNCTION custfocus.apply_retention(text, interval, text) IS
 -- Administrative functions are for the roles they are granted to.
 REVOKE ALL ON FUNCTION custfocus.check_role_asked(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.program_path(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.programs_below(integer[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.programs_above(integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.grant_access(regrole, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.revoke_access(regrole) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.grant_program_access(regrole, text) FROM PUBLIC;

@@ -331,9 +331,14 @@ COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 -- self-join of 500,000 answers became a nested loop that ran for minutes.
 CREATE FUNCTION custfocus.rollup_item_compute(p_services integer[], p_months date[])
 RETURNS SETOF custfocus.rollup_item_month
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	-- (PL/pgSQL, not SQL: Citus plans a query on distributed tables with
+	-- parameters only when it knows their values, which an SQL function's
+	-- generic plan does not give it; see custfocus.distribute())
+	RETURN QUERY
 	WITH k AS (
 		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
 		  FROM unnest(p_services, p_months) AS k (service_id, month)
@@ -359,7 +364,8 @@ AS $$
 										CASE WHEN NOT x.is_overall THEN x.overall END) AS s
 			  FROM (SELECT a.*, max(a.score) FILTER (WHERE a.is_overall) OVER (PARTITION BY a.response_id) AS overall
 					  FROM ans a) x
-			 GROUP BY 1, 2, 3) g
+			 GROUP BY 1, 2, 3) g;
+END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
 'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
@@ -431,9 +437,14 @@ COMMENT ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) IS
 -- every row of a key merges to.  Keys with no response give no row.
 CREATE FUNCTION custfocus.rollup_compute(p_services integer[], p_months date[])
 RETURNS SETOF custfocus.rollup_service_month
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+	-- (PL/pgSQL, not SQL: Citus plans a query on distributed tables with
+	-- parameters only when it knows their values, which an SQL function's
+	-- generic plan does not give it; see custfocus.distribute())
+	RETURN QUERY
 	WITH k AS (
 		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
 		  FROM unnest(p_services, p_months) AS k (service_id, month)
@@ -466,7 +477,8 @@ AS $$
 		 GROUP BY 1, 2
 	)
 	SELECT c.service_id, c.month, c.responses, s.csat, s.csat_counts, s.nps, s.lm
-	  FROM counted c LEFT JOIN scored s ON s.service_id = c.service_id AND s.month = c.month
+	  FROM counted c LEFT JOIN scored s ON s.service_id = c.service_id AND s.month = c.month;
+END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compute(integer[], date[]) IS
 'The roll-up of the given (service, month) keys computed from the raw responses and answers';
@@ -1776,18 +1788,31 @@ CREATE FUNCTION custfocus.report_unit_refresh() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_services integer[];
+	v_programs integer[];
+	v_ids integer[];
+	v_parents integer[];
 BEGIN
 	-- one refresh at a time (each deletes every row and inserts its own, so
 	-- two at once would leave both sets); readers are not blocked
 	LOCK TABLE custfocus.report_unit IN EXCLUSIVE MODE;
 	DELETE FROM custfocus.report_unit;
-	WITH RECURSIVE up (service_id, program_id) AS (
-		SELECT s.service_id, s.program_id FROM custfocus.service s
+	-- every (service, program at or above the service's program) pair; the
+	-- tables are read into arrays first and the tree walked there (Citus
+	-- cannot plan a recursive query over a reference table, see
+	-- custfocus.programs_above)
+	SELECT array_agg(s.service_id), array_agg(s.program_id) INTO v_services, v_programs FROM custfocus.service s;
+	SELECT array_agg(p.program_id), array_agg(p.parent_id) INTO v_ids, v_parents FROM custfocus.program p;
+	WITH RECURSIVE t (program_id, parent_id) AS (SELECT * FROM unnest(v_ids, v_parents)),
+	up (service_id, program_id) AS (
+		SELECT * FROM unnest(v_services, v_programs)
 		UNION ALL
-		SELECT up.service_id, p.parent_id FROM up
-		  JOIN custfocus.program p ON p.program_id = up.program_id
-		 WHERE p.parent_id IS NOT NULL
+		SELECT up.service_id, t.parent_id FROM up
+		  JOIN t ON t.program_id = up.program_id
+		 WHERE t.parent_id IS NOT NULL
 	)
+	SELECT array_agg(up.service_id), array_agg(up.program_id) INTO v_services, v_programs FROM up;
 	INSERT INTO custfocus.report_unit
 	SELECT s.service_id, 'service', p.program_id, s.service_id, p.code, p.name, p.level, pp.code, s.code, s.name
 	  FROM custfocus.service s
@@ -1795,7 +1820,7 @@ BEGIN
 	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id
 	UNION ALL
 	SELECT up.service_id, 'program', p.program_id, 0, p.code, p.name, p.level, pp.code, NULL, NULL
-	  FROM up
+	  FROM unnest(v_services, v_programs) AS up (service_id, program_id)
 	  JOIN custfocus.program p ON p.program_id = up.program_id
 	  LEFT JOIN custfocus.program pp ON pp.program_id = p.parent_id;
 END
