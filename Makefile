@@ -11,7 +11,7 @@ SHLIB_LINK += -lcsv
 # the ones before it create); the scripts of released versions and the upgrade
 # scripts are committed as is.
 INSTALL_SQL = $(addprefix src/sql/, model.sql rules.sql access.sql scales.sql \
-	import.sql backup.sql scoring.sql rollup.sql views.sql scoring_views.sql reports.sql \
+	import.sql backup.sql scoring.sql rollup.sql views.sql scoring_views.sql published.sql reports.sql \
 	distribute.sql)
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))

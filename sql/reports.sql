@@ -103,9 +103,35 @@ END
 $$;
 SET ROLE regress_rp_reader;
 SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.scorecard WHERE pg_temp.peek(program_code);
+SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.satisfaction_trend WHERE pg_temp.peek(program_code);
 SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.measure_status WHERE pg_temp.peek(program_code);
+-- and so it is from the scorecard and the trend computed at read time
+SET custfocus.live_reports = on;
+SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.scorecard WHERE pg_temp.peek(program_code);
+SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.satisfaction_trend WHERE pg_temp.peek(program_code);
+RESET custfocus.live_reports;
 RESET ROLE;
 SELECT DISTINCT program FROM peeked ORDER BY 1;
+
+-- The published figures are the owner's: a reader reads them through the
+-- views only, and computes them at read time only as itself.
+-- (SET SESSION AUTHORIZATION: logged in as the reader, not a superuser
+-- who SET ROLE, since a session may compute for any role it could become)
+SET SESSION AUTHORIZATION regress_rp_reader;
+SELECT count(*) FROM custfocus.report_scorecard;
+SELECT count(*) FROM custfocus.report_trend;
+SELECT count(*) FROM custfocus.scorecard_live_rows('regress_rp_admin');
+SELECT count(*) FROM custfocus.satisfaction_trend_live_rows('regress_rp_admin');
+SELECT count(*) FROM custfocus.scorecard_compute();
+SELECT count(*) FROM custfocus.report_verify();
+-- the same rows, published or computed at read time
+SELECT count(*) AS rows, md5(string_agg(s::text, '|' ORDER BY s::text)) AS rows_md5
+  FROM custfocus.scorecard s \gset published_
+SET custfocus.live_reports = on;
+SELECT count(*) AS rows, md5(string_agg(s::text, '|' ORDER BY s::text)) = :'published_rows_md5' AS same_rows
+  FROM custfocus.scorecard s;
+RESET custfocus.live_reports;
+RESET SESSION AUTHORIZATION;
 
 -- revoke_access takes the reports schema back too.
 SELECT custfocus.revoke_access('regress_rp_reader');

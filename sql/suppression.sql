@@ -287,6 +287,9 @@ SELECT seed, hidden > 0 AS some_hidden FROM hidden_count ORDER BY seed;
 -- groups, and their true sums (computed here from the raw answers).
 BEGIN;
 DELETE FROM custfocus.rollup_hidden;
+-- (computed at read time from the roll-ups, without the cells: the figures
+-- published at the last commit were published with them)
+SET LOCAL custfocus.live_reports = on;
 SET ROLE regress_sup_division;
 CREATE TEMP TABLE naive AS SELECT * FROM pg_temp.attack('csat') a WHERE a.what NOT LIKE 'sum of%';
 RESET ROLE;
@@ -423,6 +426,33 @@ SELECT count(*) > 0 AS trend_hides_some
 SET ROLE regress_sup_reader;
 SELECT count(*) FROM custfocus.rollup_hidden;
 RESET ROLE;
+
+-- Published figures follow complementary cells that change in a unit the
+-- commit did not touch: in January 2027, SF has 3 answers (small) and SG
+-- 20, so one more cell of program C's January is hidden with SF's; ten
+-- more answers to SF (a commit that touches SF alone) make SF's January
+-- big enough, and the complementary cell is shown again, in whatever unit
+-- it was.  The published rows equal a computation after each commit.
+INSERT INTO custfocus.response (response_id, survey_id, service_id, submitted_at, external_id)
+SELECT 400000 + k, 932, CASE WHEN k <= 3 THEN 916 ELSE 917 END, timestamptz '2027-01-12 12:00', 'jan' || k
+  FROM generate_series(1, 23) k;
+INSERT INTO custfocus.answer (response_id, item_id, value)
+SELECT 400000 + k, 945, 1 + k % 5 FROM generate_series(1, 23) k;
+CREATE TEMP TABLE hidden_before AS
+SELECT h.program_id, h.unit_service_id FROM custfocus.rollup_hidden h
+ WHERE h.period_start >= '2027-01-01' AND (h.csat OR h.nps OR h.lm);
+SELECT count(*) AS complementary_cells_outside_sf
+  FROM hidden_before h WHERE h.unit_service_id <> 916;
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+INSERT INTO custfocus.response (response_id, survey_id, service_id, submitted_at, external_id)
+SELECT 400100 + k, 932, 916, timestamptz '2027-01-13 12:00', 'jan-sf' || k FROM generate_series(1, 10) k;
+INSERT INTO custfocus.answer (response_id, item_id, value)
+SELECT 400100 + k, 945, 1 + k % 5 FROM generate_series(1, 10) k;
+SELECT count(*) AS cells_hidden_now FROM custfocus.rollup_hidden h
+ WHERE h.period_start >= '2027-01-01' AND (h.csat OR h.nps OR h.lm);
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+SELECT service_code, grain, csat_n, suppressed FROM custfocus.scorecard
+ WHERE program_code = 'PC' AND period_start = '2027-01-01' ORDER BY service_code NULLS FIRST, grain;
 
 DELETE FROM custfocus.answer WHERE response_id IN (SELECT response_id FROM custfocus.response WHERE survey_id = 931);
 DELETE FROM custfocus.response WHERE survey_id = 931;

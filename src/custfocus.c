@@ -23,6 +23,7 @@
 PG_MODULE_MAGIC;
 
 int			custfocus_min_responses = 0;
+bool		custfocus_live_reports = false;
 
 void		_PG_init(void);
 
@@ -39,6 +40,17 @@ _PG_init(void)
 							0, 0, INT_MAX,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("custfocus.live_reports",
+							 "Compute the scorecard and the satisfaction trend from the roll-ups when they are read.",
+							 "Off, the default: custfocus.scorecard and custfocus.satisfaction_trend read the figures "
+							 "published by the last commit that changed answers (the same numbers, computed once). "
+							 "On: they compute them at read time, as they do anyway in a transaction that changed "
+							 "answers or under a threshold above the agency's floor.",
+							 &custfocus_live_reports,
+							 false,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("custfocus");
 
@@ -58,6 +70,17 @@ Datum
 session_min_responses(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(custfocus_min_responses);
+}
+
+/*
+ * The session's custfocus.live_reports, as custfocus.live_reports() (read
+ * through a function for the reason above).
+ */
+PG_FUNCTION_INFO_V1(live_reports);
+Datum
+live_reports(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(custfocus_live_reports);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 /* custfocus.min_responses: a session may raise the suppression floor with it */
 extern int	custfocus_min_responses;
+extern bool custfocus_live_reports;
 
 /* rollup.c: the responses this transaction inserted that have no answers yet */
 extern void custfocus_rollup_init(void);

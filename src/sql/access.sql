@@ -562,6 +562,7 @@ BEGIN
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.apply_retention(text, interval, text) TO %s', p_role);
 		-- the roll-ups' maintenance (see src/sql/rollup.sql)
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_verify() TO %s', p_role);
+		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.report_verify() TO %s', p_role);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_rebuild() TO %s', p_role);
 		EXECUTE format('GRANT EXECUTE ON FUNCTION custfocus.rollup_compact(integer[], date[]) TO %s', p_role);
 	END IF;

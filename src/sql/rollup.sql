@@ -1013,12 +1013,13 @@ COMMENT ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[
 -- (p_answers NULL), or checked and computed again only where answers added
 -- to the keys (p_answers) may have changed them.
 CREATE FUNCTION custfocus.rollup_hidden_refresh(p_services integer[], p_months date[], p_answers bigint[] DEFAULT NULL)
-RETURNS void
+RETURNS TABLE (changed_program_id integer, changed_unit_service_id integer)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_year date;
+	v_old custfocus.rollup_hidden[];
 BEGIN
 	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
 		-- one computation or check of a year at a time (see rollup_hidden)
@@ -1036,8 +1037,12 @@ BEGIN
 			CONTINUE;
 		END IF;
 		UPDATE custfocus.rollup_hidden_year h SET computations = h.computations + 1 WHERE h.year = v_year;
-		DELETE FROM custfocus.rollup_hidden h
-		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		WITH gone AS (
+			DELETE FROM custfocus.rollup_hidden h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+			RETURNING h.*
+		)
+		SELECT array_agg(g) INTO v_old FROM gone g;
 		DELETE FROM custfocus.rollup_hidden_measure h
 		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
 		WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_year)),
@@ -1051,11 +1056,23 @@ BEGIN
 			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
 		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
 		 GROUP BY 1, 2, 3, 4;
+		-- the units whose scorecard and trend cells changed (to publish)
+		RETURN QUERY
+		SELECT DISTINCT d.program_id, d.unit_service_id
+		  FROM ((SELECT o.* FROM unnest(v_old) AS o
+				 EXCEPT
+				 SELECT h.* FROM custfocus.rollup_hidden h
+				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
+				UNION ALL
+				(SELECT h.* FROM custfocus.rollup_hidden h
+				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+				 EXCEPT
+				 SELECT o.* FROM unnest(v_old) AS o)) d;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
-'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it';
+'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it; returns the units (program, unit service) whose rollup_hidden cells changed';
 
 -- Ask for the complementary suppression of keys to be computed again when
 -- the transaction commits (with all keys when p_services is NULL).
@@ -1778,6 +1795,10 @@ BEGIN
 	-- a year left without data keeps no complementary cells)
 	DELETE FROM custfocus.rollup_hidden;
 	DELETE FROM custfocus.rollup_hidden_measure;
+	-- and the published figures, of units that may no longer exist: every
+	-- unit with data is published again at commit
+	DELETE FROM custfocus.report_scorecard;
+	DELETE FROM custfocus.report_trend;
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
 $$;
@@ -1894,6 +1915,10 @@ BEGIN
 	IF v_services IS NULL THEN
 		RETURN NULL;
 	END IF;
+	-- commits that publish figures run one at a time, from here on (see
+	-- src/sql/published.sql; before the year locks of the complementary
+	-- suppression, so that no two commits wait for each other)
+	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
 	BEGIN
 	-- service-month keys with many rows
 	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
@@ -1932,12 +1957,16 @@ BEGIN
 	-- not given up: without it, a reader could subtract its way to a small
 	-- group (under REPEATABLE READ a year another transaction computed since
 	-- the snapshot fails the commit, to be retried)
-	PERFORM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers);
+	SELECT array_agg(h.changed_program_id) AS p, array_agg(h.changed_unit_service_id) AS s INTO v_keys
+	  FROM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers) h;
+	-- the figures of the units the keys count for, and of the units whose
+	-- complementary cells changed, published
+	PERFORM custfocus.report_refresh(ARRAY(SELECT DISTINCT x FROM unnest(v_services) AS x), v_keys.p, v_keys.s);
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_commit_compact() IS
-'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows';
+'Trigger, deferred to commit: compacts the roll-up keys the committing transaction appended to that hold more than 4 rows, computes the complementary suppression again where needed, and publishes the figures of the units it changed';
 CREATE CONSTRAINT TRIGGER rollup_commit_compact AFTER INSERT ON custfocus.rollup_pending
 	DEFERRABLE INITIALLY DEFERRED
 	FOR EACH ROW WHEN (NEW.signal) EXECUTE FUNCTION custfocus.rollup_commit_compact();

@@ -55,7 +55,8 @@ SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_ag
  WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
    -- derived data, compared below through rollup_verify() and the views
    AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'rollup_item_month', 'rollup_pending', 'report_unit',
-						   'rollup_hidden', 'rollup_hidden_year', 'rollup_hidden_measure')
+						   'rollup_hidden', 'rollup_hidden_year', 'rollup_hidden_measure',
+						   'report_scorecard', 'report_trend', 'report_state')
  ORDER BY c.relname
 \gexec
 SELECT c.relname || ' ' || pg_sequence_last_value(c.oid)
@@ -86,6 +87,11 @@ psql_q -d $dstj -At -c "SELECT custfocus.rollup_rebuild() > 0" | grep -qx t
 for db in $dst $dstj; do
 	problems=$(psql_q -d $db -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
 	[ "$problems" = 0 ] || { echo "the roll-ups of $db differ from their data in $problems keys" >&2; exit 1; }
+	# and the published figures with the roll-ups
+	problems=$(psql_q -d $db -At -c "SELECT count(*) FROM custfocus.report_verify()")
+	[ "$problems" = 0 ] || { echo "the published figures of $db differ from a computation in $problems rows" >&2; exit 1; }
+	published=$(psql_q -d $db -At -c "SELECT count(*) FROM custfocus.report_scorecard")
+	[ "$published" -gt 0 ] || { echo "$db has no published scorecard" >&2; exit 1; }
 done
 
 before=$(fingerprint $src)

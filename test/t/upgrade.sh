@@ -115,8 +115,10 @@ SQL
 
 views() {
 	# unhidden: as they would show without complementary suppression
+	# (computed at read time: the published figures have the cells)
 	if [ "${2:-}" = unhidden ]; then
-		{ echo "BEGIN; DELETE FROM custfocus.rollup_hidden;"; views_sql; echo "ROLLBACK;"; } | psql_q -d "$1" -At
+		{ echo "BEGIN; DELETE FROM custfocus.rollup_hidden; SET LOCAL custfocus.live_reports = on;"; views_sql; echo "ROLLBACK;"; } |
+			psql_q -d "$1" -At
 	else
 		views_sql | psql_q -d "$1" -At
 	fi
@@ -160,6 +162,11 @@ for from in $(ls sql/custfocus--*--*.sql | sed -n 's/.*custfocus--\([^-]*\)--.*/
 	[ "$rows" -gt 0 ] || { echo "the update from $from built no roll-up" >&2; exit 1; }
 	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.rollup_item_month")
 	[ "$rows" -gt 0 ] || { echo "the update from $from built no item roll-up" >&2; exit 1; }
+	# and published the scorecard's and the trend's figures
+	problems=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.report_verify()")
+	[ "$problems" = 0 ] || { echo "after the update from $from the published figures differ in $problems rows" >&2; exit 1; }
+	rows=$(psql_q -d $old -At -c "SELECT count(*) FROM custfocus.report_scorecard")
+	[ "$rows" -gt 0 ] || { echo "the update from $from published no scorecard" >&2; exit 1; }
 
 	after=$(views $old)
 	# 1.4 hides complementary cells (rollup_hidden) in the scorecard and the
