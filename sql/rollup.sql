@@ -469,7 +469,8 @@ BEGIN
 			SELECT step, v_change,
 				   (SELECT count(*) FROM custfocus.rollup_verify()),
 				   (SELECT count(*) FROM custfocus.report_verify()),
-				   CASE WHEN step % 3 = 0 THEN pg_temp.scorecard_differences() END,
+				   CASE WHEN step % 3 = 0 THEN pg_temp.scorecard_differences() END
+				   + CASE WHEN step % 3 = 0 THEN pg_temp.drivers_differences() END,
 				   custfocus.report_published();
 			COMMIT;
 		END LOOP;
@@ -480,6 +481,23 @@ SELECT change, count(*) AS times, sum(verify_problems) AS verify_problems,
 	   sum(published_problems) AS published_problems, coalesce(sum(view_differences), 0) AS view_differences,
 	   bool_and(read_published) AS read_published
   FROM run_committed GROUP BY change ORDER BY change;
+-- Stated importance is an input of the key drivers that is not an answer:
+-- changed, of a requirement or at a service, it is published at commit.
+UPDATE custfocus.requirement SET importance = 11;
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+SELECT count(*) > 0 AS some_rows, bool_and(stated_importance = 11) AS stated_everywhere FROM custfocus.key_drivers;
+INSERT INTO custfocus.service_requirement (service_id, requirement_id, importance)
+SELECT s.service_id, rq.requirement_id, 99 FROM custfocus.service s, custfocus.requirement rq
+ WHERE s.code = 'RU_S1';
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+SELECT service_code = 'RU_S1' AS at_ru_s1, min(stated_importance), max(stated_importance) FROM custfocus.key_drivers
+ GROUP BY 1 ORDER BY 1;
+UPDATE custfocus.service_requirement SET importance = 98;
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+SELECT max(stated_importance) AS at_ru_s1 FROM custfocus.key_drivers WHERE service_code = 'RU_S1';
+DELETE FROM custfocus.service_requirement;
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+SELECT count(*) > 0 AS some_rows, bool_and(stated_importance = 11) AS stated_everywhere FROM custfocus.key_drivers;
 -- every measure has periods to compare
 SELECT measure_code, count(*) > 1 AS periods FROM custfocus.measure_status WHERE measure_code LIKE 'RU-%'
  GROUP BY 1 ORDER BY 1;
@@ -608,9 +626,9 @@ SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_scorecard_pkey') AS use
 SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_trend_pkey') AS uses_published_key,
 	   bool_or(p ~ 'Seq Scan on report_trend') AS scans_all_published
   FROM pg_temp.plan($$SELECT * FROM custfocus.satisfaction_trend WHERE service_code = 'RU_S1'$$) AS p;
--- key drivers of one service: the driver roll-up's index, for that service
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_\w+_idx') AS uses_driver_index,
-	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_driver_roll_up,
+-- key drivers of one service: the published rows' key, for that service
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_key_drivers_pkey') AS uses_published_key,
+	   bool_or(p ~ 'Seq Scan on report_key_drivers') AS scans_all_published,
 	   bool_or(p ~ 'Filter: .*code = ''RU_S1''') AS service_filter_pushed_down,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT requirement_code, importance, performance FROM custfocus.key_drivers

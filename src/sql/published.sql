@@ -344,6 +344,204 @@ COMMENT ON FUNCTION custfocus.satisfaction_trend_live_rows(name) IS
 'The satisfaction trend of the units the role may see, computed at read time (what custfocus.satisfaction_trend reads when the published figures are not the session''s)';
 REVOKE ALL ON FUNCTION custfocus.satisfaction_trend_live_rows(name) FROM PUBLIC;
 
+CREATE TABLE custfocus.report_key_drivers (
+	service_id	integer NOT NULL,
+	survey_id	integer NOT NULL,
+	requirement_id integer NOT NULL,
+	window_start date,
+	window_end	date,
+	n			bigint,
+	correlation double precision,
+	derived_importance double precision,
+	stated_importance double precision,
+	importance	double precision,
+	importance_source text,
+	performance double precision,
+	gap			double precision,
+	priority	double precision,
+	quadrant	text,
+	suppressed	boolean,
+	PRIMARY KEY (service_id, survey_id, requirement_id)
+);
+COMMENT ON TABLE custfocus.report_key_drivers IS
+'The key drivers'' figures per service, survey and requirement, at the agency''s floor, as published by the last commit that changed them; the view custfocus.key_drivers adds the codes and names; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_key_drivers.service_id IS 'The service';
+COMMENT ON COLUMN custfocus.report_key_drivers.survey_id IS 'The survey the figures come from';
+COMMENT ON COLUMN custfocus.report_key_drivers.requirement_id IS 'The requirement (key driver)';
+COMMENT ON COLUMN custfocus.report_key_drivers.window_start IS 'As custfocus.key_drivers.window_start';
+COMMENT ON COLUMN custfocus.report_key_drivers.window_end IS 'As custfocus.key_drivers.window_end';
+COMMENT ON COLUMN custfocus.report_key_drivers.n IS 'As custfocus.key_drivers.n';
+COMMENT ON COLUMN custfocus.report_key_drivers.correlation IS 'As custfocus.key_drivers.correlation';
+COMMENT ON COLUMN custfocus.report_key_drivers.derived_importance IS 'As custfocus.key_drivers.derived_importance';
+COMMENT ON COLUMN custfocus.report_key_drivers.stated_importance IS 'As custfocus.key_drivers.stated_importance';
+COMMENT ON COLUMN custfocus.report_key_drivers.importance IS 'As custfocus.key_drivers.importance';
+COMMENT ON COLUMN custfocus.report_key_drivers.importance_source IS 'As custfocus.key_drivers.importance_source';
+COMMENT ON COLUMN custfocus.report_key_drivers.performance IS 'As custfocus.key_drivers.performance';
+COMMENT ON COLUMN custfocus.report_key_drivers.gap IS 'As custfocus.key_drivers.gap';
+COMMENT ON COLUMN custfocus.report_key_drivers.priority IS 'As custfocus.key_drivers.priority';
+COMMENT ON COLUMN custfocus.report_key_drivers.quadrant IS 'As custfocus.key_drivers.quadrant';
+COMMENT ON COLUMN custfocus.report_key_drivers.suppressed IS 'As custfocus.key_drivers.suppressed';
+REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
+
+-- Key drivers and importance-performance analysis, over a window of the
+-- latest 12 months of each service's data in each survey, read from the
+-- item roll-up (rollup_item_month) rather than from the answers.
+--
+-- Rules a reader can recompute from the raw data:
+--   * the window is the 12 months of the reporting time zone ending with the
+--     latest month in which respondents of the service answered one of the
+--     survey's requirement items (window_start is the first day of its first
+--     month, window_end the last day of its last);
+--   * performance is the weighted linear mean (0..100, reverse-coded items
+--     flipped) of every answer to the requirement's items in the window;
+--     it is not shown when a measure of the requirement (or of its only
+--     item) at the service has a hidden period inside the window, or shows
+--     periods inside it that leave fewer than custfocus.min_responses()
+--     answers of the window (but some) outside them;
+--   * derived importance is 100 times Pearson's r (unweighted) between those
+--     answers and the same respondent's answer to the survey's overall item,
+--     over every respondent who answered both (pairwise deletion), negative
+--     r counting as 0; with fewer than custfocus.min_responses() pairs it is
+--     not shown and the stated importance (service_requirement, else
+--     requirement) stands in;
+--   * the crosshairs are the means of the importance and performance of the
+--     service's plotted requirements (both shown) in the survey, and a value
+--     equal to a crosshair (to 1e-9 relative) counts as high.
+-- Computed per service (of every service, or of the given ones), and
+-- published per service at commit like the scorecard (report_refresh).
+CREATE FUNCTION custfocus.key_drivers_compute(p_services integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_key_drivers
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT x.service_id, x.survey_id, x.requirement_id,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
+  FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   m.requirement_id, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed
+		  FROM (
+			-- each service's window in each survey (its requirement items,
+			-- the overall item excepted), and the states merged over it
+			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
+				   i.requirement_id, w.window_start, w.window_end,
+				   custfocus.moments_sum(d.perf) AS perf, custfocus.pairs_sum(d.pairs) AS pairs
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 CROSS JOIN LATERAL (
+					SELECT li.survey_id, (max(l.month) - interval '11 months')::date AS window_start,
+						   (max(l.month) + interval '1 month' - interval '1 day')::date AS window_end
+					  FROM custfocus.rollup_item_month l
+					  JOIN custfocus.item li ON li.item_id = l.item_id AND li.requirement_id IS NOT NULL AND NOT li.is_overall
+					 WHERE l.service_id = s.service_id
+					 GROUP BY li.survey_id) w
+			  JOIN custfocus.survey sv ON sv.survey_id = w.survey_id
+			  JOIN custfocus.item i ON i.survey_id = w.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			  JOIN custfocus.rollup_item_month d ON d.service_id = s.service_id AND d.item_id = i.item_id
+				   AND d.month >= w.window_start AND d.month <= w.window_end
+			 WHERE p_services IS NULL OR s.service_id = ANY (p_services)
+			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
+		  ) m
+		 -- each result computed once (see the scorecard)
+		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
+		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
+		  JOIN custfocus.requirement rq ON rq.requirement_id = m.requirement_id
+		  LEFT JOIN custfocus.service_requirement sr ON sr.service_id = m.service_id AND sr.requirement_id = m.requirement_id
+		 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		 -- The window is a sum of months: a measure of the requirement (or
+		 -- of its only item) at the service shows some of them, and the
+		 -- window minus the shown periods inside it is the rest.  The
+		 -- performance is not shown when that rest is a small group, or a
+		 -- period inside the window is hidden (the window would give it
+		 -- back): complementary suppression, which the windows, across
+		 -- years, are not cells of.  (A review recovered a hidden month as
+		 -- n x performance minus the measure's other months.)
+		 LEFT JOIN LATERAL (
+			SELECT bool_or(e.exposed) AS exposed
+			  FROM (SELECT bool_or(q.n > 0 AND NOT q.shown)
+						   OR ((lm_r).n - coalesce(sum(q.n) FILTER (WHERE q.shown), 0)) BETWEEN 1 AND v.min_n - 1 AS exposed
+					  FROM custfocus.measure mm
+					  JOIN custfocus.service ms ON ms.service_id = mm.service_id
+					 CROSS JOIN LATERAL (
+							SELECT date_trunc(mm.period, r.month)::date AS period_start, sum(r.n) AS n
+							  FROM custfocus.rollup_item_month r
+							  JOIN custfocus.item ri ON ri.item_id = r.item_id
+							 WHERE r.service_id = mm.service_id
+							   AND (ri.requirement_id = mm.requirement_id OR ri.item_id = mm.item_id)
+							 GROUP BY 1) qp
+					 CROSS JOIN LATERAL (
+							SELECT qp.n, qp.n >= v.min_n
+										 AND NOT EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+														  WHERE h.node = CASE WHEN mm.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+															AND h.node_id = coalesce(mm.item_id, mm.requirement_id)
+															AND h.program_id = ms.program_id AND h.unit_service_id = mm.service_id
+															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
+					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
+					   AND (mm.requirement_id = m.requirement_id
+							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
+											  WHERE oi.requirement_id = m.requirement_id
+											 HAVING count(*) = 1))
+					   AND qp.period_start >= m.window_start
+					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
+														   WHEN 'quarter' THEN interval '3 months'
+														   ELSE interval '1 year' END
+							- interval '1 day')::date <= m.window_end
+					 GROUP BY mm.measure_id) e
+		 ) ex ON true
+	  ) b
+	WINDOW w AS (PARTITION BY b.program_code, b.service_id, b.service_code, b.survey_id, b.survey_code)
+	  ) c
+  ) x
+$$;
+COMMENT ON FUNCTION custfocus.key_drivers_compute(integer[]) IS
+'The key drivers computed from the roll-ups, at the session''s threshold: of every service, or of the given services';
+REVOKE ALL ON FUNCTION custfocus.key_drivers_compute(integer[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.key_drivers_live_rows(p_role name)
+RETURNS SETOF custfocus.report_key_drivers
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.check_role_asked(p_role);
+	IF custfocus.sees_all_programs(p_role) THEN
+		RETURN QUERY SELECT * FROM custfocus.key_drivers_compute();
+	ELSE
+		RETURN QUERY SELECT * FROM custfocus.key_drivers_compute(coalesce(custfocus.visible_service_ids(p_role), '{}'));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.key_drivers_live_rows(name) IS
+'The key drivers of the services the role may see, computed at read time (what custfocus.key_drivers reads when the published figures are not the session''s)';
+REVOKE ALL ON FUNCTION custfocus.key_drivers_live_rows(name) FROM PUBLIC;
+
 -- (custfocus.live_reports, the setting, read through a function: see
 -- session_min_responses)
 CREATE FUNCTION custfocus.live_reports() RETURNS boolean
@@ -369,7 +567,7 @@ COMMENT ON FUNCTION custfocus.report_published() IS
 
 -- Publishes the figures of the units the given services count for and of
 -- the given units (pairs; 0 as the unit service of a program roll-up), all
--- periods, at the agency's floor (custfocus.min_responses set to 0 for the
+-- periods, and the key drivers of those services and of the units' services, at the agency's floor (custfocus.min_responses set to 0 for the
 -- call: the session's threshold must not reach published figures).  Called
 -- at commit (rollup_commit_compact), after report_state was locked.
 CREATE FUNCTION custfocus.report_refresh(p_services integer[], p_unit_programs integer[] DEFAULT NULL,
@@ -395,6 +593,15 @@ BEGIN
 		 WHERE r.program_id = k.p AND r.unit_service_id = k.s;
 		INSERT INTO custfocus.report_trend SELECT * FROM custfocus.satisfaction_trend_compute(v_p, v_s);
 	END IF;
+	-- the key drivers of the services, and of the services of the units
+	-- given (whose complementary cells of measures changed)
+	v_s := ARRAY(SELECT x FROM unnest(p_services) AS x
+				 UNION
+				 SELECT x FROM unnest(p_unit_services) AS x WHERE x <> 0);
+	IF cardinality(v_s) > 0 THEN
+		DELETE FROM custfocus.report_key_drivers r WHERE r.service_id = ANY (v_s);
+		INSERT INTO custfocus.report_key_drivers SELECT * FROM custfocus.key_drivers_compute(v_s);
+	END IF;
 	-- units that no longer exist (the program tree changed)
 	DELETE FROM custfocus.report_scorecard r
 	 WHERE NOT EXISTS (SELECT FROM custfocus.report_unit u
@@ -402,11 +609,62 @@ BEGIN
 	DELETE FROM custfocus.report_trend r
 	 WHERE NOT EXISTS (SELECT FROM custfocus.report_unit u
 						WHERE u.program_id = r.program_id AND u.unit_service_id = r.unit_service_id);
+	DELETE FROM custfocus.report_key_drivers r
+	 WHERE NOT EXISTS (SELECT FROM custfocus.service s WHERE s.service_id = r.service_id);
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) IS
-'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units (at commit)';
+'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, and the key drivers of the given services and of the given units'' services (at commit)';
 REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) FROM PUBLIC;
+
+-- Publish the given services' figures again when the transaction commits
+-- (inputs of the figures that are not answers: a requirement's stated
+-- importance).  A row of rollup_pending without months: the commit
+-- (rollup_commit_compact) publishes its services and recomputes nothing.
+CREATE FUNCTION custfocus.report_touch(p_services integer[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months)
+	SELECT p_services, '{}' WHERE cardinality(p_services) > 0
+$$;
+COMMENT ON FUNCTION custfocus.report_touch(integer[]) IS
+'Asks for the given services'' figures to be published again when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_touch(integer[]) FROM PUBLIC;
+
+-- Stated importance: of a requirement (every service with key drivers), or
+-- of a requirement at a service.
+CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'requirement' THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+	ELSIF TG_OP = 'DELETE' THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT o.service_id FROM old_rows o));
+	ELSIF TG_OP = 'INSERT' THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT n.service_id FROM new_rows n));
+	ELSE
+		PERFORM custfocus.report_touch(ARRAY(SELECT o.service_id FROM old_rows o UNION SELECT n.service_id FROM new_rows n));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_importance_change() IS
+'Trigger: a stated importance changed, the key drivers of the services it counts for are published again at commit';
+REVOKE ALL ON FUNCTION custfocus.report_importance_change() FROM PUBLIC;
+CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
+CREATE TRIGGER report_service_requirement_insert AFTER INSERT ON custfocus.service_requirement
+	REFERENCING NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
+CREATE TRIGGER report_service_requirement_update AFTER UPDATE ON custfocus.service_requirement
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
+CREATE TRIGGER report_service_requirement_delete AFTER DELETE ON custfocus.service_requirement
+	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
 
 -- Whether two arrays of figures are equal: both NULL, or to p_tol relative
 -- (absolute below 1).
@@ -424,7 +682,10 @@ COMMENT ON FUNCTION custfocus.report_same(double precision[], double precision[]
 'Whether two arrays of figures are equal element by element: both NULL, or within p_tol relative to the larger (absolute below 1)';
 
 -- Every published row that differs from a computation now (at the agency's
--- floor): empty when all is well.  Counts must be equal, figures equal to
+-- floor): empty when all is well.  (A key driver's quadrant compares with
+-- the means of its service's requirements to 1e-9: published and computed
+-- may merge states in another order, so the quadrant of a value on a
+-- crosshair is compared as computed, not to a tolerance.)  Counts must be equal, figures equal to
 -- 1e-12 relative.
 CREATE FUNCTION custfocus.report_verify()
 RETURNS TABLE (view_name text, program_id integer, unit_service_id integer, grain text, period_start date,
@@ -469,9 +730,26 @@ AS $$
 		OR NOT custfocus.report_same(ARRAY[p.csat, p.centre, p.lcl, p.ucl], ARRAY[c.csat, c.centre, c.lcl, c.ucl], 1e-12)
 		OR (p.period_label, p.outside, p.run_of_8, p.trend_of_6, p.signal, p.suppressed)
 		   IS DISTINCT FROM (c.period_label, c.outside, c.run_of_8, c.trend_of_6, c.signal, c.suppressed)
+	UNION ALL
+	-- (the key drivers' unit: the service, 0 as a program's)
+	SELECT 'key_drivers', s.program_id, coalesce(p.service_id, c.service_id), NULL, coalesce(p.window_start, c.window_start),
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_key_drivers p
+	  FULL JOIN custfocus.key_drivers_compute() c
+		ON c.service_id = p.service_id AND c.survey_id = p.survey_id AND c.requirement_id = p.requirement_id
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+		OR p.n IS DISTINCT FROM c.n
+		OR NOT custfocus.report_same(
+			ARRAY[p.correlation, p.derived_importance, p.stated_importance, p.importance, p.performance, p.gap, p.priority],
+			ARRAY[c.correlation, c.derived_importance, c.stated_importance, c.importance, c.performance, c.gap, c.priority],
+			1e-12)
+		OR (p.window_start, p.window_end, p.importance_source, p.quadrant, p.suppressed)
+		   IS DISTINCT FROM (c.window_start, c.window_end, c.importance_source, c.quadrant, c.suppressed)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard or trend row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend or key-driver row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 -- Scorecard: the published figures (or, see report_published, the same
@@ -597,3 +875,107 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the peri
 COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
 COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
 COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
+
+-- Key drivers: the published figures (or, see report_published, the same
+-- computed at read time) of the services the caller may see, with codes
+-- and names.  Same access rule and security_barrier as the scorecard.
+CREATE VIEW custfocus.key_drivers WITH (security_barrier) AS
+SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
+	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
+	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
+	   f.suppressed
+  FROM custfocus.report_key_drivers f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+  JOIN custfocus.survey sv ON sv.survey_id = f.survey_id
+  JOIN custfocus.requirement rq ON rq.requirement_id = f.requirement_id
+ WHERE (SELECT custfocus.report_published())
+   AND ((SELECT custfocus.sees_all_programs())
+		OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+UNION ALL
+SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
+	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
+	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
+	   f.suppressed
+  FROM custfocus.key_drivers_live_rows(CURRENT_USER) f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+  JOIN custfocus.survey sv ON sv.survey_id = f.survey_id
+  JOIN custfocus.requirement rq ON rq.requirement_id = f.requirement_id
+ WHERE NOT (SELECT custfocus.report_published())
+ ORDER BY 1, 2, 3, 4;
+COMMENT ON VIEW custfocus.key_drivers IS
+'Importance-performance analysis per service and survey over its latest 12 months of the reporting time zone: each requirement''s importance (derived: 100 x Pearson r with the overall item, pairwise; else stated), performance (linear mean 0..100), gap, priority and quadrant; read from the item roll-up';
+COMMENT ON COLUMN custfocus.key_drivers.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.key_drivers.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.key_drivers.survey_code IS 'Survey whose items measure the requirement';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.key_drivers.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.key_drivers.window_start IS 'First day of the 12 months analysed (months of the reporting time zone)';
+COMMENT ON COLUMN custfocus.key_drivers.window_end IS 'Last day of the 12 months analysed: the end of the latest month with answers to the survey''s requirement items about the service';
+COMMENT ON COLUMN custfocus.key_drivers.n IS 'Answers to the requirement''s items in the window';
+COMMENT ON COLUMN custfocus.key_drivers.correlation IS 'Pearson r between the requirement''s items and the overall-satisfaction item (same respondent, every respondent who answered both; unweighted; NULL when fewer than custfocus.min_responses() pairs)';
+COMMENT ON COLUMN custfocus.key_drivers.derived_importance IS '100 x r, negative r as 0 (NULL when fewer than custfocus.min_responses pairs)';
+COMMENT ON COLUMN custfocus.key_drivers.stated_importance IS 'Stated importance of the requirement for the service (service_requirement, else requirement)';
+COMMENT ON COLUMN custfocus.key_drivers.importance IS 'Importance used: derived if available, else stated (0..100)';
+COMMENT ON COLUMN custfocus.key_drivers.importance_source IS 'derived or stated';
+COMMENT ON COLUMN custfocus.key_drivers.performance IS 'Linear mean of the requirement''s items on 0..100, weighted (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
+COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
+COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+
+-- The headline view: every (service, requirement) of key_drivers with a
+-- priority, ranked over all the role sees (so a filter cannot reach below
+-- the rank: it is computed from the key-driver rows, a few per service).
+-- Ties in priority rank by the larger gap, then service and requirement
+-- code; priorities and gaps equal to 6 decimals tie (they are merged from
+-- float states, and the order of merging moves their last bits).  Open actions are those planned or in progress for the same
+-- service and requirement.
+CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
+SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
+	   x.open_n AS open_actions, x.titles AS open_action_titles,
+	   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+			  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+			  x.importance_source || CASE WHEN x.importance_source = 'derived'
+										  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+			  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+			  x.quadrant,
+			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+  FROM (
+	SELECT rank() OVER (ORDER BY round(k.priority::numeric, 6) DESC, round(k.gap::numeric, 6) DESC,
+							k.service_code, k.requirement_code)::integer AS rnk,
+		   k.*, coalesce(act.n, 0) AS open_n, act.titles
+	  FROM custfocus.key_drivers k
+	  LEFT JOIN (
+			SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+			  FROM custfocus.improvement_action a
+			  JOIN custfocus.service s ON s.service_id = a.service_id
+			  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
+			 WHERE a.status IN ('planned', 'in_progress')
+			 GROUP BY s.code, rq.code) act
+		ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
+	 WHERE k.priority IS NOT NULL
+  ) x
+ ORDER BY x.rnk, x.service_code, x.requirement_code;
+COMMENT ON VIEW custfocus.improvement_opportunities IS
+'The headline view: every (service, requirement) ranked by priority = importance x (importance - performance), with its quadrant, n, the open improvement actions and the reason it ranks where it does';
+COMMENT ON COLUMN custfocus.improvement_opportunities.rank IS 'Rank, 1 = improve first (by priority, then gap, both to 6 decimals; then service and requirement code)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.improvement_opportunities.survey_code IS 'Survey the figures come from';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_code IS 'Requirement (key driver)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.requirement_name IS 'Requirement name';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance IS 'Importance on 0..100 (see importance_source)';
+COMMENT ON COLUMN custfocus.improvement_opportunities.importance_source IS 'derived (from the correlation with overall satisfaction) or stated';
+COMMENT ON COLUMN custfocus.improvement_opportunities.performance IS 'Performance: linear mean of the requirement''s items on 0..100';
+COMMENT ON COLUMN custfocus.improvement_opportunities.gap IS 'Importance minus performance';
+COMMENT ON COLUMN custfocus.improvement_opportunities.priority IS 'Importance x gap: the ranking key';
+COMMENT ON COLUMN custfocus.improvement_opportunities.quadrant IS 'Importance-performance quadrant';
+COMMENT ON COLUMN custfocus.improvement_opportunities.n IS 'Answers behind the performance figure';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_actions IS 'Improvement actions planned or in progress for this service and requirement';
+COMMENT ON COLUMN custfocus.improvement_opportunities.open_action_titles IS 'Their titles';
+COMMENT ON COLUMN custfocus.improvement_opportunities.reason IS 'Why the row ranks where it does, in words';

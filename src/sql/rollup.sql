@@ -1020,6 +1020,7 @@ AS $$
 DECLARE
 	v_year date;
 	v_old custfocus.rollup_hidden[];
+	v_old_measure custfocus.rollup_hidden_measure[];
 BEGIN
 	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
 		-- one computation or check of a year at a time (see rollup_hidden)
@@ -1043,8 +1044,12 @@ BEGIN
 			RETURNING h.*
 		)
 		SELECT array_agg(g) INTO v_old FROM gone g;
-		DELETE FROM custfocus.rollup_hidden_measure h
-		 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date;
+		WITH gone AS (
+			DELETE FROM custfocus.rollup_hidden_measure h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+			RETURNING h.*
+		)
+		SELECT array_agg(g) INTO v_old_measure FROM gone g;
 		WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_year)),
 		m AS (
 			INSERT INTO custfocus.rollup_hidden_measure
@@ -1056,7 +1061,7 @@ BEGIN
 			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
 		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
 		 GROUP BY 1, 2, 3, 4;
-		-- the units whose scorecard and trend cells changed (to publish)
+		-- the units whose cells changed (to publish)
 		RETURN QUERY
 		SELECT DISTINCT d.program_id, d.unit_service_id
 		  FROM ((SELECT o.* FROM unnest(v_old) AS o
@@ -1067,12 +1072,25 @@ BEGIN
 				(SELECT h.* FROM custfocus.rollup_hidden h
 				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
 				 EXCEPT
-				 SELECT o.* FROM unnest(v_old) AS o)) d;
+				 SELECT o.* FROM unnest(v_old) AS o)) d
+		UNION
+		-- and of the measures (what the key drivers' windows are checked
+		-- against)
+		SELECT d.program_id, d.unit_service_id
+		  FROM ((SELECT o.* FROM unnest(v_old_measure) AS o
+				 EXCEPT
+				 SELECT h.* FROM custfocus.rollup_hidden_measure h
+				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
+				UNION ALL
+				(SELECT h.* FROM custfocus.rollup_hidden_measure h
+				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+				 EXCEPT
+				 SELECT o.* FROM unnest(v_old_measure) AS o)) d;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
-'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it; returns the units (program, unit service) whose rollup_hidden cells changed';
+'Computes the complementary suppression (rollup_hidden, rollup_hidden_measure) of the years of the given (service, month) keys again, one year at a time; given the answers added to each key, only the years where they may have changed it; returns the units (program, unit service) whose cells in rollup_hidden or rollup_hidden_measure changed';
 
 -- Ask for the complementary suppression of keys to be computed again when
 -- the transaction commits (with all keys when p_services is NULL).
@@ -1799,6 +1817,7 @@ BEGIN
 	-- unit with data is published again at commit
 	DELETE FROM custfocus.report_scorecard;
 	DELETE FROM custfocus.report_trend;
+	DELETE FROM custfocus.report_key_drivers;
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
 $$;

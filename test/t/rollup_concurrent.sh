@@ -35,6 +35,9 @@ check() {
 	local problems
 	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
 	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.rollup_verify()" >&2; fail "$1: the roll-ups differ from the data in $problems keys"; }
+	# and the figures published at commit (report_scorecard, ...) with the roll-ups
+	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.report_verify()")
+	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.report_verify()" >&2; fail "$1: the published figures differ from a computation in $problems rows"; }
 	echo "rollup_concurrent: $1: exact"
 }
 

@@ -34,6 +34,9 @@ check() {
 	local problems
 	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
 	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.rollup_verify()" >&2; fail "$1: the complementary cells do not protect the data ($problems problems)"; }
+	# and the figures published at commit (report_scorecard, ...) with the roll-ups
+	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.report_verify()")
+	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.report_verify()" >&2; fail "$1: the published figures differ from a computation in $problems rows"; }
 	echo "suppression_concurrent: $1: cells right"
 }
 year=$(psql_q -At -c "SELECT date_trunc('year', max(submitted_at))::date FROM custfocus.response")
