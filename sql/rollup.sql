@@ -449,9 +449,10 @@ SELECT pg_temp.scorecard_differences() AS differences_at_the_end,
 
 -- The same changes, each committed on its own (the rounds above ran in one
 -- transaction, which reads its own changes computed at read time): after
--- every commit the published scorecard and trend equal a computation from
--- the roll-ups (report_verify), and every third step the scorecard, as the
--- view reads it published, equals the reference computed from the answers.
+-- every commit the published figures equal a computation from the roll-ups
+-- (report_verify), and every third step the scorecard, the key drivers and
+-- the measures, as the views read them published, equal the references
+-- computed from the answers.
 CREATE TEMP TABLE run_committed (step integer, change text, verify_problems bigint, published_problems bigint,
 								 view_differences bigint, read_published boolean);
 DO $$
@@ -470,7 +471,8 @@ BEGIN
 				   (SELECT count(*) FROM custfocus.rollup_verify()),
 				   (SELECT count(*) FROM custfocus.report_verify()),
 				   CASE WHEN step % 3 = 0 THEN pg_temp.scorecard_differences() END
-				   + CASE WHEN step % 3 = 0 THEN pg_temp.drivers_differences() END,
+				   + CASE WHEN step % 3 = 0 THEN pg_temp.drivers_differences() END
+				   + CASE WHEN step % 3 = 0 THEN pg_temp.measures_differences() END,
 				   custfocus.report_published();
 			COMMIT;
 		END LOOP;
@@ -633,9 +635,10 @@ SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_key_drivers_pkey') AS u
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT requirement_code, importance, performance FROM custfocus.key_drivers
 					  WHERE service_code = 'RU_S1'$$) AS p;
--- a measure's periods: the item roll-up's index, no answers
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) rollup_item_month_\w+_idx') AS uses_item_index,
-	   bool_or(p ~ 'Seq Scan on rollup_item_month') AS scans_whole_item_roll_up,
+-- a measure's periods: the published rows, by the measure's code; no
+-- roll-up, no answers
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_measure_status_code_idx') AS uses_published_index,
+	   bool_or(p ~ ' on rollup_item_month') AS reads_item_roll_up,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT period_label, actual, met FROM custfocus.measure_status WHERE measure_code = 'RU-LM'$$) AS p;
 SELECT bool_or(p ~ ' on (answer|response)\M') AS reads_answers

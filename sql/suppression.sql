@@ -307,6 +307,7 @@ ROLLBACK;
 -- with the measures it does (a measure shows a cell the trend hides).
 BEGIN;
 DELETE FROM custfocus.rollup_hidden_measure;
+SET LOCAL custfocus.live_reports = on;   -- (see above)
 SET ROLE regress_sup_division;
 SELECT count(*) AS trend_alone_gives FROM pg_temp.attack_counts(false);
 SELECT count(*) > 0 AS with_measures_gives_small_groups FROM pg_temp.attack_counts(true);

@@ -514,6 +514,29 @@ COMMENT ON FUNCTION custfocus.citus_rollup_hidden_all() IS
 'Trigger on the placements of measure and item (Citus): custfocus.rollup_hidden_all, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_rollup_hidden_all() FROM PUBLIC;
 
+-- report_importance_change on the placements of requirement and
+-- service_requirement (a stated importance changed: the key drivers are
+-- published again at commit), acting on the coordinator's: rollup_pending
+-- and the published figures are the coordinator's.  Every service's, since
+-- a placement's trigger has no transition tables to say which.
+CREATE FUNCTION custfocus.citus_report_importance_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
+'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -979,6 +1002,10 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('names');
 	CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.service
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('structure');
+	CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS

@@ -542,6 +542,226 @@ COMMENT ON FUNCTION custfocus.key_drivers_live_rows(name) IS
 'The key drivers of the services the role may see, computed at read time (what custfocus.key_drivers reads when the published figures are not the session''s)';
 REVOKE ALL ON FUNCTION custfocus.key_drivers_live_rows(name) FROM PUBLIC;
 
+CREATE TABLE custfocus.report_measure_status (
+	measure_id	integer NOT NULL,
+	program_id	integer NOT NULL,
+	service_id	integer,
+	measure_code	text,
+	measure_name	text,
+	metric	text,
+	period	text,
+	period_start	date NOT NULL,
+	period_label	text,
+	n	bigint,
+	actual	double precision,
+	target	double precision,
+	direction	text,
+	met	boolean,
+	distance_to_target	double precision,
+	previous_actual	double precision,
+	change	double precision,
+	trend	text,
+	trend_slope	double precision,
+	baseline	double precision,
+	suppressed	boolean,
+	in_box	bigint,
+	PRIMARY KEY (measure_id, period_start)
+);
+-- what BI filters measures on
+CREATE INDEX report_measure_status_code_idx ON custfocus.report_measure_status (measure_code);
+CREATE INDEX report_measure_status_program_idx ON custfocus.report_measure_status (program_id);
+COMMENT ON TABLE custfocus.report_measure_status IS
+'The performance measures'' figures per measure and period, at the agency''s floor, as published by the last commit that changed them; the view custfocus.measure_status adds the program''s and service''s codes; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_measure_status.measure_id IS 'The measure';
+COMMENT ON COLUMN custfocus.report_measure_status.program_id IS 'The program of the measure''s scope: its program, or its service''s';
+COMMENT ON COLUMN custfocus.report_measure_status.service_id IS 'The measure''s service (NULL for a program''s measure)';
+COMMENT ON COLUMN custfocus.report_measure_status.measure_code IS 'As custfocus.measure_status.measure_code';
+COMMENT ON COLUMN custfocus.report_measure_status.measure_name IS 'As custfocus.measure_status.measure_name';
+COMMENT ON COLUMN custfocus.report_measure_status.metric IS 'As custfocus.measure_status.metric';
+COMMENT ON COLUMN custfocus.report_measure_status.period IS 'As custfocus.measure_status.period';
+COMMENT ON COLUMN custfocus.report_measure_status.period_start IS 'As custfocus.measure_status.period_start';
+COMMENT ON COLUMN custfocus.report_measure_status.period_label IS 'As custfocus.measure_status.period_label';
+COMMENT ON COLUMN custfocus.report_measure_status.n IS 'As custfocus.measure_status.n';
+COMMENT ON COLUMN custfocus.report_measure_status.actual IS 'As custfocus.measure_status.actual';
+COMMENT ON COLUMN custfocus.report_measure_status.target IS 'As custfocus.measure_status.target';
+COMMENT ON COLUMN custfocus.report_measure_status.direction IS 'As custfocus.measure_status.direction';
+COMMENT ON COLUMN custfocus.report_measure_status.met IS 'As custfocus.measure_status.met';
+COMMENT ON COLUMN custfocus.report_measure_status.distance_to_target IS 'As custfocus.measure_status.distance_to_target';
+COMMENT ON COLUMN custfocus.report_measure_status.previous_actual IS 'As custfocus.measure_status.previous_actual';
+COMMENT ON COLUMN custfocus.report_measure_status.change IS 'As custfocus.measure_status.change';
+COMMENT ON COLUMN custfocus.report_measure_status.trend IS 'As custfocus.measure_status.trend';
+COMMENT ON COLUMN custfocus.report_measure_status.trend_slope IS 'As custfocus.measure_status.trend_slope';
+COMMENT ON COLUMN custfocus.report_measure_status.baseline IS 'As custfocus.measure_status.baseline';
+COMMENT ON COLUMN custfocus.report_measure_status.suppressed IS 'As custfocus.measure_status.suppressed';
+COMMENT ON COLUMN custfocus.report_measure_status.in_box IS 'As custfocus.measure_status.in_box';
+REVOKE ALL ON custfocus.report_measure_status FROM PUBLIC;
+
+-- Performance measures, read from the roll-ups: a measure of an item or a
+-- requirement merges the item roll-up of its items (the item, or every item
+-- measuring the requirement) over the services in its scope (the service,
+-- or every service under the program) and the months of each period of the
+-- reporting time zone; response_count sums rollup_service_month.  Only
+-- active measures of programs the role may see are shown.
+--
+-- Rules a reader can recompute from the raw data:
+--   * csat is the weighted percent of answers in the top two categories of
+--     their scale (score >= maximum - 1); top_box the same on scales of 5
+--     points or more, the top category on smaller ones; bottom_box the
+--     bottom two categories (<= minimum + 1) on scales of 5 points or more,
+--     the bottom one on smaller ones; nps 100 x (promoters - detractors) /
+--     all, weighted (scores >= 9 and <= 6); linear_mean the weighted mean on
+--     0..100; mean the unweighted mean score; ces the weighted mean score;
+--     scores oriented (reverse-coded items flipped);
+--   * n is the number of answers (of responses for response_count); a
+--     period with fewer than custfocus.min_responses() answers is suppressed
+--     (actual and in_box NULL; response_count never is), and so is one
+--     rollup_hidden_measure lists (complementary suppression: hidden so
+--     that no smaller hidden group can be recovered by subtracting it from,
+--     or it from, another measure's or the scorecard's figures);
+--   * previous_actual, change and trend compare with the period just before,
+--     when both are shown; trend_slope is the least-squares slope over the
+--     last 4 periods with data, suppressed ones counted as gaps.
+-- Computed per measure (of every active measure, or of the given ones),
+-- and published per measure at commit like the scorecard (report_refresh).
+CREATE FUNCTION custfocus.measure_status_compute(p_measures integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_measure_status
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT z.measure_id, z.scope_program_id, nullif(z.scope_unit, 0), z.code AS measure_code, z.name AS measure_name,
+	   z.metric, z.period,
+	   z.period_start, custfocus.period_label(z.period, z.period_start) AS period_label,
+	   z.n, z.shown AS actual, z.target, z.direction,
+	   CASE WHEN z.direction = 'higher' THEN z.shown >= z.target ELSE z.shown <= z.target END AS met,
+	   z.shown - z.target AS distance_to_target,
+	   CASE WHEN z.adjacent THEN z.prev END AS previous_actual,
+	   CASE WHEN z.adjacent THEN z.shown - z.prev END AS change,
+	   CASE WHEN NOT z.adjacent OR z.shown IS NULL OR z.prev IS NULL THEN NULL
+			WHEN z.shown = z.prev THEN 'steady'
+			WHEN (z.shown > z.prev) = (z.direction = 'higher') THEN 'improving'
+			ELSE 'worsening' END AS trend,
+	   z.slope AS trend_slope, z.baseline, z.supp AS suppressed,
+	   CASE WHEN NOT z.supp AND z.metric IN ('csat', 'top_box', 'bottom_box') THEN z.n_box END AS in_box
+  FROM (
+	SELECT y.*,
+		   lag(y.period_start) OVER w = custfocus.previous_period(y.period, y.period_start) AS adjacent,
+		   lag(y.shown) OVER w AS prev,
+		   regr_slope(y.shown, y.k) OVER (w ROWS 3 PRECEDING) AS slope
+	  FROM (
+		SELECT x.*, CASE WHEN NOT x.supp THEN x.actual END AS shown,
+			   row_number() OVER (PARTITION BY x.measure_id, x.code, x.program_code, x.service_code
+								  ORDER BY x.period_start) AS k
+		  FROM (
+			SELECT g.*,
+				   g.metric <> 'response_count'
+				   AND (g.n < v.min_n
+						-- complementary suppression (rollup_hidden_measure)
+						OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
+									WHERE h.node = CASE WHEN g.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END
+									  AND h.node_id = coalesce(g.item_id, g.requirement_id)
+									  AND h.program_id = g.scope_program_id AND h.unit_service_id = g.scope_unit
+									  AND h.grain = g.period AND h.period_start = g.period_start)) AS supp,
+				   CASE g.metric
+					 WHEN 'csat' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'top_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'bottom_box' THEN 100 * g.w_box / nullif(g.sum_w, 0)
+					 WHEN 'nps' THEN 100 * (g.w_promoters - g.w_detractors) / nullif(g.sum_w, 0)
+					 WHEN 'linear_mean' THEN (lm_r).mean
+					 WHEN 'mean' THEN g.sum_x / nullif(g.n, 0)
+					 WHEN 'ces' THEN g.sum_wx / nullif(g.sum_w, 0)
+					 WHEN 'response_count' THEN g.n END AS actual
+			  FROM (
+				-- each measure's figures per period, merged over its items,
+				-- services and months
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code) AS program_code, ms.code AS service_code,
+					   date_trunc(m.period, r.month)::date AS period_start,
+					   sum(r.n)::bigint AS n, sum(r.sum_w) AS sum_w, sum(r.sum_x) AS sum_x, sum(r.sum_wx) AS sum_wx,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.w_bottom2 ELSE r.w_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.w_top2
+								ELSE r.w_top1 END) AS w_box,
+					   sum(CASE WHEN m.metric = 'bottom_box'
+								THEN CASE WHEN sc.max_value - sc.min_value >= 4 THEN r.n_bottom2 ELSE r.n_bottom1 END
+								WHEN m.metric = 'csat' OR sc.max_value - sc.min_value >= 4 THEN r.n_top2
+								ELSE r.n_top1 END)::bigint AS n_box,
+					   sum(r.w_promoters) AS w_promoters, sum(r.w_detractors) AS w_detractors,
+					   custfocus.moments_sum(r.perf) AS perf,
+					   m.item_id, m.requirement_id, coalesce(m.program_id, ms.program_id) AS scope_program_id,
+					   coalesce(m.service_id, 0) AS scope_unit
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.item i ON i.item_id = m.item_id OR i.requirement_id = m.requirement_id
+				  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+				  -- a lateral probe of the roll-up per service and item (the
+				  -- fence keeps both as index conditions: joined, the planner
+				  -- read all of a service's rows and filtered on the item)
+				 CROSS JOIN LATERAL (SELECT r.* FROM custfocus.rollup_item_month r
+									  WHERE r.service_id = sc_.service_id AND r.item_id = i.item_id OFFSET 0) r
+				 WHERE m.active AND m.metric <> 'response_count'
+				   AND (p_measures IS NULL OR m.measure_id = ANY (p_measures))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
+				UNION ALL
+				SELECT m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+					   coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date,
+					   sum(r.responses)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+					   NULL, NULL, coalesce(m.program_id, ms.program_id), coalesce(m.service_id, 0)
+				  FROM custfocus.measure m
+				  LEFT JOIN custfocus.program mp ON mp.program_id = m.program_id
+				  LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  LEFT JOIN custfocus.program sp ON sp.program_id = ms.program_id
+				  JOIN (SELECT u.program_id, NULL::integer AS scope_service_id, u.service_id
+						  FROM custfocus.report_unit u WHERE u.level = 'program'
+						UNION ALL
+						SELECT NULL, s.service_id, s.service_id FROM custfocus.service s) sc_
+					ON sc_.program_id = m.program_id OR sc_.scope_service_id = m.service_id
+				  JOIN custfocus.rollup_service_month r ON r.service_id = sc_.service_id
+				 WHERE m.active AND m.metric = 'response_count'
+				   AND (p_measures IS NULL OR m.measure_id = ANY (p_measures))
+				 GROUP BY m.measure_id, m.code, m.name, m.metric, m.period, m.target, m.direction, m.baseline,
+						  coalesce(mp.code, sp.code), ms.code, date_trunc(m.period, r.month)::date, ms.program_id
+			  ) g
+			 -- each result computed once (see the scorecard)
+			 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(g.perf) AS lm_r
+			 CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+		  ) x
+	  ) y
+	WINDOW w AS (PARTITION BY y.measure_id, y.code, y.program_code, y.service_code ORDER BY y.period_start)
+  ) z
+$$;
+COMMENT ON FUNCTION custfocus.measure_status_compute(integer[]) IS
+'The performance measures'' figures computed from the roll-ups, at the session''s threshold: of every active measure, or of the given measures';
+REVOKE ALL ON FUNCTION custfocus.measure_status_compute(integer[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.measure_status_live_rows(p_role name)
+RETURNS SETOF custfocus.report_measure_status
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.check_role_asked(p_role);
+	IF custfocus.sees_all_programs(p_role) THEN
+		RETURN QUERY SELECT * FROM custfocus.measure_status_compute();
+	ELSE
+		RETURN QUERY
+		SELECT * FROM custfocus.measure_status_compute(ARRAY(
+			SELECT m.measure_id FROM custfocus.measure m LEFT JOIN custfocus.service s ON s.service_id = m.service_id
+			 WHERE coalesce(m.program_id, s.program_id) = ANY (custfocus.visible_program_ids(p_role))));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.measure_status_live_rows(name) IS
+'The performance measures of the programs the role may see, computed at read time (what custfocus.measure_status reads when the published figures are not the session''s)';
+REVOKE ALL ON FUNCTION custfocus.measure_status_live_rows(name) FROM PUBLIC;
+
 -- (custfocus.live_reports, the setting, read through a function: see
 -- session_min_responses)
 CREATE FUNCTION custfocus.live_reports() RETURNS boolean
@@ -567,7 +787,8 @@ COMMENT ON FUNCTION custfocus.report_published() IS
 
 -- Publishes the figures of the units the given services count for and of
 -- the given units (pairs; 0 as the unit service of a program roll-up), all
--- periods, and the key drivers of those services and of the units' services, at the agency's floor (custfocus.min_responses set to 0 for the
+-- periods, the key drivers of those services and of the units' services,
+-- and the measures whose scope they are in, at the agency's floor (custfocus.min_responses set to 0 for the
 -- call: the session's threshold must not reach published figures).  Called
 -- at commit (rollup_commit_compact), after report_state was locked.
 CREATE FUNCTION custfocus.report_refresh(p_services integer[], p_unit_programs integer[] DEFAULT NULL,
@@ -580,6 +801,7 @@ AS $$
 DECLARE
 	v_p integer[];
 	v_s integer[];
+	v_m integer[];
 BEGIN
 	SELECT array_agg(k.p ORDER BY k.p, k.s), array_agg(k.s ORDER BY k.p, k.s) INTO v_p, v_s
 	  FROM (SELECT u.program_id, u.unit_service_id FROM custfocus.report_unit u WHERE u.service_id = ANY (p_services)
@@ -602,6 +824,21 @@ BEGIN
 		DELETE FROM custfocus.report_key_drivers r WHERE r.service_id = ANY (v_s);
 		INSERT INTO custfocus.report_key_drivers SELECT * FROM custfocus.key_drivers_compute(v_s);
 	END IF;
+	-- the measures whose scope the services count for (a service's, or a
+	-- program's above them), and those of the units given
+	-- (the programs looked up first: on Citus a statement may not join the
+	-- coordinator's tables, as report_unit, to Citus tables, as measure)
+	v_p := ARRAY(SELECT u.program_id FROM custfocus.report_unit u
+				  WHERE u.service_id = ANY (p_services) AND u.level = 'program');
+	v_m := ARRAY(SELECT m.measure_id FROM custfocus.measure m
+				   LEFT JOIN custfocus.service ms ON ms.service_id = m.service_id
+				  WHERE m.service_id = ANY (p_services) OR m.program_id = ANY (v_p)
+					 OR (coalesce(m.program_id, ms.program_id), coalesce(m.service_id, 0))
+						IN (SELECT x.p, x.s FROM unnest(p_unit_programs, p_unit_services) AS x (p, s)));
+	IF cardinality(v_m) > 0 THEN
+		DELETE FROM custfocus.report_measure_status r WHERE r.measure_id = ANY (v_m);
+		INSERT INTO custfocus.report_measure_status SELECT * FROM custfocus.measure_status_compute(v_m);
+	END IF;
 	-- units that no longer exist (the program tree changed)
 	DELETE FROM custfocus.report_scorecard r
 	 WHERE NOT EXISTS (SELECT FROM custfocus.report_unit u
@@ -609,12 +846,16 @@ BEGIN
 	DELETE FROM custfocus.report_trend r
 	 WHERE NOT EXISTS (SELECT FROM custfocus.report_unit u
 						WHERE u.program_id = r.program_id AND u.unit_service_id = r.unit_service_id);
-	DELETE FROM custfocus.report_key_drivers r
-	 WHERE NOT EXISTS (SELECT FROM custfocus.service s WHERE s.service_id = r.service_id);
+	-- services and measures that no longer exist (or are no longer active),
+	-- looked up first (see above)
+	v_s := ARRAY(SELECT s.service_id FROM custfocus.service s);
+	DELETE FROM custfocus.report_key_drivers r WHERE NOT (r.service_id = ANY (v_s));
+	v_m := ARRAY(SELECT m.measure_id FROM custfocus.measure m WHERE m.active);
+	DELETE FROM custfocus.report_measure_status r WHERE NOT (r.measure_id = ANY (v_m));
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) IS
-'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, and the key drivers of the given services and of the given units'' services (at commit)';
+'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, the key drivers of the given services and of the given units'' services, and the measures of their scopes (at commit)';
 REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) FROM PUBLIC;
 
 -- Publish the given services' figures again when the transaction commits
@@ -747,9 +988,25 @@ AS $$
 			1e-12)
 		OR (p.window_start, p.window_end, p.importance_source, p.quadrant, p.suppressed)
 		   IS DISTINCT FROM (c.window_start, c.window_end, c.importance_source, c.quadrant, c.suppressed)
+	UNION ALL
+	-- (a measure's unit: its scope's program and service, 0 for a program)
+	SELECT 'measure_status', coalesce(p.program_id, c.program_id), coalesce(p.service_id, c.service_id, 0),
+		   coalesce(p.period, c.period), coalesce(p.period_start, c.period_start),
+		   CASE WHEN p.measure_id IS NULL THEN 'not published' WHEN c.measure_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_measure_status p
+	  FULL JOIN custfocus.measure_status_compute() c ON c.measure_id = p.measure_id AND c.period_start = p.period_start
+	 WHERE p.measure_id IS NULL OR c.measure_id IS NULL
+		OR (p.program_id, p.service_id, p.n, p.in_box) IS DISTINCT FROM (c.program_id, c.service_id, c.n, c.in_box)
+		OR NOT custfocus.report_same(
+			ARRAY[p.actual, p.target, p.distance_to_target, p.previous_actual, p.change, p.trend_slope, p.baseline],
+			ARRAY[c.actual, c.target, c.distance_to_target, c.previous_actual, c.change, c.trend_slope, c.baseline], 1e-12)
+		OR (p.measure_code, p.measure_name, p.metric, p.period, p.period_label, p.direction, p.met, p.trend, p.suppressed)
+		   IS DISTINCT FROM (c.measure_code, c.measure_name, c.metric, c.period, c.period_label, c.direction, c.met,
+							 c.trend, c.suppressed)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend or key-driver row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver or measure row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 -- Scorecard: the published figures (or, see report_published, the same
@@ -875,6 +1132,95 @@ COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the peri
 COMMENT ON COLUMN custfocus.satisfaction_trend.program_level IS 'Level of the program: agency, division or program';
 COMMENT ON COLUMN custfocus.satisfaction_trend.parent_program_code IS 'Program above program_code';
 COMMENT ON COLUMN custfocus.satisfaction_trend.in_box IS 'Answers in the top two categories (NULL when suppressed): percent of a selection = 100 * sum(in_box) / sum(n)';
+
+-- Performance measures: the published figures (or, see report_published,
+-- the same computed at read time) of the programs the caller may see, with
+-- the program's and service's codes.  Same access rule and security_barrier
+-- as the scorecard.
+CREATE VIEW custfocus.measure_status WITH (security_barrier) AS
+SELECT f.measure_code, f.measure_name, p.code AS program_code, s.code AS service_code, f.metric, f.period,
+	   f.period_start, f.period_label, f.n, f.actual, f.target, f.direction, f.met, f.distance_to_target,
+	   f.previous_actual, f.change, f.trend, f.trend_slope, f.baseline, f.suppressed, f.in_box
+  FROM custfocus.report_measure_status f
+  JOIN custfocus.program p ON p.program_id = f.program_id
+  LEFT JOIN custfocus.service s ON s.service_id = f.service_id
+ WHERE (SELECT custfocus.report_published())
+   AND ((SELECT custfocus.sees_all_programs())
+		OR f.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+UNION ALL
+SELECT f.measure_code, f.measure_name, p.code AS program_code, s.code AS service_code, f.metric, f.period,
+	   f.period_start, f.period_label, f.n, f.actual, f.target, f.direction, f.met, f.distance_to_target,
+	   f.previous_actual, f.change, f.trend, f.trend_slope, f.baseline, f.suppressed, f.in_box
+  FROM custfocus.measure_status_live_rows(CURRENT_USER) f
+  JOIN custfocus.program p ON p.program_id = f.program_id
+  LEFT JOIN custfocus.service s ON s.service_id = f.service_id
+ WHERE NOT (SELECT custfocus.report_published())
+ ORDER BY 1, 7;
+COMMENT ON VIEW custfocus.measure_status IS
+'Each active performance measure in each of its periods (of the reporting time zone) with data: the actual value computed from the answers (weighted), the target, whether it was met, and the trend; read from the roll-ups';
+COMMENT ON COLUMN custfocus.measure_status.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.measure_status.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.measure_status.program_code IS 'Program measured, or the program of the service measured';
+COMMENT ON COLUMN custfocus.measure_status.service_code IS 'Service measured (NULL for a program measure)';
+COMMENT ON COLUMN custfocus.measure_status.metric IS 'csat, top_box, bottom_box, nps, linear_mean, mean, ces or response_count';
+COMMENT ON COLUMN custfocus.measure_status.period IS 'The measure''s period: month, quarter or year';
+COMMENT ON COLUMN custfocus.measure_status.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.measure_status.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.measure_status.n IS 'Answers (responses for response_count) in the period';
+COMMENT ON COLUMN custfocus.measure_status.actual IS 'Value of the metric in the period (NULL when suppressed): percent for box metrics, -100..100 for nps, 0..100 for linear_mean, the scale for mean and ces';
+COMMENT ON COLUMN custfocus.measure_status.target IS 'Target';
+COMMENT ON COLUMN custfocus.measure_status.direction IS 'higher or lower is better';
+COMMENT ON COLUMN custfocus.measure_status.met IS 'The actual value is on the good side of the target (or equal to it)';
+COMMENT ON COLUMN custfocus.measure_status.distance_to_target IS 'Actual minus target';
+COMMENT ON COLUMN custfocus.measure_status.previous_actual IS 'Actual value of the period just before (NULL if none shown)';
+COMMENT ON COLUMN custfocus.measure_status.change IS 'Actual minus previous actual';
+COMMENT ON COLUMN custfocus.measure_status.trend IS 'improving, worsening or steady against the period just before, in the measure''s direction';
+COMMENT ON COLUMN custfocus.measure_status.trend_slope IS 'Least-squares slope of the actual value per period over the last 4 periods with data';
+COMMENT ON COLUMN custfocus.measure_status.baseline IS 'The measure''s baseline value';
+COMMENT ON COLUMN custfocus.measure_status.suppressed IS 'True when the period has fewer than custfocus.min_responses answers, or is hidden by complementary suppression (response_count is never suppressed)';
+COMMENT ON COLUMN custfocus.measure_status.in_box IS 'For csat, top_box and bottom_box: answers in the box, unweighted (NULL when suppressed): the control chart''s successes of n';
+
+-- The p-chart of every proportion measure, from measure_status's unweighted
+-- counts (a p-chart's limits assume counts): suppressed periods are drawn
+-- without a point and take no part in the centre line (p_chart).
+CREATE VIEW custfocus.control_chart WITH (security_barrier) AS
+SELECT x.measure_code, x.measure_name, x.metric, x.period, x.periods[c.point] AS period_start,
+	   custfocus.period_label(x.period, x.periods[c.point]) AS period_label,
+	   c.n::bigint AS n, 100 * c.p AS p, 100 * c.centre AS centre, 100 * c.lcl AS lcl, 100 * c.ucl AS ucl,
+	   c.outside, c.run_of_8, c.trend_of_6, c.signal, c.p IS NULL AS suppressed
+  FROM (
+	SELECT s.measure_code, s.measure_name, s.metric, s.period,
+		   array_agg(s.period_start ORDER BY s.period_start) AS periods,
+		   -- a suppressed period's successes are not shown, and p_chart
+		   -- does not use them (n < min_n): 0 stands in
+		   array_agg(coalesce(s.in_box, 0)::double precision ORDER BY s.period_start) AS xs,
+		   array_agg(s.n::double precision ORDER BY s.period_start) AS ns,
+		   array_agg(s.suppressed ORDER BY s.period_start) AS hidden
+	  FROM custfocus.measure_status s
+	 WHERE s.metric IN ('csat', 'top_box', 'bottom_box') AND s.n > 0
+	 GROUP BY s.measure_code, s.measure_name, s.metric, s.period
+  ) x
+ CROSS JOIN (SELECT custfocus.min_responses() AS min_n OFFSET 0) v
+ CROSS JOIN LATERAL custfocus.p_chart(x.xs, x.ns, v.min_n, x.hidden) c
+ ORDER BY x.measure_code, c.point;
+COMMENT ON VIEW custfocus.control_chart IS
+'p-chart of every active proportion measure (csat, top_box, bottom_box) over its periods with answers: percent, centre line, 3-sigma limits and run signals; unweighted counts (those of measure_status)';
+COMMENT ON COLUMN custfocus.control_chart.measure_code IS 'Measure code';
+COMMENT ON COLUMN custfocus.control_chart.measure_name IS 'Measure name';
+COMMENT ON COLUMN custfocus.control_chart.metric IS 'csat, top_box or bottom_box';
+COMMENT ON COLUMN custfocus.control_chart.period IS 'The measure''s period';
+COMMENT ON COLUMN custfocus.control_chart.period_start IS 'First day of the period';
+COMMENT ON COLUMN custfocus.control_chart.period_label IS 'Period as text';
+COMMENT ON COLUMN custfocus.control_chart.n IS 'Answers in the period';
+COMMENT ON COLUMN custfocus.control_chart.p IS 'Percent in the box (NULL when suppressed)';
+COMMENT ON COLUMN custfocus.control_chart.centre IS 'Centre line: percent in the box over all periods';
+COMMENT ON COLUMN custfocus.control_chart.lcl IS 'Lower control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.ucl IS 'Upper control limit for this period''s n (percent)';
+COMMENT ON COLUMN custfocus.control_chart.outside IS 'The point is outside the control limits';
+COMMENT ON COLUMN custfocus.control_chart.run_of_8 IS 'The point ends a run of 8 or more on one side of the centre line';
+COMMENT ON COLUMN custfocus.control_chart.trend_of_6 IS 'The point ends 6 or more points steadily rising or falling';
+COMMENT ON COLUMN custfocus.control_chart.signal IS 'The signals of the point in words (NULL: none)';
+COMMENT ON COLUMN custfocus.control_chart.suppressed IS 'True when the period is suppressed in measure_status (fewer than custfocus.min_responses answers, or complementary suppression)';
 
 -- Key drivers: the published figures (or, see report_published, the same
 -- computed at read time) of the services the caller may see, with codes
