@@ -92,4 +92,13 @@ SELECT count(*) FILTER (WHERE csat IS NOT NULL) AS shown,
   FROM custfocus_reports.scorecard
  WHERE grain = 'month';
 RESET ROLE;
+
+\echo
+\echo '== Published figures: finished when the data last changed, read by key =='
+SELECT s.publications AS commits_that_published,
+	   (SELECT count(*) FROM custfocus.report_scorecard) AS scorecard_rows,
+	   (SELECT count(*) FROM custfocus.report_key_drivers) AS key_driver_rows,
+	   (SELECT count(*) FROM custfocus.report_measure_status) AS measure_rows,
+	   (SELECT count(*) FROM custfocus.report_verify()) AS differing_from_a_computation_now
+  FROM custfocus.report_state s;
 SQL
