@@ -501,6 +501,9 @@ CREATE FUNCTION custfocus.rollup_hidden_touch(p_services integer[], p_months dat
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	-- the lock appenders hold (see rollup_units_rebuild)
+	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
+		IN ROW EXCLUSIVE MODE;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT array_agg(k.service_id), array_agg(k.month)
 	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
@@ -708,6 +711,42 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_refresh(integer[], date[]) IS
 'Recomputes the roll-ups (service-month, units, items) of the given (service, month) keys from the raw data';
 
+CREATE OR REPLACE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_n bigint;
+BEGIN
+	PERFORM custfocus.rollup_check_isolation();
+	-- nobody appends while the table is rebuilt
+	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
+	PERFORM custfocus.report_unit_refresh();
+	DELETE FROM custfocus.rollup_service_month;
+	INSERT INTO custfocus.rollup_service_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_compute(keys.s, keys.m) c;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	PERFORM custfocus.rollup_units_rebuild();
+	DELETE FROM custfocus.rollup_item_month;
+	INSERT INTO custfocus.rollup_item_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
+'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
+
 CREATE OR REPLACE FUNCTION custfocus.rollup_units_rebuild() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -715,6 +754,14 @@ AS $$
 BEGIN
 	PERFORM custfocus.rollup_check_isolation();
 	LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	-- Then the lock commits that publish take first (report_state): this
+	-- deletes complementary cells and published rows, which a committing
+	-- transaction holding that lock would wait for while this one waited
+	-- for the lock at its own commit.  Taken after the table's lock, which
+	-- waits out every transaction that appended to the roll-ups or asked for
+	-- a publication (rollup_hidden_touch, report_touch take the appenders'
+	-- lock): so no transaction holds report_state while waiting for this one.
+	PERFORM 1 FROM custfocus.report_state s WHERE s.id FOR UPDATE;
 	DELETE FROM custfocus.rollup_unit_period;
 	INSERT INTO custfocus.rollup_unit_period
 	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
@@ -1918,6 +1965,9 @@ CREATE FUNCTION custfocus.report_touch(p_services integer[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	-- the lock appenders hold (see rollup_units_rebuild)
+	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
+		IN ROW EXCLUSIVE MODE;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT p_services, '{}' WHERE cardinality(p_services) > 0
 $$;

@@ -866,6 +866,9 @@ CREATE FUNCTION custfocus.report_touch(p_services integer[]) RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	-- the lock appenders hold (see rollup_units_rebuild)
+	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
+		IN ROW EXCLUSIVE MODE;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT p_services, '{}' WHERE cardinality(p_services) > 0
 $$;

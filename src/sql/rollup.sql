@@ -1098,6 +1098,9 @@ CREATE FUNCTION custfocus.rollup_hidden_touch(p_services integer[], p_months dat
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+	-- the lock appenders hold (see rollup_units_rebuild)
+	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
+		IN ROW EXCLUSIVE MODE;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT array_agg(k.service_id), array_agg(k.month)
 	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
@@ -1800,6 +1803,14 @@ AS $$
 BEGIN
 	PERFORM custfocus.rollup_check_isolation();
 	LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	-- Then the lock commits that publish take first (report_state): this
+	-- deletes complementary cells and published rows, which a committing
+	-- transaction holding that lock would wait for while this one waited
+	-- for the lock at its own commit.  Taken after the table's lock, which
+	-- waits out every transaction that appended to the roll-ups or asked for
+	-- a publication (rollup_hidden_touch, report_touch take the appenders'
+	-- lock): so no transaction holds report_state while waiting for this one.
+	PERFORM 1 FROM custfocus.report_state s WHERE s.id FOR UPDATE;
 	DELETE FROM custfocus.rollup_unit_period;
 	INSERT INTO custfocus.rollup_unit_period
 	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),

@@ -47,16 +47,19 @@ race() {
 	local name=$1 change=$2 order=$3 x
 	x=$(fresh_response)
 	change=${change//:X/$x}
+	local held
 	if [ "$order" = change-first ]; then
 		psql_q -o /dev/null -c "BEGIN; $change SELECT pg_sleep(2); COMMIT;" &
+		held=$!
 		sleep 0.7
-		psql_q -c "$(answers_sql "$x")"
+		psql_q -c "$(answers_sql "$x")" || fail "$name, $order: the answers failed"
 	else
 		psql_q -o /dev/null -c "BEGIN; $(answers_sql "$x") SELECT pg_sleep(2); COMMIT;" &
+		held=$!
 		sleep 0.7
-		psql_q -c "$change"
+		psql_q -c "$change" || fail "$name, $order: the change failed"
 	fi
-	wait
+	wait $held || fail "$name, $order: the transaction held open failed"
 	check "$name, $order"
 }
 
@@ -66,6 +69,10 @@ for order in change-first answers-first; do
 		"UPDATE custfocus.response SET service_id = (SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC') WHERE response_id = :X;" $order
 	race "item reverse-coded" \
 		"UPDATE custfocus.item SET reverse_coded = NOT reverse_coded WHERE code = 'Q1' AND survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = 'cs2026');" $order
+	# the program tree rebuilt (complementary cells and published figures
+	# deleted, to be computed again at commit) while answers commit and
+	# publish: neither waits for the other in a cycle
+	race "program tree rebuilt" "UPDATE custfocus.program SET parent_id = parent_id WHERE code = 'WIC';" $order
 done
 
 # An id changed (of a response without answers) moves its count too.
