@@ -2338,7 +2338,7 @@ REVOKE ALL ON FUNCTION custfocus.programs_above(integer[]) FROM PUBLIC;
 -- Scale-out on Citus: custfocus.distribute() (SPEC section 9, issue 14)
 -------------------------------------------------------------------------------
 
--- PROTOTYPE (branch citus-distribute).  Nothing here runs on a single node:
+-- Nothing here runs on a single node:
 -- every function below either returns at once when custfocus is not
 -- distributed or refuses to run without Citus, so a single-node database is
 -- unchanged.
@@ -2371,7 +2371,8 @@ REVOKE ALL ON FUNCTION custfocus.programs_above(integer[]) FROM PUBLIC;
 --     DELETE SET NULL is done by apply_retention, not by a direct DELETE).
 --   * Coordinator-local tables (plain PostgreSQL, not Citus): setting, the
 --     roll-ups (rollup_service_month, rollup_unit_period, rollup_item_month,
---     rollup_pending) and report_unit.  The views read the roll-ups on the
+--     rollup_pending), report_unit and the published figures (report_*,
+--     published at commit by rollup_commit_compact, as on one node).  The views read the roll-ups on the
 --     coordinator, joined to reference tables (which have a placement there:
 --     the coordinator must be in the metadata, citus_set_coordinator_host).
 --   * Roll-ups: the roll-up triggers cannot fire on Citus (a DML on a
