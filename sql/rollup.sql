@@ -622,7 +622,7 @@ SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_scorecard_pkey') AS use
 	   bool_or(p ~ 'Seq Scan on report_scorecard') AS scans_all_published,
 	   bool_or(p ~ 'Filter: .*service_code = ''RU_S1''') AS service_filter_pushed_down,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers,
-	   bool_or(p ~ 'One-Time Filter: \(NOT \$\d+\)') AND bool_or(p ~ 'Function Scan on scorecard_live_rows') AS live_branch_gated
+	   bool_or(p ~ 'One-Time Filter: \(NOT ') AND bool_or(p ~ 'Function Scan on scorecard_live_rows') AS live_branch_gated
   FROM pg_temp.plan($$SELECT period_label, csat FROM custfocus.scorecard
 					  WHERE service_code = 'RU_S1' AND grain = 'quarter'$$) AS p;
 SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_trend_pkey') AS uses_published_key,
