@@ -16,6 +16,9 @@
 ALTER TABLE custfocus.rollup_pending ADD COLUMN answers bigint[];
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 
+ALTER TABLE custfocus.rollup_pending ADD COLUMN themes_only boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN custfocus.rollup_pending.themes_only IS 'True when only the services'' documents (feedback, free-text answers) changed: their themes are published again at commit, nothing else';
+
 -- Complementary suppression (see src/suppress.c).  The scorecard and the
 -- trend hide a score of fewer than the floor's answers, and show the scores
 -- of every group it belongs to with additive columns: without more, a
@@ -741,6 +744,9 @@ BEGIN
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
 	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
+	-- and every service's themes published again at commit (a restore with
+	-- triggers off loaded documents no trigger saw)
+	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
 	RETURN v_n;
 END
 $$;
@@ -795,6 +801,7 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_answers bigint[];
+	v_theme_services integer[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
@@ -802,22 +809,39 @@ BEGIN
 	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months, p.answers
+		RETURNING p.services, p.months, p.answers, p.themes_only
+	),
+	themes AS (
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.themes_only
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
-		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END
-	  INTO v_services, v_months, v_answers
+		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
+		   (SELECT t.s FROM themes t)
+	  INTO v_services, v_months, v_answers, v_theme_services
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
+			 WHERE NOT g.themes_only
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL THEN
+	IF v_services IS NULL AND v_theme_services IS NULL THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
+	-- the services whose documents changed: their themes (on Citus, whose
+	-- placements' triggers do not say which services, those of every
+	-- service whose answers changed as well)
+	IF v_services IS NOT NULL AND custfocus.citus_distributed() THEN
+		v_theme_services := ARRAY(SELECT x FROM unnest(v_theme_services) AS x UNION SELECT x FROM unnest(v_services) AS x);
+	END IF;
+	IF v_theme_services IS NOT NULL THEN
+		PERFORM custfocus.report_themes_refresh(v_theme_services);
+	END IF;
+	IF v_services IS NULL THEN
+		RETURN NULL;
+	END IF;
 	BEGIN
 	-- service-month keys with many rows
 	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
@@ -1861,6 +1885,106 @@ COMMENT ON FUNCTION custfocus.measure_status_live_rows(name) IS
 'The performance measures of the programs the role may see, computed at read time (what custfocus.measure_status reads when the published figures are not the session''s)';
 REVOKE ALL ON FUNCTION custfocus.measure_status_live_rows(name) FROM PUBLIC;
 
+CREATE TABLE custfocus.report_themes (
+	service_id	integer NOT NULL,
+	term		text NOT NULL,
+	documents	bigint NOT NULL,
+	feedback_documents bigint NOT NULL,
+	answer_documents bigint NOT NULL,
+	service_documents bigint NOT NULL,
+	rank		integer NOT NULL,
+	example		text,
+	PRIMARY KEY (service_id, rank)
+);
+COMMENT ON TABLE custfocus.report_themes IS
+'The 20 top terms of each service''s documents, whatever their number of documents (the view applies the floor), as published by the last commit that changed the service''s feedback or free-text answers; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_themes.service_id IS 'The service';
+COMMENT ON COLUMN custfocus.report_themes.term IS 'As custfocus.voc_themes.term';
+COMMENT ON COLUMN custfocus.report_themes.documents IS 'As custfocus.voc_themes.documents';
+COMMENT ON COLUMN custfocus.report_themes.feedback_documents IS 'As custfocus.voc_themes.feedback_documents';
+COMMENT ON COLUMN custfocus.report_themes.answer_documents IS 'As custfocus.voc_themes.answer_documents';
+COMMENT ON COLUMN custfocus.report_themes.service_documents IS 'The service''s documents (feedback bodies and free-text answers)';
+COMMENT ON COLUMN custfocus.report_themes.rank IS 'As custfocus.voc_themes.rank';
+COMMENT ON COLUMN custfocus.report_themes.example IS 'As custfocus.voc_themes.example';
+REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
+
+-- Themes: the lexemes (English stemming, stop words removed) that occur in
+-- the most feedback bodies and free-text answers of a service.  A term is
+-- shown only when it occurs in custfocus.min_responses() documents or more,
+-- so a rare word cannot point at one respondent; the floor is applied in
+-- the view, so nothing below it leaves (the 20 top terms of all are
+-- published: those at or above the floor rank as they would among
+-- themselves, since a term below it has fewer documents).  Ties in
+-- documents rank in term order.  The free-text answers are found through
+-- answer_text_idx, a partial index of the answers that have a text (a small
+-- share of them), rather than by reading every answer: per service, its
+-- responses (response index by service) and their text answers; read whole,
+-- the partial index.  Computed per service, and published at commit for
+-- the services whose documents changed (theme triggers below).
+-- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
+CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_themes
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_documents, x.service_documents,
+	   x.rnk, x.example
+  FROM (
+	SELECT c.*, rank() OVER (PARTITION BY c.service_id, c.program_code, c.service_code
+							 ORDER BY c.documents DESC, c.lexeme)::integer AS rnk
+	  FROM (
+		SELECT d.service_id, d.program_code, d.service_code, t.lexeme, count(*) AS documents,
+			   count(*) FILTER (WHERE d.source = 'feedback') AS feedback_documents,
+			   count(*) FILTER (WHERE d.source = 'answer') AS answer_documents,
+			   min(d.txt) AS example, max(d.service_documents) AS service_documents
+		  FROM (
+			SELECT doc.*, count(*) OVER (PARTITION BY doc.service_id, doc.program_code, doc.service_code)
+						  AS service_documents
+			  FROM (
+				SELECT s.service_id, p.code AS program_code, s.code AS service_code,
+					   'feedback' AS source, f.body AS txt
+				  FROM custfocus.service s
+				  JOIN custfocus.program p ON p.program_id = s.program_id
+				  JOIN custfocus.feedback f ON f.service_id = s.service_id
+				 WHERE p_services IS NULL OR s.service_id = ANY (p_services)
+				UNION ALL
+				SELECT s.service_id, p.code, s.code, 'answer', a.text_value
+				  FROM custfocus.service s
+				  JOIN custfocus.program p ON p.program_id = s.program_id
+				  JOIN custfocus.response r ON r.service_id = s.service_id
+				  JOIN custfocus.answer a ON a.response_id = r.response_id
+				 WHERE a.text_value IS NOT NULL AND (p_services IS NULL OR s.service_id = ANY (p_services))
+			  ) doc
+		  ) d
+		 CROSS JOIN LATERAL unnest(pg_catalog.tsvector_to_array(
+				pg_catalog.to_tsvector('pg_catalog.english'::regconfig, d.txt))) AS t (lexeme)
+		 GROUP BY d.service_id, d.program_code, d.service_code, t.lexeme
+	  ) c
+  ) x
+ WHERE x.rnk <= 20
+$$;
+COMMENT ON FUNCTION custfocus.voc_themes_compute(integer[]) IS
+'The 20 top terms of every service, or of the given services, whatever their documents (the floor applies when the view reads them)';
+REVOKE ALL ON FUNCTION custfocus.voc_themes_compute(integer[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.voc_themes_live_rows(p_role name)
+RETURNS SETOF custfocus.report_themes
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.check_role_asked(p_role);
+	IF custfocus.sees_all_programs(p_role) THEN
+		RETURN QUERY SELECT * FROM custfocus.voc_themes_compute();
+	ELSE
+		RETURN QUERY SELECT * FROM custfocus.voc_themes_compute(coalesce(custfocus.visible_service_ids(p_role), '{}'));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.voc_themes_live_rows(name) IS
+'The themes of the services the role may see, computed at read time (what custfocus.voc_themes reads when the published themes are not the session''s)';
+REVOKE ALL ON FUNCTION custfocus.voc_themes_live_rows(name) FROM PUBLIC;
+
 -- (custfocus.live_reports, the setting, read through a function: see
 -- session_min_responses)
 CREATE FUNCTION custfocus.live_reports() RETURNS boolean
@@ -1961,19 +2085,135 @@ REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[])
 -- (inputs of the figures that are not answers: a requirement's stated
 -- importance).  A row of rollup_pending without months: the commit
 -- (rollup_commit_compact) publishes its services and recomputes nothing.
-CREATE FUNCTION custfocus.report_touch(p_services integer[]) RETURNS void
+CREATE FUNCTION custfocus.report_touch(p_services integer[], p_themes_only boolean DEFAULT false) RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
-	INSERT INTO custfocus.rollup_pending (services, months)
-	SELECT p_services, '{}' WHERE cardinality(p_services) > 0
+	INSERT INTO custfocus.rollup_pending (services, months, themes_only)
+	SELECT p_services, '{}', p_themes_only WHERE cardinality(p_services) > 0
 $$;
-COMMENT ON FUNCTION custfocus.report_touch(integer[]) IS
-'Asks for the given services'' figures to be published again when the transaction commits';
-REVOKE ALL ON FUNCTION custfocus.report_touch(integer[]) FROM PUBLIC;
+COMMENT ON FUNCTION custfocus.report_touch(integer[], boolean) IS
+'Asks for the given services'' figures (or only their themes) to be published again when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_touch(integer[], boolean) FROM PUBLIC;
+
+-- Publishes the themes of the given services again (at commit, under
+-- report_state, as report_refresh).  Services looked up first (Citus, see
+-- report_refresh).
+CREATE FUNCTION custfocus.report_themes_refresh(p_services integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_s integer[];
+BEGIN
+	DELETE FROM custfocus.report_themes r WHERE r.service_id = ANY (p_services);
+	INSERT INTO custfocus.report_themes SELECT * FROM custfocus.voc_themes_compute(p_services);
+	v_s := ARRAY(SELECT s.service_id FROM custfocus.service s);
+	DELETE FROM custfocus.report_themes r WHERE NOT (r.service_id = ANY (v_s));
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_themes_refresh(integer[]) IS
+'Publishes again the themes of the given services (at commit)';
+REVOKE ALL ON FUNCTION custfocus.report_themes_refresh(integer[]) FROM PUBLIC;
+
+-- The services whose documents a statement changed: feedback (its service,
+-- before and after), free-text answers (their responses' services), the
+-- services of responses deleted or given another service.  TRUNCATE:
+-- every service.
+CREATE FUNCTION custfocus.theme_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		v_services := ARRAY(SELECT s.service_id FROM custfocus.service s);
+	ELSIF TG_TABLE_NAME = 'feedback' THEN
+		IF TG_OP = 'INSERT' THEN
+			v_services := ARRAY(SELECT DISTINCT n.service_id FROM new_rows n WHERE n.service_id IS NOT NULL);
+		ELSIF TG_OP = 'DELETE' THEN
+			v_services := ARRAY(SELECT DISTINCT o.service_id FROM old_rows o WHERE o.service_id IS NOT NULL);
+		ELSE
+			v_services := ARRAY(SELECT o.service_id FROM old_rows o JOIN new_rows n ON n.feedback_id = o.feedback_id
+								 WHERE (o.body, o.service_id) IS DISTINCT FROM (n.body, n.service_id) AND o.service_id IS NOT NULL
+								UNION
+								SELECT n.service_id FROM old_rows o JOIN new_rows n ON n.feedback_id = o.feedback_id
+								 WHERE (o.body, o.service_id) IS DISTINCT FROM (n.body, n.service_id) AND n.service_id IS NOT NULL);
+		END IF;
+	ELSIF TG_TABLE_NAME = 'answer' THEN
+		IF TG_OP = 'INSERT' THEN
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(SELECT n.response_id FROM new_rows n WHERE n.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		ELSIF TG_OP = 'DELETE' THEN
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(SELECT o.response_id FROM old_rows o WHERE o.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		ELSE
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(
+										SELECT o.response_id FROM old_rows o
+										  JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+										 WHERE o.text_value IS DISTINCT FROM n.text_value
+										UNION
+										SELECT n.response_id FROM new_rows n
+										  LEFT JOIN old_rows o ON o.response_id = n.response_id AND o.item_id = n.item_id
+										 WHERE o.response_id IS NULL AND n.text_value IS NOT NULL
+										UNION
+										SELECT o.response_id FROM old_rows o
+										  LEFT JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+										 WHERE n.response_id IS NULL AND o.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		END IF;
+	ELSIF TG_OP = 'DELETE' THEN
+		-- responses deleted: their answers went with them, and the answer
+		-- trigger could no longer find their services
+		v_services := ARRAY(SELECT DISTINCT o.service_id FROM old_rows o WHERE o.service_id IS NOT NULL);
+	ELSE
+		-- responses given another service (or id): both services
+		v_services := ARRAY(SELECT o.service_id FROM old_rows o
+							 WHERE o.service_id IS NOT NULL
+							   AND NOT EXISTS (SELECT FROM new_rows n WHERE n.response_id = o.response_id
+												 AND n.service_id IS NOT DISTINCT FROM o.service_id)
+							UNION
+							SELECT n.service_id FROM new_rows n
+							 WHERE n.service_id IS NOT NULL
+							   AND NOT EXISTS (SELECT FROM old_rows o WHERE o.response_id = n.response_id
+												 AND o.service_id IS NOT DISTINCT FROM n.service_id));
+	END IF;
+	IF cardinality(v_services) > 0 THEN
+		PERFORM custfocus.report_touch(v_services, true);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.theme_change() IS
+'Trigger: the themes of the services whose feedback or free-text answers a statement changed are published again at commit';
+REVOKE ALL ON FUNCTION custfocus.theme_change() FROM PUBLIC;
+CREATE TRIGGER theme_feedback_insert AFTER INSERT ON custfocus.feedback
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_update AFTER UPDATE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_delete AFTER DELETE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_truncate AFTER TRUNCATE ON custfocus.feedback
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_insert AFTER INSERT ON custfocus.answer
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_update AFTER UPDATE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_delete AFTER DELETE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_truncate AFTER TRUNCATE ON custfocus.answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_response_service AFTER UPDATE ON custfocus.response
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
 
 -- Stated importance: of a requirement (every service with key drivers), or
 -- of a requirement at a service.
@@ -2106,9 +2346,19 @@ AS $$
 		OR (p.measure_code, p.measure_name, p.metric, p.period, p.period_label, p.direction, p.met, p.trend, p.suppressed)
 		   IS DISTINCT FROM (c.measure_code, c.measure_name, c.metric, c.period, c.period_label, c.direction, c.met,
 							 c.trend, c.suppressed)
+	UNION ALL
+	SELECT 'voc_themes', s.program_id, coalesce(p.service_id, c.service_id), NULL, NULL,
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_themes p
+	  FULL JOIN custfocus.voc_themes_compute() c ON c.service_id = p.service_id AND c.rank = p.rank
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
+		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver or measure row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
@@ -2235,6 +2485,30 @@ SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, r
  WHERE NOT (SELECT custfocus.report_published())
  ORDER BY 1, 2, 3, 4;
 
+CREATE OR REPLACE VIEW custfocus.voc_themes WITH (security_barrier) AS
+SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents, f.answer_documents,
+	   round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents, f.rank, f.example
+  FROM custfocus.report_themes f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE (SELECT custfocus.report_published())
+   AND ((SELECT custfocus.sees_all_programs())
+		OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+   AND f.documents >= (SELECT custfocus.min_responses())
+UNION ALL
+SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents, f.answer_documents,
+	   round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents, f.rank, f.example
+  FROM custfocus.voc_themes_live_rows(CURRENT_USER) f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE NOT (SELECT custfocus.report_published())
+   AND f.documents >= (SELECT custfocus.min_responses())
+ ORDER BY 1, 2, 8;
+
+COMMENT ON VIEW custfocus.voc_themes IS
+'Voice of the customer: for each service of the role''s programs, the 20 terms (full-text lexemes) found in the most feedback bodies and free-text answers (ties in term order); terms in fewer than custfocus.min_responses() documents are not shown';
+COMMENT ON VIEW custfocus_reports.voc_themes IS
+'Voice of the customer: for each service of the role''s programs, the 20 terms (full-text lexemes) found in the most feedback bodies and free-text answers (ties in term order); terms in fewer than custfocus.min_responses() documents are not shown';
 COMMENT ON COLUMN custfocus.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus_reports.scorecard.suppressed IS 'True when at least one score of the row is shown as NULL although it has answers: fewer than custfocus.min_responses(), or hidden so that no smaller hidden group can be recovered by subtraction (complementary suppression); a score without answers is NULL and not suppressed';
 COMMENT ON COLUMN custfocus.satisfaction_trend.suppressed IS 'True when the period has fewer than custfocus.min_responses() answers, or is hidden by complementary suppression (as in the scorecard): its percent and signals are not shown';
@@ -2259,6 +2533,7 @@ SELECT count(*) FROM custfocus.rollup_hidden_refresh(
 	(SELECT array_agg(k.service_id) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k),
 	(SELECT array_agg(k.month) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k));
 SELECT custfocus.report_refresh(ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r));
+SELECT custfocus.report_themes_refresh(ARRAY(SELECT s.service_id FROM custfocus.service s));
 
 -- the roles granted access before: the views' computation at read time
 -- (the *_rows functions grant_access grants), and report_verify for admins
@@ -2271,7 +2546,7 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.scorecard_live_rows(name), '
 								  'custfocus.satisfaction_trend_live_rows(name), custfocus.key_drivers_live_rows(name), '
-								  'custfocus.measure_status_live_rows(name) TO %I',
+								  'custfocus.measure_status_live_rows(name), custfocus.voc_themes_live_rows(name) TO %I',
 								  r.role_name);
 		IF r.level = 'admin' THEN
 			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.report_verify() TO %I', r.role_name);
@@ -2874,6 +3149,29 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
+-- theme_change on the placements of feedback (Citus): the themes of every
+-- service published again at commit, on the coordinator only (a
+-- placement's trigger has no transition tables to say which services).
+-- Answers' texts: the commit publishes the themes of every service whose
+-- answers changed (rollup_commit_compact).
+CREATE FUNCTION custfocus.citus_theme_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_theme_change() IS
+'Trigger on the placements of feedback (Citus): the themes of every service published again at commit, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_theme_change() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -3343,6 +3641,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER theme_feedback_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_theme_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS

@@ -538,6 +538,29 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
+-- theme_change on the placements of feedback (Citus): the themes of every
+-- service published again at commit, on the coordinator only (a
+-- placement's trigger has no transition tables to say which services).
+-- Answers' texts: the commit publishes the themes of every service whose
+-- answers changed (rollup_commit_compact).
+CREATE FUNCTION custfocus.citus_theme_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_theme_change() IS
+'Trigger on the placements of feedback (Citus): the themes of every service published again at commit, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_theme_change() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -1007,6 +1030,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER theme_feedback_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_theme_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS

@@ -762,6 +762,106 @@ COMMENT ON FUNCTION custfocus.measure_status_live_rows(name) IS
 'The performance measures of the programs the role may see, computed at read time (what custfocus.measure_status reads when the published figures are not the session''s)';
 REVOKE ALL ON FUNCTION custfocus.measure_status_live_rows(name) FROM PUBLIC;
 
+CREATE TABLE custfocus.report_themes (
+	service_id	integer NOT NULL,
+	term		text NOT NULL,
+	documents	bigint NOT NULL,
+	feedback_documents bigint NOT NULL,
+	answer_documents bigint NOT NULL,
+	service_documents bigint NOT NULL,
+	rank		integer NOT NULL,
+	example		text,
+	PRIMARY KEY (service_id, rank)
+);
+COMMENT ON TABLE custfocus.report_themes IS
+'The 20 top terms of each service''s documents, whatever their number of documents (the view applies the floor), as published by the last commit that changed the service''s feedback or free-text answers; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_themes.service_id IS 'The service';
+COMMENT ON COLUMN custfocus.report_themes.term IS 'As custfocus.voc_themes.term';
+COMMENT ON COLUMN custfocus.report_themes.documents IS 'As custfocus.voc_themes.documents';
+COMMENT ON COLUMN custfocus.report_themes.feedback_documents IS 'As custfocus.voc_themes.feedback_documents';
+COMMENT ON COLUMN custfocus.report_themes.answer_documents IS 'As custfocus.voc_themes.answer_documents';
+COMMENT ON COLUMN custfocus.report_themes.service_documents IS 'The service''s documents (feedback bodies and free-text answers)';
+COMMENT ON COLUMN custfocus.report_themes.rank IS 'As custfocus.voc_themes.rank';
+COMMENT ON COLUMN custfocus.report_themes.example IS 'As custfocus.voc_themes.example';
+REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
+
+-- Themes: the lexemes (English stemming, stop words removed) that occur in
+-- the most feedback bodies and free-text answers of a service.  A term is
+-- shown only when it occurs in custfocus.min_responses() documents or more,
+-- so a rare word cannot point at one respondent; the floor is applied in
+-- the view, so nothing below it leaves (the 20 top terms of all are
+-- published: those at or above the floor rank as they would among
+-- themselves, since a term below it has fewer documents).  Ties in
+-- documents rank in term order.  The free-text answers are found through
+-- answer_text_idx, a partial index of the answers that have a text (a small
+-- share of them), rather than by reading every answer: per service, its
+-- responses (response index by service) and their text answers; read whole,
+-- the partial index.  Computed per service, and published at commit for
+-- the services whose documents changed (theme triggers below).
+-- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
+CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_themes
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_documents, x.service_documents,
+	   x.rnk, x.example
+  FROM (
+	SELECT c.*, rank() OVER (PARTITION BY c.service_id, c.program_code, c.service_code
+							 ORDER BY c.documents DESC, c.lexeme)::integer AS rnk
+	  FROM (
+		SELECT d.service_id, d.program_code, d.service_code, t.lexeme, count(*) AS documents,
+			   count(*) FILTER (WHERE d.source = 'feedback') AS feedback_documents,
+			   count(*) FILTER (WHERE d.source = 'answer') AS answer_documents,
+			   min(d.txt) AS example, max(d.service_documents) AS service_documents
+		  FROM (
+			SELECT doc.*, count(*) OVER (PARTITION BY doc.service_id, doc.program_code, doc.service_code)
+						  AS service_documents
+			  FROM (
+				SELECT s.service_id, p.code AS program_code, s.code AS service_code,
+					   'feedback' AS source, f.body AS txt
+				  FROM custfocus.service s
+				  JOIN custfocus.program p ON p.program_id = s.program_id
+				  JOIN custfocus.feedback f ON f.service_id = s.service_id
+				 WHERE p_services IS NULL OR s.service_id = ANY (p_services)
+				UNION ALL
+				SELECT s.service_id, p.code, s.code, 'answer', a.text_value
+				  FROM custfocus.service s
+				  JOIN custfocus.program p ON p.program_id = s.program_id
+				  JOIN custfocus.response r ON r.service_id = s.service_id
+				  JOIN custfocus.answer a ON a.response_id = r.response_id
+				 WHERE a.text_value IS NOT NULL AND (p_services IS NULL OR s.service_id = ANY (p_services))
+			  ) doc
+		  ) d
+		 CROSS JOIN LATERAL unnest(pg_catalog.tsvector_to_array(
+				pg_catalog.to_tsvector('pg_catalog.english'::regconfig, d.txt))) AS t (lexeme)
+		 GROUP BY d.service_id, d.program_code, d.service_code, t.lexeme
+	  ) c
+  ) x
+ WHERE x.rnk <= 20
+$$;
+COMMENT ON FUNCTION custfocus.voc_themes_compute(integer[]) IS
+'The 20 top terms of every service, or of the given services, whatever their documents (the floor applies when the view reads them)';
+REVOKE ALL ON FUNCTION custfocus.voc_themes_compute(integer[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.voc_themes_live_rows(p_role name)
+RETURNS SETOF custfocus.report_themes
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.check_role_asked(p_role);
+	IF custfocus.sees_all_programs(p_role) THEN
+		RETURN QUERY SELECT * FROM custfocus.voc_themes_compute();
+	ELSE
+		RETURN QUERY SELECT * FROM custfocus.voc_themes_compute(coalesce(custfocus.visible_service_ids(p_role), '{}'));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.voc_themes_live_rows(name) IS
+'The themes of the services the role may see, computed at read time (what custfocus.voc_themes reads when the published themes are not the session''s)';
+REVOKE ALL ON FUNCTION custfocus.voc_themes_live_rows(name) FROM PUBLIC;
+
 -- (custfocus.live_reports, the setting, read through a function: see
 -- session_min_responses)
 CREATE FUNCTION custfocus.live_reports() RETURNS boolean
@@ -862,19 +962,135 @@ REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[])
 -- (inputs of the figures that are not answers: a requirement's stated
 -- importance).  A row of rollup_pending without months: the commit
 -- (rollup_commit_compact) publishes its services and recomputes nothing.
-CREATE FUNCTION custfocus.report_touch(p_services integer[]) RETURNS void
+CREATE FUNCTION custfocus.report_touch(p_services integer[], p_themes_only boolean DEFAULT false) RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
-	INSERT INTO custfocus.rollup_pending (services, months)
-	SELECT p_services, '{}' WHERE cardinality(p_services) > 0
+	INSERT INTO custfocus.rollup_pending (services, months, themes_only)
+	SELECT p_services, '{}', p_themes_only WHERE cardinality(p_services) > 0
 $$;
-COMMENT ON FUNCTION custfocus.report_touch(integer[]) IS
-'Asks for the given services'' figures to be published again when the transaction commits';
-REVOKE ALL ON FUNCTION custfocus.report_touch(integer[]) FROM PUBLIC;
+COMMENT ON FUNCTION custfocus.report_touch(integer[], boolean) IS
+'Asks for the given services'' figures (or only their themes) to be published again when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_touch(integer[], boolean) FROM PUBLIC;
+
+-- Publishes the themes of the given services again (at commit, under
+-- report_state, as report_refresh).  Services looked up first (Citus, see
+-- report_refresh).
+CREATE FUNCTION custfocus.report_themes_refresh(p_services integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_s integer[];
+BEGIN
+	DELETE FROM custfocus.report_themes r WHERE r.service_id = ANY (p_services);
+	INSERT INTO custfocus.report_themes SELECT * FROM custfocus.voc_themes_compute(p_services);
+	v_s := ARRAY(SELECT s.service_id FROM custfocus.service s);
+	DELETE FROM custfocus.report_themes r WHERE NOT (r.service_id = ANY (v_s));
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_themes_refresh(integer[]) IS
+'Publishes again the themes of the given services (at commit)';
+REVOKE ALL ON FUNCTION custfocus.report_themes_refresh(integer[]) FROM PUBLIC;
+
+-- The services whose documents a statement changed: feedback (its service,
+-- before and after), free-text answers (their responses' services), the
+-- services of responses deleted or given another service.  TRUNCATE:
+-- every service.
+CREATE FUNCTION custfocus.theme_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		v_services := ARRAY(SELECT s.service_id FROM custfocus.service s);
+	ELSIF TG_TABLE_NAME = 'feedback' THEN
+		IF TG_OP = 'INSERT' THEN
+			v_services := ARRAY(SELECT DISTINCT n.service_id FROM new_rows n WHERE n.service_id IS NOT NULL);
+		ELSIF TG_OP = 'DELETE' THEN
+			v_services := ARRAY(SELECT DISTINCT o.service_id FROM old_rows o WHERE o.service_id IS NOT NULL);
+		ELSE
+			v_services := ARRAY(SELECT o.service_id FROM old_rows o JOIN new_rows n ON n.feedback_id = o.feedback_id
+								 WHERE (o.body, o.service_id) IS DISTINCT FROM (n.body, n.service_id) AND o.service_id IS NOT NULL
+								UNION
+								SELECT n.service_id FROM old_rows o JOIN new_rows n ON n.feedback_id = o.feedback_id
+								 WHERE (o.body, o.service_id) IS DISTINCT FROM (n.body, n.service_id) AND n.service_id IS NOT NULL);
+		END IF;
+	ELSIF TG_TABLE_NAME = 'answer' THEN
+		IF TG_OP = 'INSERT' THEN
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(SELECT n.response_id FROM new_rows n WHERE n.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		ELSIF TG_OP = 'DELETE' THEN
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(SELECT o.response_id FROM old_rows o WHERE o.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		ELSE
+			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+								 WHERE r.response_id = ANY (ARRAY(
+										SELECT o.response_id FROM old_rows o
+										  JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+										 WHERE o.text_value IS DISTINCT FROM n.text_value
+										UNION
+										SELECT n.response_id FROM new_rows n
+										  LEFT JOIN old_rows o ON o.response_id = n.response_id AND o.item_id = n.item_id
+										 WHERE o.response_id IS NULL AND n.text_value IS NOT NULL
+										UNION
+										SELECT o.response_id FROM old_rows o
+										  LEFT JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+										 WHERE n.response_id IS NULL AND o.text_value IS NOT NULL))
+								   AND r.service_id IS NOT NULL);
+		END IF;
+	ELSIF TG_OP = 'DELETE' THEN
+		-- responses deleted: their answers went with them, and the answer
+		-- trigger could no longer find their services
+		v_services := ARRAY(SELECT DISTINCT o.service_id FROM old_rows o WHERE o.service_id IS NOT NULL);
+	ELSE
+		-- responses given another service (or id): both services
+		v_services := ARRAY(SELECT o.service_id FROM old_rows o
+							 WHERE o.service_id IS NOT NULL
+							   AND NOT EXISTS (SELECT FROM new_rows n WHERE n.response_id = o.response_id
+												 AND n.service_id IS NOT DISTINCT FROM o.service_id)
+							UNION
+							SELECT n.service_id FROM new_rows n
+							 WHERE n.service_id IS NOT NULL
+							   AND NOT EXISTS (SELECT FROM old_rows o WHERE o.response_id = n.response_id
+												 AND o.service_id IS NOT DISTINCT FROM n.service_id));
+	END IF;
+	IF cardinality(v_services) > 0 THEN
+		PERFORM custfocus.report_touch(v_services, true);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.theme_change() IS
+'Trigger: the themes of the services whose feedback or free-text answers a statement changed are published again at commit';
+REVOKE ALL ON FUNCTION custfocus.theme_change() FROM PUBLIC;
+CREATE TRIGGER theme_feedback_insert AFTER INSERT ON custfocus.feedback
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_update AFTER UPDATE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_delete AFTER DELETE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_feedback_truncate AFTER TRUNCATE ON custfocus.feedback
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_insert AFTER INSERT ON custfocus.answer
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_update AFTER UPDATE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_delete AFTER DELETE ON custfocus.answer
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_answer_truncate AFTER TRUNCATE ON custfocus.answer
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_response_service AFTER UPDATE ON custfocus.response
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
+CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
 
 -- Stated importance: of a requirement (every service with key drivers), or
 -- of a requirement at a service.
@@ -1007,9 +1223,19 @@ AS $$
 		OR (p.measure_code, p.measure_name, p.metric, p.period, p.period_label, p.direction, p.met, p.trend, p.suppressed)
 		   IS DISTINCT FROM (c.measure_code, c.measure_name, c.metric, c.period, c.period_label, c.direction, c.met,
 							 c.trend, c.suppressed)
+	UNION ALL
+	SELECT 'voc_themes', s.program_id, coalesce(p.service_id, c.service_id), NULL, NULL,
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_themes p
+	  FULL JOIN custfocus.voc_themes_compute() c ON c.service_id = p.service_id AND c.rank = p.rank
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
+		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver or measure row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 -- Scorecard: the published figures (or, see report_published, the same
@@ -1328,3 +1554,38 @@ COMMENT ON COLUMN custfocus.improvement_opportunities.n IS 'Answers behind the p
 COMMENT ON COLUMN custfocus.improvement_opportunities.open_actions IS 'Improvement actions planned or in progress for this service and requirement';
 COMMENT ON COLUMN custfocus.improvement_opportunities.open_action_titles IS 'Their titles';
 COMMENT ON COLUMN custfocus.improvement_opportunities.reason IS 'Why the row ranks where it does, in words';
+
+-- Themes: the published top terms (or, see report_published, the same
+-- computed at read time) of the services the caller may see, at or above
+-- the threshold.  Same access rule and security_barrier as the scorecard.
+CREATE VIEW custfocus.voc_themes WITH (security_barrier) AS
+SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents, f.answer_documents,
+	   round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents, f.rank, f.example
+  FROM custfocus.report_themes f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE (SELECT custfocus.report_published())
+   AND ((SELECT custfocus.sees_all_programs())
+		OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+   AND f.documents >= (SELECT custfocus.min_responses())
+UNION ALL
+SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents, f.answer_documents,
+	   round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents, f.rank, f.example
+  FROM custfocus.voc_themes_live_rows(CURRENT_USER) f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE NOT (SELECT custfocus.report_published())
+   AND f.documents >= (SELECT custfocus.min_responses())
+ ORDER BY 1, 2, 8;
+COMMENT ON VIEW custfocus.voc_themes IS
+'Voice of the customer: for each service of the role''s programs, the 20 terms (full-text lexemes) found in the most feedback bodies and free-text answers (ties in term order); terms in fewer than custfocus.min_responses() documents are not shown';
+COMMENT ON COLUMN custfocus.voc_themes.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.voc_themes.service_code IS 'Service';
+COMMENT ON COLUMN custfocus.voc_themes.term IS 'Lexeme (English stemming: "waiting" and "waited" are "wait")';
+COMMENT ON COLUMN custfocus.voc_themes.documents IS 'Feedback bodies and free-text answers about the service that contain the term';
+COMMENT ON COLUMN custfocus.voc_themes.feedback_documents IS 'Of those, feedback bodies';
+COMMENT ON COLUMN custfocus.voc_themes.answer_documents IS 'Of those, free-text survey answers';
+COMMENT ON COLUMN custfocus.voc_themes.share_of_documents IS 'Percent of the service''s documents that contain the term, 0.0 to 100.0, to one decimal (numeric(4,1))';
+COMMENT ON COLUMN custfocus.voc_themes.rank IS 'Rank of the term within the service (1 = most frequent)';
+COMMENT ON COLUMN custfocus.voc_themes.example IS 'One document that contains the term';
+

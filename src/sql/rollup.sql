@@ -224,7 +224,8 @@ CREATE TABLE custfocus.rollup_pending (
 	services	integer[] NOT NULL,
 	months		date[] NOT NULL,
 	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal(),
-	answers		bigint[]
+	answers		bigint[],
+	themes_only boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
@@ -232,6 +233,7 @@ COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
+COMMENT ON COLUMN custfocus.rollup_pending.themes_only IS 'True when only the services'' documents (feedback, free-text answers) changed: their themes are published again at commit, nothing else';
 COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
@@ -607,6 +609,9 @@ BEGIN
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
 	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
+	-- and every service's themes published again at commit (a restore with
+	-- triggers off loaded documents no trigger saw)
+	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
 	RETURN v_n;
 END
 $$;
@@ -1927,6 +1932,7 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_answers bigint[];
+	v_theme_services integer[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
@@ -1934,22 +1940,39 @@ BEGIN
 	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months, p.answers
+		RETURNING p.services, p.months, p.answers, p.themes_only
+	),
+	themes AS (
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.themes_only
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
-		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END
-	  INTO v_services, v_months, v_answers
+		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
+		   (SELECT t.s FROM themes t)
+	  INTO v_services, v_months, v_answers, v_theme_services
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
+			 WHERE NOT g.themes_only
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL THEN
+	IF v_services IS NULL AND v_theme_services IS NULL THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
+	-- the services whose documents changed: their themes (on Citus, whose
+	-- placements' triggers do not say which services, those of every
+	-- service whose answers changed as well)
+	IF v_services IS NOT NULL AND custfocus.citus_distributed() THEN
+		v_theme_services := ARRAY(SELECT x FROM unnest(v_theme_services) AS x UNION SELECT x FROM unnest(v_services) AS x);
+	END IF;
+	IF v_theme_services IS NOT NULL THEN
+		PERFORM custfocus.report_themes_refresh(v_theme_services);
+	END IF;
+	IF v_services IS NULL THEN
+		RETURN NULL;
+	END IF;
 	BEGIN
 	-- service-month keys with many rows
 	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
