@@ -830,12 +830,7 @@ BEGIN
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
-	-- the services whose documents changed: their themes (on Citus, whose
-	-- placements' triggers do not say which services, those of every
-	-- service whose answers changed as well)
-	IF v_services IS NOT NULL AND custfocus.citus_distributed() THEN
-		v_theme_services := ARRAY(SELECT x FROM unnest(v_theme_services) AS x UNION SELECT x FROM unnest(v_services) AS x);
-	END IF;
+	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
 	END IF;
@@ -1920,13 +1915,17 @@ REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
 -- share of them), rather than by reading every answer: per service, its
 -- responses (response index by service) and their text answers; read whole,
 -- the partial index.  Computed per service, and published at commit for
--- the services whose documents changed (theme triggers below).
+-- the services whose documents changed (theme triggers below).  PL/pgSQL:
+-- on Citus it reads distributed tables, and Citus plans no parameters of
+-- SQL functions.
 -- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
 CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
 RETURNS SETOF custfocus.report_themes
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+RETURN QUERY
 SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_documents, x.service_documents,
 	   x.rnk, x.example
   FROM (
@@ -1961,7 +1960,8 @@ SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_docum
 		 GROUP BY d.service_id, d.program_code, d.service_code, t.lexeme
 	  ) c
   ) x
- WHERE x.rnk <= 20
+ WHERE x.rnk <= 20;
+END
 $$;
 COMMENT ON FUNCTION custfocus.voc_themes_compute(integer[]) IS
 'The 20 top terms of every service, or of the given services, whatever their documents (the floor applies when the view reads them)';
@@ -2109,6 +2109,10 @@ AS $$
 DECLARE
 	v_s integer[];
 BEGIN
+	-- (on Citus the themes are computed when read: see citus_voc_themes_query)
+	IF custfocus.citus_distributed() THEN
+		RETURN;
+	END IF;
 	DELETE FROM custfocus.report_themes r WHERE r.service_id = ANY (p_services);
 	INSERT INTO custfocus.report_themes SELECT * FROM custfocus.voc_themes_compute(p_services);
 	v_s := ARRAY(SELECT s.service_id FROM custfocus.service s);
@@ -2353,9 +2357,10 @@ AS $$
 	  FROM custfocus.report_themes p
 	  FULL JOIN custfocus.voc_themes_compute() c ON c.service_id = p.service_id AND c.rank = p.rank
 	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
-	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+	 WHERE NOT custfocus.citus_distributed()
+	   AND (p.service_id IS NULL OR c.service_id IS NULL
 		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
-		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example)
+		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example))
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
 'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
@@ -3149,29 +3154,6 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
--- theme_change on the placements of feedback (Citus): the themes of every
--- service published again at commit, on the coordinator only (a
--- placement's trigger has no transition tables to say which services).
--- Answers' texts: the commit publishes the themes of every service whose
--- answers changed (rollup_commit_compact).
-CREATE FUNCTION custfocus.citus_theme_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_group integer;
-BEGIN
-	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
-	IF v_group = 0 THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION custfocus.citus_theme_change() IS
-'Trigger on the placements of feedback (Citus): the themes of every service published again at commit, on the coordinator only';
-REVOKE ALL ON FUNCTION custfocus.citus_theme_change() FROM PUBLIC;
-
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -3641,8 +3623,6 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
-	CREATE TRIGGER theme_feedback_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
-		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_theme_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS
@@ -3915,7 +3895,7 @@ AS $$
 	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities']::regclass[]
 $$;
 COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
-'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage is defined anew besides';
+'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage and voc_themes are defined anew besides';
 
 CREATE FUNCTION custfocus.citus_view_check_role(p_role name) RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -4020,6 +4000,29 @@ $q$;
 COMMENT ON FUNCTION custfocus.citus_data_coverage_query() IS
 'On a distributed custfocus: the query of data_coverage for a role p_role, without correlated sub-queries (which Citus cannot plan)';
 
+-- voc_themes on Citus: computed when read, for the role.  A commit that
+-- changed free-text answers would compute its services' themes reading
+-- shards that the committing role modified, as the owner, which Citus
+-- refuses ("modified in this transaction by a different user"); and the
+-- placements' triggers cannot say which services changed.  So the themes
+-- are not published on Citus (report_themes_refresh returns at once).
+CREATE FUNCTION custfocus.citus_voc_themes_query() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT $q$SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents,
+	   f.answer_documents, round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents,
+	   f.rank, f.example
+  FROM custfocus.voc_themes_compute(CASE WHEN custfocus.sees_all_programs(p_role) THEN NULL
+										  ELSE custfocus.visible_service_ids(p_role) END) f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE f.documents >= (SELECT custfocus.min_responses())
+ ORDER BY 1, 2, 8$q$
+$$;
+COMMENT ON FUNCTION custfocus.citus_voc_themes_query() IS
+'On a distributed custfocus: the query of voc_themes for a role p_role, computed when read (the themes are not published on Citus)';
+
 -- Part of distribute(): the functions, and the views reading them.  Run on
 -- the coordinator only (the workers never run the views), without DDL
 -- propagation.
@@ -4033,7 +4036,8 @@ DECLARE
 	v_sql text;
 	v_ddl text := pg_catalog.current_setting('citus.enable_ddl_propagation');
 	v_queries text[] := '{}';
-	v_views regclass[] := custfocus.citus_redefined_views() || 'custfocus.data_coverage'::regclass;
+	v_views regclass[] := custfocus.citus_redefined_views() || 'custfocus.data_coverage'::regclass
+						  || 'custfocus.voc_themes'::regclass;
 	i integer;
 BEGIN
 	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
@@ -4041,7 +4045,7 @@ BEGIN
 	FOREACH v_view IN ARRAY custfocus.citus_redefined_views() LOOP
 		v_queries := v_queries || custfocus.citus_view_query(v_view);
 	END LOOP;
-	v_queries := v_queries || custfocus.citus_data_coverage_query();
+	v_queries := v_queries || custfocus.citus_data_coverage_query() || custfocus.citus_voc_themes_query();
 	FOR i IN 1 .. cardinality(v_views) LOOP
 		v_view := v_views[i];
 		SELECT c.relname INTO v_name FROM pg_catalog.pg_class c WHERE c.oid = v_view;

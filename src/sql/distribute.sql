@@ -538,29 +538,6 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
--- theme_change on the placements of feedback (Citus): the themes of every
--- service published again at commit, on the coordinator only (a
--- placement's trigger has no transition tables to say which services).
--- Answers' texts: the commit publishes the themes of every service whose
--- answers changed (rollup_commit_compact).
-CREATE FUNCTION custfocus.citus_theme_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_group integer;
-BEGIN
-	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
-	IF v_group = 0 THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION custfocus.citus_theme_change() IS
-'Trigger on the placements of feedback (Citus): the themes of every service published again at commit, on the coordinator only';
-REVOKE ALL ON FUNCTION custfocus.citus_theme_change() FROM PUBLIC;
-
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -1030,8 +1007,6 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
-	CREATE TRIGGER theme_feedback_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
-		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_theme_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS
@@ -1304,7 +1279,7 @@ AS $$
 	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities']::regclass[]
 $$;
 COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
-'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage is defined anew besides';
+'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage and voc_themes are defined anew besides';
 
 CREATE FUNCTION custfocus.citus_view_check_role(p_role name) RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -1409,6 +1384,29 @@ $q$;
 COMMENT ON FUNCTION custfocus.citus_data_coverage_query() IS
 'On a distributed custfocus: the query of data_coverage for a role p_role, without correlated sub-queries (which Citus cannot plan)';
 
+-- voc_themes on Citus: computed when read, for the role.  A commit that
+-- changed free-text answers would compute its services' themes reading
+-- shards that the committing role modified, as the owner, which Citus
+-- refuses ("modified in this transaction by a different user"); and the
+-- placements' triggers cannot say which services changed.  So the themes
+-- are not published on Citus (report_themes_refresh returns at once).
+CREATE FUNCTION custfocus.citus_voc_themes_query() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT $q$SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents,
+	   f.answer_documents, round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents,
+	   f.rank, f.example
+  FROM custfocus.voc_themes_compute(CASE WHEN custfocus.sees_all_programs(p_role) THEN NULL
+										  ELSE custfocus.visible_service_ids(p_role) END) f
+  JOIN custfocus.service s ON s.service_id = f.service_id
+  JOIN custfocus.program p ON p.program_id = s.program_id
+ WHERE f.documents >= (SELECT custfocus.min_responses())
+ ORDER BY 1, 2, 8$q$
+$$;
+COMMENT ON FUNCTION custfocus.citus_voc_themes_query() IS
+'On a distributed custfocus: the query of voc_themes for a role p_role, computed when read (the themes are not published on Citus)';
+
 -- Part of distribute(): the functions, and the views reading them.  Run on
 -- the coordinator only (the workers never run the views), without DDL
 -- propagation.
@@ -1422,7 +1420,8 @@ DECLARE
 	v_sql text;
 	v_ddl text := pg_catalog.current_setting('citus.enable_ddl_propagation');
 	v_queries text[] := '{}';
-	v_views regclass[] := custfocus.citus_redefined_views() || 'custfocus.data_coverage'::regclass;
+	v_views regclass[] := custfocus.citus_redefined_views() || 'custfocus.data_coverage'::regclass
+						  || 'custfocus.voc_themes'::regclass;
 	i integer;
 BEGIN
 	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
@@ -1430,7 +1429,7 @@ BEGIN
 	FOREACH v_view IN ARRAY custfocus.citus_redefined_views() LOOP
 		v_queries := v_queries || custfocus.citus_view_query(v_view);
 	END LOOP;
-	v_queries := v_queries || custfocus.citus_data_coverage_query();
+	v_queries := v_queries || custfocus.citus_data_coverage_query() || custfocus.citus_voc_themes_query();
 	FOR i IN 1 .. cardinality(v_views) LOOP
 		v_view := v_views[i];
 		SELECT c.relname INTO v_name FROM pg_catalog.pg_class c WHERE c.oid = v_view;

@@ -797,13 +797,17 @@ REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
 -- share of them), rather than by reading every answer: per service, its
 -- responses (response index by service) and their text answers; read whole,
 -- the partial index.  Computed per service, and published at commit for
--- the services whose documents changed (theme triggers below).
+-- the services whose documents changed (theme triggers below).  PL/pgSQL:
+-- on Citus it reads distributed tables, and Citus plans no parameters of
+-- SQL functions.
 -- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
 CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
 RETURNS SETOF custfocus.report_themes
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+BEGIN
+RETURN QUERY
 SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_documents, x.service_documents,
 	   x.rnk, x.example
   FROM (
@@ -838,7 +842,8 @@ SELECT x.service_id, x.lexeme, x.documents, x.feedback_documents, x.answer_docum
 		 GROUP BY d.service_id, d.program_code, d.service_code, t.lexeme
 	  ) c
   ) x
- WHERE x.rnk <= 20
+ WHERE x.rnk <= 20;
+END
 $$;
 COMMENT ON FUNCTION custfocus.voc_themes_compute(integer[]) IS
 'The 20 top terms of every service, or of the given services, whatever their documents (the floor applies when the view reads them)';
@@ -986,6 +991,10 @@ AS $$
 DECLARE
 	v_s integer[];
 BEGIN
+	-- (on Citus the themes are computed when read: see citus_voc_themes_query)
+	IF custfocus.citus_distributed() THEN
+		RETURN;
+	END IF;
 	DELETE FROM custfocus.report_themes r WHERE r.service_id = ANY (p_services);
 	INSERT INTO custfocus.report_themes SELECT * FROM custfocus.voc_themes_compute(p_services);
 	v_s := ARRAY(SELECT s.service_id FROM custfocus.service s);
@@ -1230,9 +1239,10 @@ AS $$
 	  FROM custfocus.report_themes p
 	  FULL JOIN custfocus.voc_themes_compute() c ON c.service_id = p.service_id AND c.rank = p.rank
 	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
-	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+	 WHERE NOT custfocus.citus_distributed()
+	   AND (p.service_id IS NULL OR c.service_id IS NULL
 		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
-		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example)
+		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example))
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
 'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';

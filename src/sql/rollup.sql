@@ -1961,12 +1961,7 @@ BEGIN
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
-	-- the services whose documents changed: their themes (on Citus, whose
-	-- placements' triggers do not say which services, those of every
-	-- service whose answers changed as well)
-	IF v_services IS NOT NULL AND custfocus.citus_distributed() THEN
-		v_theme_services := ARRAY(SELECT x FROM unnest(v_theme_services) AS x UNION SELECT x FROM unnest(v_services) AS x);
-	END IF;
+	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
 	END IF;
