@@ -2525,41 +2525,6 @@ COMMENT ON COLUMN custfocus_reports.control_chart.suppressed IS 'True when the p
 COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 COMMENT ON COLUMN custfocus_reports.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
 
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
-
--- the complementary cells of the data already there, and its figures
--- published
-SELECT count(*) FROM custfocus.rollup_hidden_refresh(
-	(SELECT array_agg(k.service_id) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k),
-	(SELECT array_agg(k.month) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k));
-SELECT custfocus.report_refresh(ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r));
-SELECT custfocus.report_themes_refresh(ARRAY(SELECT s.service_id FROM custfocus.service s));
-
--- the roles granted access before: the views' computation at read time
--- (the *_rows functions grant_access grants), and report_verify for admins
-DO $$
-DECLARE
-	r record;
-BEGIN
-	FOR r IN SELECT a.role_name, a.level FROM custfocus.role_access a
-			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
-	LOOP
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.scorecard_live_rows(name), '
-								  'custfocus.satisfaction_trend_live_rows(name), custfocus.key_drivers_live_rows(name), '
-								  'custfocus.measure_status_live_rows(name), custfocus.voc_themes_live_rows(name) TO %I',
-								  r.role_name);
-		IF r.level = 'admin' THEN
-			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.report_verify() TO %I', r.role_name);
-		END IF;
-	END LOOP;
-END
-$$;
-
 -------------------------------------------------------------------------------
 -- Scale-out on Citus (issue 14): custfocus.distribute() and what it needs
 -------------------------------------------------------------------------------
@@ -4601,3 +4566,38 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
 'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
 
+
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
+
+-- the complementary cells of the data already there, and its figures
+-- published
+SELECT count(*) FROM custfocus.rollup_hidden_refresh(
+	(SELECT array_agg(k.service_id) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k),
+	(SELECT array_agg(k.month) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k));
+SELECT custfocus.report_refresh(ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r));
+SELECT custfocus.report_themes_refresh(ARRAY(SELECT s.service_id FROM custfocus.service s));
+
+-- the roles granted access before: the views' computation at read time
+-- (the *_rows functions grant_access grants), and report_verify for admins
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT a.role_name, a.level FROM custfocus.role_access a
+			  WHERE EXISTS (SELECT FROM pg_catalog.pg_roles g WHERE g.rolname = a.role_name)
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.scorecard_live_rows(name), '
+								  'custfocus.satisfaction_trend_live_rows(name), custfocus.key_drivers_live_rows(name), '
+								  'custfocus.measure_status_live_rows(name), custfocus.voc_themes_live_rows(name) TO %I',
+								  r.role_name);
+		IF r.level = 'admin' THEN
+			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.report_verify() TO %I', r.role_name);
+		END IF;
+	END LOOP;
+END
+$$;
