@@ -16,8 +16,8 @@
 ALTER TABLE custfocus.rollup_pending ADD COLUMN answers bigint[];
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 
-ALTER TABLE custfocus.rollup_pending ADD COLUMN themes_only boolean NOT NULL DEFAULT false;
-COMMENT ON COLUMN custfocus.rollup_pending.themes_only IS 'True when only the services'' documents (feedback, free-text answers) changed: their themes are published again at commit, nothing else';
+ALTER TABLE custfocus.rollup_pending ADD COLUMN scope text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'publish', 'all'));
+COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
 
 -- Complementary suppression (see src/suppress.c).  The scorecard and the
 -- trend hide a score of fewer than the floor's answers, and show the scores
@@ -507,12 +507,13 @@ AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
+	-- every key: said so, and listed at commit (rollup_commit_compact)
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT '{}', '{}', 'all' WHERE p_services IS NULL;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT array_agg(k.service_id), array_agg(k.month)
-	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
-			UNION
-			SELECT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
-			 WHERE p_services IS NOT NULL AND k.service_id IS NOT NULL) k
+	  FROM (SELECT DISTINCT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
+			 WHERE k.service_id IS NOT NULL) k
 	HAVING count(*) > 0;
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
@@ -539,6 +540,35 @@ CREATE TRIGGER rollup_hidden_measure AFTER INSERT OR UPDATE OR DELETE ON custfoc
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
 CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custfocus.item
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
+
+-- An item of a requirement added or deleted changes which items the
+-- requirement has, even without answers: the relations of the
+-- complementary suppression, and whether a measure of an item is a measure
+-- of the requirement's only item (the key drivers' check): every year
+-- again at commit, as for an item given another requirement (found by a
+-- review).
+CREATE FUNCTION custfocus.rollup_item_membership() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		PERFORM custfocus.rollup_hidden_touch(NULL, NULL) WHERE EXISTS (SELECT FROM new_item n WHERE n.requirement_id IS NOT NULL);
+	ELSE
+		PERFORM custfocus.rollup_hidden_touch(NULL, NULL) WHERE EXISTS (SELECT FROM old_item o WHERE o.requirement_id IS NOT NULL);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_membership() IS
+'Trigger: an item of a requirement added or deleted, the complementary suppression of every year is computed again and everything published again at commit';
+REVOKE ALL ON FUNCTION custfocus.rollup_item_membership() FROM PUBLIC;
+CREATE TRIGGER rollup_hidden_item_insert AFTER INSERT ON custfocus.item
+	REFERENCING NEW TABLE AS new_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_membership();
+CREATE TRIGGER rollup_hidden_item_delete AFTER DELETE ON custfocus.item
+	REFERENCING OLD TABLE AS old_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_membership();
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
 RETURNS TABLE (service_id integer, month date, problem text)
@@ -753,6 +783,33 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
 'Recomputes every roll-up (and report_unit) from the raw data, after a restore with triggers off or to repair; returns the number of keys';
 
+CREATE OR REPLACE FUNCTION custfocus.report_unit_rebuild() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- A structural change takes the unit roll-up's lock before report_unit's:
+	-- an import that renames or adds a service after its rows holds the
+	-- roll-up's lock and then wants report_unit's, so the other order made a
+	-- cycle with it (found by a review).  rollup_units_rebuild takes the
+	-- same lock again, and then the publication lock.
+	IF TG_ARGV[0] = 'structure' THEN
+		LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	END IF;
+	PERFORM custfocus.report_unit_refresh();
+	-- a service moved to another program, or a program under another
+	-- parent, counts for other units: rebuild the unit roll-up (which takes
+	-- it whole, EXCLUSIVE, so only structural changes do); new or deleted
+	-- rows and new names change no roll-up
+	IF TG_ARGV[0] = 'structure' THEN
+		PERFORM custfocus.rollup_units_rebuild();
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_unit_rebuild() IS
+'Trigger: rebuilds report_unit after a change to programs or services, and the unit roll-up after a change of the tree (argument structure)';
+
 CREATE OR REPLACE FUNCTION custfocus.rollup_units_rebuild() RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -802,6 +859,9 @@ DECLARE
 	v_months date[];
 	v_answers bigint[];
 	v_theme_services integer[];
+	v_all boolean;
+	v_publish_all boolean;
+	v_publish integer[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
@@ -809,32 +869,55 @@ BEGIN
 	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months, p.answers, p.themes_only
+		RETURNING p.services, p.months, p.answers, p.scope
 	),
 	themes AS (
-		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.themes_only
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'themes'
+	),
+	everything AS (
+		SELECT coalesce(bool_or(g.scope = 'all'), false) AS a, coalesce(bool_or(g.scope IN ('all', 'publish')), false) AS p
+		  FROM gone g
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
 		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
-		   (SELECT t.s FROM themes t)
-	  INTO v_services, v_months, v_answers, v_theme_services
+		   (SELECT t.s FROM themes t), (SELECT e.a FROM everything e), (SELECT e.p FROM everything e)
+	  INTO v_services, v_months, v_answers, v_theme_services, v_all, v_publish_all
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
-			 WHERE NOT g.themes_only
+			 WHERE g.scope = 'keys'
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL AND v_theme_services IS NULL THEN
+	IF v_services IS NULL AND v_theme_services IS NULL AND NOT v_all AND NOT v_publish_all THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
+	-- "every key" (a new floor, a measure changed, the tree rebuilt): the
+	-- keys there are now, under the lock, so that a key another commit
+	-- brought since the statement that asked is not left out
+	IF v_all THEN
+		SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+		  INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k;
+		v_answers := NULL;
+	END IF;
+	-- every service's figures (a stated importance changed), likewise
+	IF v_publish_all THEN
+		v_publish := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r
+						   UNION SELECT x FROM unnest(v_services) AS x);
+	ELSE
+		v_publish := ARRAY(SELECT DISTINCT x FROM unnest(v_services) AS x);
+	END IF;
 	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
 	END IF;
 	IF v_services IS NULL THEN
+		IF cardinality(v_publish) > 0 THEN
+			PERFORM custfocus.report_refresh(v_publish);
+		END IF;
 		RETURN NULL;
 	END IF;
 	BEGIN
@@ -879,7 +962,7 @@ BEGIN
 	  FROM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers) h;
 	-- the figures of the units the keys count for, and of the units whose
 	-- complementary cells changed, published
-	PERFORM custfocus.report_refresh(ARRAY(SELECT DISTINCT x FROM unnest(v_services) AS x), v_keys.p, v_keys.s);
+	PERFORM custfocus.report_refresh(v_publish, v_keys.p, v_keys.s);
 	RETURN NULL;
 END
 $$;
@@ -1158,11 +1241,15 @@ CREATE TABLE custfocus.report_state (
 	publications bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE custfocus.report_state IS
-'One row, locked by every commit that publishes figures (report_scorecard, report_trend), so that those commits run one at a time';
+'One row, locked by every commit that publishes figures (report_scorecard, report_trend, report_key_drivers, report_measure_status, report_themes), so that those commits run one at a time';
 COMMENT ON COLUMN custfocus.report_state.id IS 'Always true (one row)';
 COMMENT ON COLUMN custfocus.report_state.publications IS 'Commits that published figures since the extension was created';
 INSERT INTO custfocus.report_state DEFAULT VALUES;
 REVOKE ALL ON custfocus.report_state FROM PUBLIC;
+-- (row-level security without policies on every published table, as well
+-- as no grants: only the owner, whose views and functions read them, reads
+-- or writes them, whatever a grant on all tables of the schema gives)
+ALTER TABLE custfocus.report_state ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE custfocus.report_scorecard (
 	program_id	integer NOT NULL,
@@ -1232,6 +1319,7 @@ COMMENT ON COLUMN custfocus.report_scorecard.nps_weight_detractors IS 'As custfo
 COMMENT ON COLUMN custfocus.report_scorecard.linear_mean_weight IS 'As custfocus.scorecard.linear_mean_weight';
 COMMENT ON COLUMN custfocus.report_scorecard.linear_mean_weighted_sum IS 'As custfocus.scorecard.linear_mean_weighted_sum';
 REVOKE ALL ON custfocus.report_scorecard FROM PUBLIC;
+ALTER TABLE custfocus.report_scorecard ENABLE ROW LEVEL SECURITY;
 
 -- The scorecard's figures computed from the roll-ups, of every unit (p_*
 -- NULL) or of the units given as (program, unit service) pairs, at the
@@ -1394,6 +1482,7 @@ COMMENT ON COLUMN custfocus.report_trend.signal IS 'As custfocus.satisfaction_tr
 COMMENT ON COLUMN custfocus.report_trend.suppressed IS 'As custfocus.satisfaction_trend.suppressed';
 COMMENT ON COLUMN custfocus.report_trend.in_box IS 'As custfocus.satisfaction_trend.in_box';
 REVOKE ALL ON custfocus.report_trend FROM PUBLIC;
+ALTER TABLE custfocus.report_trend ENABLE ROW LEVEL SECURITY;
 
 -- The satisfaction trend computed from the roll-ups, of every unit or of
 -- the given ones (as scorecard_compute): the p-chart of CSAT
@@ -1500,6 +1589,7 @@ COMMENT ON COLUMN custfocus.report_key_drivers.priority IS 'As custfocus.key_dri
 COMMENT ON COLUMN custfocus.report_key_drivers.quadrant IS 'As custfocus.key_drivers.quadrant';
 COMMENT ON COLUMN custfocus.report_key_drivers.suppressed IS 'As custfocus.key_drivers.suppressed';
 REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
+ALTER TABLE custfocus.report_key_drivers ENABLE ROW LEVEL SECURITY;
 
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
@@ -1513,7 +1603,8 @@ REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
 --   * performance is the weighted linear mean (0..100, reverse-coded items
 --     flipped) of every answer to the requirement's items in the window;
 --     it is not shown when a measure of the requirement (or of its only
---     item) at the service has a hidden period inside the window, or shows
+--     item with answers at the service in the window) at the service has a
+--     hidden period inside the window, or shows
 --     periods inside it that leave fewer than custfocus.min_responses()
 --     answers of the window (but some) outside them;
 --   * derived importance is 100 times Pearson's r (unweighted) between those
@@ -1623,8 +1714,15 @@ SELECT x.service_id, x.survey_id, x.requirement_id,
 															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
 					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
 					   AND (mm.requirement_id = m.requirement_id
+							-- (the only item with answers in the window: an
+							-- item without any leaves the window the
+							-- measured item's answers; found by a review)
 							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
 											  WHERE oi.requirement_id = m.requirement_id
+												AND EXISTS (SELECT FROM custfocus.rollup_item_month wi
+															 WHERE wi.service_id = m.service_id AND wi.item_id = oi.item_id
+															   AND wi.month >= m.window_start AND wi.month <= m.window_end
+															   AND wi.n > 0)
 											 HAVING count(*) = 1))
 					   AND qp.period_start >= m.window_start
 					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
@@ -1713,6 +1811,7 @@ COMMENT ON COLUMN custfocus.report_measure_status.baseline IS 'As custfocus.meas
 COMMENT ON COLUMN custfocus.report_measure_status.suppressed IS 'As custfocus.measure_status.suppressed';
 COMMENT ON COLUMN custfocus.report_measure_status.in_box IS 'As custfocus.measure_status.in_box';
 REVOKE ALL ON custfocus.report_measure_status FROM PUBLIC;
+ALTER TABLE custfocus.report_measure_status ENABLE ROW LEVEL SECURITY;
 
 -- Performance measures, read from the roll-ups: a measure of an item or a
 -- requirement merges the item roll-up of its items (the item, or every item
@@ -1902,6 +2001,7 @@ COMMENT ON COLUMN custfocus.report_themes.service_documents IS 'The service''s d
 COMMENT ON COLUMN custfocus.report_themes.rank IS 'As custfocus.voc_themes.rank';
 COMMENT ON COLUMN custfocus.report_themes.example IS 'As custfocus.voc_themes.example';
 REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
+ALTER TABLE custfocus.report_themes ENABLE ROW LEVEL SECURITY;
 
 -- Themes: the lexemes (English stemming, stop words removed) that occur in
 -- the most feedback bodies and free-text answers of a service.  A term is
@@ -1991,7 +2091,7 @@ CREATE FUNCTION custfocus.live_reports() RETURNS boolean
 AS 'MODULE_PATHNAME', 'live_reports'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.live_reports() IS
-'Value of the custfocus.live_reports setting of the session: whether the scorecard and the trend are computed at read time rather than read as published';
+'Value of the custfocus.live_reports setting of the session: whether the published views (scorecard, trend, key drivers, measures, themes) are computed at read time rather than read as published';
 
 -- Whether the published figures are what this session would compute (see
 -- the top of this file).  Once per query (an InitPlan in the views).
@@ -2006,7 +2106,7 @@ AS $$
 		   AND NOT EXISTS (SELECT FROM custfocus.rollup_pending p WHERE p.xact = pg_current_xact_id_if_assigned())
 $$;
 COMMENT ON FUNCTION custfocus.report_published() IS
-'Whether custfocus.scorecard and custfocus.satisfaction_trend read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, and the transaction has no changes of answers yet to commit';
+'Whether custfocus.scorecard, satisfaction_trend, key_drivers, measure_status and voc_themes (and the views reading them) read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, and the transaction has no changes of answers yet to commit';
 
 -- Publishes the figures of the units the given services count for and of
 -- the given units (pairs; 0 as the unit service of a program roll-up), all
@@ -2092,11 +2192,14 @@ AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
-	INSERT INTO custfocus.rollup_pending (services, months, themes_only)
-	SELECT p_services, '{}', p_themes_only WHERE cardinality(p_services) > 0
+	-- NULL: every service, listed at commit (see rollup_pending.scope)
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT coalesce(p_services, '{}'), '{}',
+		   CASE WHEN p_themes_only THEN 'themes' WHEN p_services IS NULL THEN 'publish' ELSE 'keys' END
+	 WHERE p_services IS NULL OR cardinality(p_services) > 0
 $$;
 COMMENT ON FUNCTION custfocus.report_touch(integer[], boolean) IS
-'Asks for the given services'' figures (or only their themes) to be published again when the transaction commits';
+'Asks for the given services'' figures (every service''s when NULL, listed at commit), or only their themes, to be published again when the transaction commits';
 REVOKE ALL ON FUNCTION custfocus.report_touch(integer[], boolean) FROM PUBLIC;
 
 -- Publishes the themes of the given services again (at commit, under
@@ -2227,7 +2330,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'requirement' THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+		-- every service, listed at commit
+		PERFORM custfocus.report_touch(NULL);
 	ELSIF TG_OP = 'DELETE' THEN
 		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT o.service_id FROM old_rows o));
 	ELSIF TG_OP = 'INSERT' THEN
@@ -2367,6 +2471,11 @@ COMMENT ON FUNCTION custfocus.report_verify() IS
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
+-- (the UNION ALL in a sub-select: a view whose query is a bare UNION ALL is
+-- flattened into the caller's query, security barrier and all, and a
+-- caller's function in WHERE would run on the published rows before the
+-- rule on the units: found by a review)
+SELECT * FROM (
 SELECT u.level, u.program_code, u.program_name, u.service_code, u.service_name, f.grain, f.period_start,
 	   f.period_label, f.responses, f.csat_n, f.csat, f.csat_ci_low, f.csat_ci_high, f.nps_n, f.nps, f.nps_ci_low,
 	   f.nps_ci_high, f.linear_mean_n, f.linear_mean, f.linear_mean_ci_low, f.linear_mean_ci_high, f.csat_change,
@@ -2391,9 +2500,12 @@ SELECT u.level, u.program_code, u.program_name, u.service_code, u.service_name, 
 						r.parent_program_code, r.service_code, r.service_name
 		  FROM custfocus.report_unit r) u
   JOIN custfocus.scorecard_live_rows(CURRENT_USER) f ON f.program_id = u.program_id AND f.unit_service_id = u.unit_service_id
- WHERE NOT (SELECT custfocus.report_published());
+ WHERE NOT (SELECT custfocus.report_published())
+) v;
 
 CREATE OR REPLACE VIEW custfocus.satisfaction_trend WITH (security_barrier) AS
+-- (in a sub-select: see the scorecard)
+SELECT * FROM (
 SELECT u.level, u.program_code, u.service_code, f.grain, f.period_start, f.period_label, f.n, f.csat, f.centre,
 	   f.lcl, f.ucl, f.outside, f.run_of_8, f.trend_of_6, f.signal, f.suppressed, u.program_level,
 	   u.parent_program_code, f.in_box
@@ -2413,7 +2525,8 @@ SELECT u.level, u.program_code, u.service_code, f.grain, f.period_start, f.perio
 		  FROM custfocus.report_unit r) u
   JOIN custfocus.satisfaction_trend_live_rows(CURRENT_USER) f
 	ON f.program_id = u.program_id AND f.unit_service_id = u.unit_service_id
- WHERE NOT (SELECT custfocus.report_published());
+ WHERE NOT (SELECT custfocus.report_published())
+) v;
 
 COMMENT ON VIEW custfocus.scorecard IS
 'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year of the reporting time zone: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), the change from the period before with its p-value, and additive columns to re-aggregate any selection; scores of fewer than custfocus.min_responses() answers are suppressed; figures as published by the last commit that changed answers (computed at read time in a transaction that changed answers, or under a threshold above the agency''s floor)';
@@ -3110,7 +3223,7 @@ DECLARE
 BEGIN
 	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
 	IF v_group = 0 THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+		PERFORM custfocus.report_touch(NULL);
 	END IF;
 	RETURN NULL;
 END
@@ -3584,6 +3697,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('names');
 	CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.service
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('structure');
+	CREATE TRIGGER rollup_hidden_item_change AFTER INSERT OR DELETE ON custfocus.item
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_hidden_all();
 	CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
@@ -4274,7 +4389,7 @@ BEGIN
 			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
 			   -- derived data (roll-ups hold unsuppressed small groups of every
 			   -- program): only the extension's own functions touch them
-			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname NOT LIKE 'report\_%'
 		LOOP
 			-- the program tree is the agency's structure: an analyst
 			-- describes its programs (name, description) but neither adds,
@@ -4307,7 +4422,7 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
-			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname NOT LIKE 'report\_%'
 		LOOP
 			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 		END LOOP;

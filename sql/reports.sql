@@ -112,6 +112,48 @@ SELECT count(*) > 0 AS rows_shown FROM custfocus_reports.satisfaction_trend WHER
 RESET custfocus.live_reports;
 RESET ROLE;
 SELECT DISTINCT program FROM peeked ORDER BY 1;
+-- and so is one that reads figures, not only codes (a function of the
+-- figures alone can run where the published rows are read, before the
+-- rule on the units joins them: found by a review); the reader sees
+-- 93 scorecard and 93 trend rows, and its function nothing more
+CREATE TEMP TABLE peeked_figures (view text, figure double precision);
+GRANT INSERT ON peeked_figures TO regress_rp_reader;
+CREATE FUNCTION pg_temp.peek_figure(view text, figure double precision) RETURNS boolean
+LANGUAGE plpgsql COST 0.0001 AS $$
+BEGIN
+	INSERT INTO pg_temp.peeked_figures VALUES (view, figure);
+	RETURN true;
+END
+$$;
+SET ROLE regress_rp_reader;
+SELECT count(*) AS rows FROM custfocus.scorecard WHERE pg_temp.peek_figure('scorecard', responses);
+SELECT count(*) AS rows FROM custfocus.satisfaction_trend WHERE pg_temp.peek_figure('trend', n);
+SELECT count(*) AS rows FROM custfocus.key_drivers WHERE pg_temp.peek_figure('key_drivers', n);
+SELECT count(*) AS rows FROM custfocus.measure_status WHERE pg_temp.peek_figure('measure_status', n);
+SELECT count(*) AS rows FROM custfocus.voc_themes WHERE pg_temp.peek_figure('voc_themes', documents);
+SET custfocus.live_reports = on;
+SELECT count(*) AS rows FROM custfocus.scorecard WHERE pg_temp.peek_figure('scorecard, live', responses);
+SELECT count(*) AS rows FROM custfocus.satisfaction_trend WHERE pg_temp.peek_figure('trend, live', n);
+RESET custfocus.live_reports;
+RESET ROLE;
+SELECT view, count(*) AS rows_shown FROM peeked_figures GROUP BY view ORDER BY view;
+DROP TABLE peeked_figures;
+
+-- The published tables are the owner's alone: an analyst reads none and
+-- writes none (found by a review: a grant on every table of the schema
+-- gave analysts the published figures of every program, and the rows to
+-- change), and row-level security without policies holds even a grant.
+SET ROLE regress_rp_analyst;
+SELECT count(*) FROM custfocus.report_scorecard;
+UPDATE custfocus.report_scorecard SET csat = 99.9;
+DELETE FROM custfocus.report_state;
+SELECT count(*) FROM custfocus.report_themes;
+RESET ROLE;
+SELECT c.relname, c.relrowsecurity, has_table_privilege('regress_rp_analyst', c.oid, 'SELECT') AS analyst_reads,
+	   has_table_privilege('regress_rp_admin', c.oid, 'UPDATE') AS admin_writes
+  FROM pg_class c
+ WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r' AND c.relname LIKE 'report\_%'
+ ORDER BY 1;
 
 -- The published figures are the owner's: a reader reads them through the
 -- views only, and computes them at read time only as itself.

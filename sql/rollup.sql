@@ -500,6 +500,19 @@ SELECT max(stated_importance) AS at_ru_s1 FROM custfocus.key_drivers WHERE servi
 DELETE FROM custfocus.service_requirement;
 SELECT count(*) AS published_problems FROM custfocus.report_verify();
 SELECT count(*) > 0 AS some_rows, bool_and(stated_importance = 11) AS stated_everywhere FROM custfocus.key_drivers;
+-- An item of a requirement added (without answers) or deleted: every
+-- figure computed again and published at commit (which items a
+-- requirement has is an input of the key drivers' check and of the
+-- complementary suppression's relations).
+SELECT publications AS publications_before FROM custfocus.report_state \gset
+INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement_id)
+SELECT i.survey_id, 'RU-NEW', 'New question', i.scale_id, 'rating', i.requirement_id
+  FROM custfocus.item i WHERE i.requirement_id IS NOT NULL ORDER BY i.item_id LIMIT 1;
+SELECT publications - :publications_before AS published, (SELECT count(*) FROM custfocus.report_verify()) AS published_problems
+  FROM custfocus.report_state;
+DELETE FROM custfocus.item WHERE code = 'RU-NEW';
+SELECT publications - :publications_before AS published, (SELECT count(*) FROM custfocus.report_verify()) AS published_problems
+  FROM custfocus.report_state;
 -- every measure has periods to compare
 SELECT measure_code, count(*) > 1 AS periods FROM custfocus.measure_status WHERE measure_code LIKE 'RU-%'
  GROUP BY 1 ORDER BY 1;

@@ -42,9 +42,9 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("custfocus.live_reports",
-							 "Compute the scorecard and the satisfaction trend from the roll-ups when they are read.",
-							 "Off, the default: custfocus.scorecard and custfocus.satisfaction_trend read the figures "
-							 "published by the last commit that changed answers (the same numbers, computed once). "
+							 "Compute the published reporting views from the roll-ups and the data when they are read.",
+							 "Off, the default: the scorecard, the trend, the key drivers, the measures and the themes "
+							 "read the figures published by the last commit that changed their data (the same numbers, computed once). "
 							 "On: they compute them at read time, as they do anyway in a transaction that changed "
 							 "answers or under a threshold above the agency's floor.",
 							 &custfocus_live_reports,

@@ -520,7 +520,7 @@ BEGIN
 			   AND c.relname NOT IN ('role_access', 'program_access', 'respondent_contact', 'setting')
 			   -- derived data (roll-ups hold unsuppressed small groups of every
 			   -- program): only the extension's own functions touch them
-			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+			   AND c.relname NOT LIKE 'rollup\_%' AND c.relname NOT LIKE 'report\_%'
 		LOOP
 			-- the program tree is the agency's structure: an analyst
 			-- describes its programs (name, description) but neither adds,
@@ -553,7 +553,7 @@ BEGIN
 		FOR obj IN
 			SELECT c.oid::regclass AS rel FROM pg_class c
 			 WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'r'
-			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname <> 'report_unit'
+			   AND c.relname <> 'setting' AND c.relname NOT LIKE 'rollup\_%' AND c.relname NOT LIKE 'report\_%'
 		LOOP
 			EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', obj.rel, p_role);
 		END LOOP;

@@ -529,7 +529,7 @@ DECLARE
 BEGIN
 	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
 	IF v_group = 0 THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+		PERFORM custfocus.report_touch(NULL);
 	END IF;
 	RETURN NULL;
 END
@@ -1003,6 +1003,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('names');
 	CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.service
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_unit_rebuild('structure');
+	CREATE TRIGGER rollup_hidden_item_change AFTER INSERT OR DELETE ON custfocus.item
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_rollup_hidden_all();
 	CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement

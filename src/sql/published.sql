@@ -40,11 +40,15 @@ CREATE TABLE custfocus.report_state (
 	publications bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE custfocus.report_state IS
-'One row, locked by every commit that publishes figures (report_scorecard, report_trend), so that those commits run one at a time';
+'One row, locked by every commit that publishes figures (report_scorecard, report_trend, report_key_drivers, report_measure_status, report_themes), so that those commits run one at a time';
 COMMENT ON COLUMN custfocus.report_state.id IS 'Always true (one row)';
 COMMENT ON COLUMN custfocus.report_state.publications IS 'Commits that published figures since the extension was created';
 INSERT INTO custfocus.report_state DEFAULT VALUES;
 REVOKE ALL ON custfocus.report_state FROM PUBLIC;
+-- (row-level security without policies on every published table, as well
+-- as no grants: only the owner, whose views and functions read them, reads
+-- or writes them, whatever a grant on all tables of the schema gives)
+ALTER TABLE custfocus.report_state ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE custfocus.report_scorecard (
 	program_id	integer NOT NULL,
@@ -114,6 +118,7 @@ COMMENT ON COLUMN custfocus.report_scorecard.nps_weight_detractors IS 'As custfo
 COMMENT ON COLUMN custfocus.report_scorecard.linear_mean_weight IS 'As custfocus.scorecard.linear_mean_weight';
 COMMENT ON COLUMN custfocus.report_scorecard.linear_mean_weighted_sum IS 'As custfocus.scorecard.linear_mean_weighted_sum';
 REVOKE ALL ON custfocus.report_scorecard FROM PUBLIC;
+ALTER TABLE custfocus.report_scorecard ENABLE ROW LEVEL SECURITY;
 
 -- The scorecard's figures computed from the roll-ups, of every unit (p_*
 -- NULL) or of the units given as (program, unit service) pairs, at the
@@ -276,6 +281,7 @@ COMMENT ON COLUMN custfocus.report_trend.signal IS 'As custfocus.satisfaction_tr
 COMMENT ON COLUMN custfocus.report_trend.suppressed IS 'As custfocus.satisfaction_trend.suppressed';
 COMMENT ON COLUMN custfocus.report_trend.in_box IS 'As custfocus.satisfaction_trend.in_box';
 REVOKE ALL ON custfocus.report_trend FROM PUBLIC;
+ALTER TABLE custfocus.report_trend ENABLE ROW LEVEL SECURITY;
 
 -- The satisfaction trend computed from the roll-ups, of every unit or of
 -- the given ones (as scorecard_compute): the p-chart of CSAT
@@ -382,6 +388,7 @@ COMMENT ON COLUMN custfocus.report_key_drivers.priority IS 'As custfocus.key_dri
 COMMENT ON COLUMN custfocus.report_key_drivers.quadrant IS 'As custfocus.key_drivers.quadrant';
 COMMENT ON COLUMN custfocus.report_key_drivers.suppressed IS 'As custfocus.key_drivers.suppressed';
 REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
+ALTER TABLE custfocus.report_key_drivers ENABLE ROW LEVEL SECURITY;
 
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
@@ -395,7 +402,8 @@ REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
 --   * performance is the weighted linear mean (0..100, reverse-coded items
 --     flipped) of every answer to the requirement's items in the window;
 --     it is not shown when a measure of the requirement (or of its only
---     item) at the service has a hidden period inside the window, or shows
+--     item with answers at the service in the window) at the service has a
+--     hidden period inside the window, or shows
 --     periods inside it that leave fewer than custfocus.min_responses()
 --     answers of the window (but some) outside them;
 --   * derived importance is 100 times Pearson's r (unweighted) between those
@@ -505,8 +513,15 @@ SELECT x.service_id, x.survey_id, x.requirement_id,
 															AND h.grain = mm.period AND h.period_start = qp.period_start) AS shown) q
 					 WHERE mm.active AND mm.metric <> 'response_count' AND mm.service_id = m.service_id
 					   AND (mm.requirement_id = m.requirement_id
+							-- (the only item with answers in the window: an
+							-- item without any leaves the window the
+							-- measured item's answers; found by a review)
 							OR mm.item_id = (SELECT min(oi.item_id) FROM custfocus.item oi
 											  WHERE oi.requirement_id = m.requirement_id
+												AND EXISTS (SELECT FROM custfocus.rollup_item_month wi
+															 WHERE wi.service_id = m.service_id AND wi.item_id = oi.item_id
+															   AND wi.month >= m.window_start AND wi.month <= m.window_end
+															   AND wi.n > 0)
 											 HAVING count(*) = 1))
 					   AND qp.period_start >= m.window_start
 					   AND (qp.period_start + CASE mm.period WHEN 'month' THEN interval '1 month'
@@ -595,6 +610,7 @@ COMMENT ON COLUMN custfocus.report_measure_status.baseline IS 'As custfocus.meas
 COMMENT ON COLUMN custfocus.report_measure_status.suppressed IS 'As custfocus.measure_status.suppressed';
 COMMENT ON COLUMN custfocus.report_measure_status.in_box IS 'As custfocus.measure_status.in_box';
 REVOKE ALL ON custfocus.report_measure_status FROM PUBLIC;
+ALTER TABLE custfocus.report_measure_status ENABLE ROW LEVEL SECURITY;
 
 -- Performance measures, read from the roll-ups: a measure of an item or a
 -- requirement merges the item roll-up of its items (the item, or every item
@@ -784,6 +800,7 @@ COMMENT ON COLUMN custfocus.report_themes.service_documents IS 'The service''s d
 COMMENT ON COLUMN custfocus.report_themes.rank IS 'As custfocus.voc_themes.rank';
 COMMENT ON COLUMN custfocus.report_themes.example IS 'As custfocus.voc_themes.example';
 REVOKE ALL ON custfocus.report_themes FROM PUBLIC;
+ALTER TABLE custfocus.report_themes ENABLE ROW LEVEL SECURITY;
 
 -- Themes: the lexemes (English stemming, stop words removed) that occur in
 -- the most feedback bodies and free-text answers of a service.  A term is
@@ -873,7 +890,7 @@ CREATE FUNCTION custfocus.live_reports() RETURNS boolean
 AS 'MODULE_PATHNAME', 'live_reports'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.live_reports() IS
-'Value of the custfocus.live_reports setting of the session: whether the scorecard and the trend are computed at read time rather than read as published';
+'Value of the custfocus.live_reports setting of the session: whether the published views (scorecard, trend, key drivers, measures, themes) are computed at read time rather than read as published';
 
 -- Whether the published figures are what this session would compute (see
 -- the top of this file).  Once per query (an InitPlan in the views).
@@ -888,7 +905,7 @@ AS $$
 		   AND NOT EXISTS (SELECT FROM custfocus.rollup_pending p WHERE p.xact = pg_current_xact_id_if_assigned())
 $$;
 COMMENT ON FUNCTION custfocus.report_published() IS
-'Whether custfocus.scorecard and custfocus.satisfaction_trend read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, and the transaction has no changes of answers yet to commit';
+'Whether custfocus.scorecard, satisfaction_trend, key_drivers, measure_status and voc_themes (and the views reading them) read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, and the transaction has no changes of answers yet to commit';
 
 -- Publishes the figures of the units the given services count for and of
 -- the given units (pairs; 0 as the unit service of a program roll-up), all
@@ -974,11 +991,14 @@ AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
-	INSERT INTO custfocus.rollup_pending (services, months, themes_only)
-	SELECT p_services, '{}', p_themes_only WHERE cardinality(p_services) > 0
+	-- NULL: every service, listed at commit (see rollup_pending.scope)
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT coalesce(p_services, '{}'), '{}',
+		   CASE WHEN p_themes_only THEN 'themes' WHEN p_services IS NULL THEN 'publish' ELSE 'keys' END
+	 WHERE p_services IS NULL OR cardinality(p_services) > 0
 $$;
 COMMENT ON FUNCTION custfocus.report_touch(integer[], boolean) IS
-'Asks for the given services'' figures (or only their themes) to be published again when the transaction commits';
+'Asks for the given services'' figures (every service''s when NULL, listed at commit), or only their themes, to be published again when the transaction commits';
 REVOKE ALL ON FUNCTION custfocus.report_touch(integer[], boolean) FROM PUBLIC;
 
 -- Publishes the themes of the given services again (at commit, under
@@ -1109,7 +1129,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'requirement' THEN
-		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT k.service_id FROM custfocus.report_key_drivers k));
+		-- every service, listed at commit
+		PERFORM custfocus.report_touch(NULL);
 	ELSIF TG_OP = 'DELETE' THEN
 		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT o.service_id FROM old_rows o));
 	ELSIF TG_OP = 'INSERT' THEN
@@ -1262,6 +1283,11 @@ REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 -- than the units joined to a UNION ALL: so the planner can look the
 -- published rows up by their key for the units a filter selected.)
 CREATE VIEW custfocus.scorecard WITH (security_barrier) AS
+-- (the UNION ALL in a sub-select: a view whose query is a bare UNION ALL is
+-- flattened into the caller's query, security barrier and all, and a
+-- caller's function in WHERE would run on the published rows before the
+-- rule on the units: found by a review)
+SELECT * FROM (
 SELECT u.level, u.program_code, u.program_name, u.service_code, u.service_name, f.grain, f.period_start,
 	   f.period_label, f.responses, f.csat_n, f.csat, f.csat_ci_low, f.csat_ci_high, f.nps_n, f.nps, f.nps_ci_low,
 	   f.nps_ci_high, f.linear_mean_n, f.linear_mean, f.linear_mean_ci_low, f.linear_mean_ci_high, f.csat_change,
@@ -1286,7 +1312,8 @@ SELECT u.level, u.program_code, u.program_name, u.service_code, u.service_name, 
 						r.parent_program_code, r.service_code, r.service_name
 		  FROM custfocus.report_unit r) u
   JOIN custfocus.scorecard_live_rows(CURRENT_USER) f ON f.program_id = u.program_id AND f.unit_service_id = u.unit_service_id
- WHERE NOT (SELECT custfocus.report_published());
+ WHERE NOT (SELECT custfocus.report_published())
+) v;
 COMMENT ON VIEW custfocus.scorecard IS
 'Satisfaction per service and per program (roll-up of every service under it), per month, quarter and year of the reporting time zone: CSAT, NPS and linear mean with 95 % intervals (survey weights applied), the change from the period before with its p-value, and additive columns to re-aggregate any selection; scores of fewer than custfocus.min_responses() answers are suppressed; figures as published by the last commit that changed answers (computed at read time in a transaction that changed answers, or under a threshold above the agency''s floor)';
 COMMENT ON COLUMN custfocus.scorecard.level IS 'service, or program for a roll-up of every service under the program';
@@ -1330,6 +1357,8 @@ COMMENT ON COLUMN custfocus.scorecard.linear_mean_weighted_sum IS 'Sum of weight
 -- same computed at read time) of the units the caller may see.  Same access
 -- rule and security_barrier as the scorecard.
 CREATE VIEW custfocus.satisfaction_trend WITH (security_barrier) AS
+-- (in a sub-select: see the scorecard)
+SELECT * FROM (
 SELECT u.level, u.program_code, u.service_code, f.grain, f.period_start, f.period_label, f.n, f.csat, f.centre,
 	   f.lcl, f.ucl, f.outside, f.run_of_8, f.trend_of_6, f.signal, f.suppressed, u.program_level,
 	   u.parent_program_code, f.in_box
@@ -1349,7 +1378,8 @@ SELECT u.level, u.program_code, u.service_code, f.grain, f.period_start, f.perio
 		  FROM custfocus.report_unit r) u
   JOIN custfocus.satisfaction_trend_live_rows(CURRENT_USER) f
 	ON f.program_id = u.program_id AND f.unit_service_id = u.unit_service_id
- WHERE NOT (SELECT custfocus.report_published());
+ WHERE NOT (SELECT custfocus.report_published())
+) v;
 COMMENT ON VIEW custfocus.satisfaction_trend IS
 'CSAT over time per service and program as a p-chart: each period''s percent satisfied against the centre line and 3-sigma limits, with the run signals (outside the limits, 8 in a row on one side, 6 rising or falling); unweighted counts, periods of the reporting time zone; points as published by the last commit that changed answers (computed at read time in a transaction that changed answers, or under a threshold above the agency''s floor)';
 COMMENT ON COLUMN custfocus.satisfaction_trend.level IS 'service, or program for a roll-up of every service under it';

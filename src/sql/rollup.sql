@@ -225,7 +225,7 @@ CREATE TABLE custfocus.rollup_pending (
 	months		date[] NOT NULL,
 	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal(),
 	answers		bigint[],
-	themes_only boolean NOT NULL DEFAULT false
+	scope		text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'publish', 'all'))
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
@@ -233,7 +233,7 @@ COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
-COMMENT ON COLUMN custfocus.rollup_pending.themes_only IS 'True when only the services'' documents (feedback, free-text answers) changed: their themes are published again at commit, nothing else';
+COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
 COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
@@ -1106,12 +1106,13 @@ AS $$
 	-- the lock appenders hold (see rollup_units_rebuild)
 	LOCK TABLE custfocus.rollup_service_month, custfocus.rollup_item_month, custfocus.rollup_unit_period
 		IN ROW EXCLUSIVE MODE;
+	-- every key: said so, and listed at commit (rollup_commit_compact)
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT '{}', '{}', 'all' WHERE p_services IS NULL;
 	INSERT INTO custfocus.rollup_pending (services, months)
 	SELECT array_agg(k.service_id), array_agg(k.month)
-	  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r WHERE p_services IS NULL
-			UNION
-			SELECT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
-			 WHERE p_services IS NOT NULL AND k.service_id IS NOT NULL) k
+	  FROM (SELECT DISTINCT k.service_id, k.month FROM unnest(p_services, p_months) AS k (service_id, month)
+			 WHERE k.service_id IS NOT NULL) k
 	HAVING count(*) > 0;
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
@@ -1138,6 +1139,35 @@ CREATE TRIGGER rollup_hidden_measure AFTER INSERT OR UPDATE OR DELETE ON custfoc
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
 CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custfocus.item
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_hidden_all();
+
+-- An item of a requirement added or deleted changes which items the
+-- requirement has, even without answers: the relations of the
+-- complementary suppression, and whether a measure of an item is a measure
+-- of the requirement's only item (the key drivers' check): every year
+-- again at commit, as for an item given another requirement (found by a
+-- review).
+CREATE FUNCTION custfocus.rollup_item_membership() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP = 'INSERT' THEN
+		PERFORM custfocus.rollup_hidden_touch(NULL, NULL) WHERE EXISTS (SELECT FROM new_item n WHERE n.requirement_id IS NOT NULL);
+	ELSE
+		PERFORM custfocus.rollup_hidden_touch(NULL, NULL) WHERE EXISTS (SELECT FROM old_item o WHERE o.requirement_id IS NOT NULL);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_membership() IS
+'Trigger: an item of a requirement added or deleted, the complementary suppression of every year is computed again and everything published again at commit';
+REVOKE ALL ON FUNCTION custfocus.rollup_item_membership() FROM PUBLIC;
+CREATE TRIGGER rollup_hidden_item_insert AFTER INSERT ON custfocus.item
+	REFERENCING NEW TABLE AS new_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_membership();
+CREATE TRIGGER rollup_hidden_item_delete AFTER DELETE ON custfocus.item
+	REFERENCING OLD TABLE AS old_item
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_membership();
 
 -- Every key whose merged roll-up differs from a recomputation: counts must
 -- be equal, float sums equal to 1e-12 relative.  Empty when all is well.
@@ -1890,6 +1920,14 @@ LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+	-- A structural change takes the unit roll-up's lock before report_unit's:
+	-- an import that renames or adds a service after its rows holds the
+	-- roll-up's lock and then wants report_unit's, so the other order made a
+	-- cycle with it (found by a review).  rollup_units_rebuild takes the
+	-- same lock again, and then the publication lock.
+	IF TG_ARGV[0] = 'structure' THEN
+		LOCK TABLE custfocus.rollup_unit_period IN EXCLUSIVE MODE;
+	END IF;
 	PERFORM custfocus.report_unit_refresh();
 	-- a service moved to another program, or a program under another
 	-- parent, counts for other units: rebuild the unit roll-up (which takes
@@ -1933,6 +1971,9 @@ DECLARE
 	v_months date[];
 	v_answers bigint[];
 	v_theme_services integer[];
+	v_all boolean;
+	v_publish_all boolean;
+	v_publish integer[];
 	v_keys record;
 BEGIN
 	PERFORM custfocus.rollup_pending_consumed();
@@ -1940,32 +1981,55 @@ BEGIN
 	-- changed some otherwise: recomputed, deleted, moved)
 	WITH gone AS (
 		DELETE FROM custfocus.rollup_pending p WHERE p.xact = pg_catalog.pg_current_xact_id()
-		RETURNING p.services, p.months, p.answers, p.themes_only
+		RETURNING p.services, p.months, p.answers, p.scope
 	),
 	themes AS (
-		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.themes_only
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'themes'
+	),
+	everything AS (
+		SELECT coalesce(bool_or(g.scope = 'all'), false) AS a, coalesce(bool_or(g.scope IN ('all', 'publish')), false) AS p
+		  FROM gone g
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
 		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
-		   (SELECT t.s FROM themes t)
-	  INTO v_services, v_months, v_answers, v_theme_services
+		   (SELECT t.s FROM themes t), (SELECT e.a FROM everything e), (SELECT e.p FROM everything e)
+	  INTO v_services, v_months, v_answers, v_theme_services, v_all, v_publish_all
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
-			 WHERE NOT g.themes_only
+			 WHERE g.scope = 'keys'
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL AND v_theme_services IS NULL THEN
+	IF v_services IS NULL AND v_theme_services IS NULL AND NOT v_all AND NOT v_publish_all THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
 	-- src/sql/published.sql; before the year locks of the complementary
 	-- suppression, so that no two commits wait for each other)
 	UPDATE custfocus.report_state s SET publications = s.publications + 1 WHERE s.id;
+	-- "every key" (a new floor, a measure changed, the tree rebuilt): the
+	-- keys there are now, under the lock, so that a key another commit
+	-- brought since the statement that asked is not left out
+	IF v_all THEN
+		SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+		  INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k;
+		v_answers := NULL;
+	END IF;
+	-- every service's figures (a stated importance changed), likewise
+	IF v_publish_all THEN
+		v_publish := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r
+						   UNION SELECT x FROM unnest(v_services) AS x);
+	ELSE
+		v_publish := ARRAY(SELECT DISTINCT x FROM unnest(v_services) AS x);
+	END IF;
 	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
 	END IF;
 	IF v_services IS NULL THEN
+		IF cardinality(v_publish) > 0 THEN
+			PERFORM custfocus.report_refresh(v_publish);
+		END IF;
 		RETURN NULL;
 	END IF;
 	BEGIN
@@ -2010,7 +2074,7 @@ BEGIN
 	  FROM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers) h;
 	-- the figures of the units the keys count for, and of the units whose
 	-- complementary cells changed, published
-	PERFORM custfocus.report_refresh(ARRAY(SELECT DISTINCT x FROM unnest(v_services) AS x), v_keys.p, v_keys.s);
+	PERFORM custfocus.report_refresh(v_publish, v_keys.p, v_keys.s);
 	RETURN NULL;
 END
 $$;

@@ -75,6 +75,49 @@ for order in change-first answers-first; do
 	race "program tree rebuilt" "UPDATE custfocus.program SET parent_id = parent_id WHERE code = 'WIC';" $order
 done
 
+# An import that renames a service after its answers, while another
+# session moves a service to another program: the move takes the unit
+# roll-up's lock before report_unit's, as the import did, so one waits for
+# the other instead of both for each other (found by a review; a deadlock
+# since 1.2).
+x=$(fresh_response)
+psql_q -o /dev/null -c "BEGIN; $(answers_sql "$x") SELECT pg_sleep(2);
+	UPDATE custfocus.service SET name = name || ' (renamed)' WHERE code = 'FOOD-LICENSE'; COMMIT;" &
+held=$!
+sleep 0.7
+psql_q -c "UPDATE custfocus.service SET program_id = (SELECT program_id FROM custfocus.program WHERE code = 'WIC')
+		   WHERE code = 'NEWBORN-RESULTS'" || fail "rename against a move: the move failed"
+wait $held || fail "rename against a move: the import that renames failed"
+check "rename against a move"
+
+# "Every key" is decided at commit: a new floor held open while another
+# session commits the first answers of a month no key had yet: WIC-CLINIC
+# 11 (shown at the old floor of 10, small at the new one of 12) and
+# WIC-ONLINE 20, whose program WIC shows 31, so that at 12 WIC-ONLINE must
+# be hidden too or WIC minus it gives WIC-CLINIC back.  The floor commits
+# after, and its commit computes that month's cells too (found by a
+# review: listed when the floor's statement ran, the month kept the old
+# floor's cells, and rollup_verify() finds the small group unprotected).
+psql_q -o /dev/null -c "BEGIN; UPDATE custfocus.setting SET min_responses = 12; SELECT pg_sleep(2); COMMIT;" &
+held=$!
+sleep 0.7
+psql_q <<'SQL'
+INSERT INTO custfocus.response (survey_id, service_id, submitted_at, weight, external_id)
+SELECT s.survey_id, v.service_id, timestamptz '2027-03-10 12:00' + g * interval '1 hour', 1, 'NEW-MONTH-' || v.code || '-' || g
+  FROM custfocus.survey s, custfocus.service v, generate_series(1, 20) g
+ WHERE s.code = 'cs2026' AND (v.code = 'WIC-ONLINE' OR (v.code = 'WIC-CLINIC' AND g <= 11));
+INSERT INTO custfocus.answer (response_id, item_id, value)
+SELECT r.response_id, i.item_id, CASE WHEN i.metric = 'nps' THEN 9 ELSE 4 END
+  FROM custfocus.response r JOIN custfocus.item i ON i.survey_id = r.survey_id AND i.metric IN ('rating', 'nps')
+ WHERE r.external_id LIKE 'NEW-MONTH-%';
+SQL
+wait $held || fail "new floor against a new month: the transaction held open failed"
+shown=$(psql_q -At -c "SELECT count(*) FROM custfocus.scorecard WHERE program_code = 'WIC' AND grain = 'month'
+						AND period_start = '2027-03-01' AND csat IS NOT NULL")
+[ "$shown" -le 1 ] || fail "new floor against a new month: $shown of WIC's cells of the month shown, WIC-CLINIC's can be subtracted out"
+check "new floor against a new month"
+psql_q -c "UPDATE custfocus.setting SET min_responses = DEFAULT"
+
 # An id changed (of a response without answers) moves its count too.
 x=$(fresh_response)
 psql_q -c "UPDATE custfocus.response SET response_id = response_id + 1000000, submitted_at = '2025-06-01',
