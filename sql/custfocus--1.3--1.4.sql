@@ -2433,9 +2433,16 @@ AS $$
 	 WHERE p.service_id IS NULL OR c.service_id IS NULL
 		OR p.n IS DISTINCT FROM c.n
 		OR NOT custfocus.report_same(
-			ARRAY[p.correlation, p.derived_importance, p.stated_importance, p.importance, p.performance, p.gap, p.priority],
-			ARRAY[c.correlation, c.derived_importance, c.stated_importance, c.importance, c.performance, c.gap, c.priority],
+			ARRAY[p.correlation, p.derived_importance, p.stated_importance, p.importance, p.performance, p.gap],
+			ARRAY[c.correlation, c.derived_importance, c.stated_importance, c.importance, c.performance, c.gap],
 			1e-12)
+		-- priority = importance x gap, and a gap of two equal figures is
+		-- 0 in one order of merging and a rounding error in another: the
+		-- product compared on the scale of its factor (priority / importance
+		-- is the gap, compared as the gap is; found as a commit published
+		-- 0 where the computation gave 1.9e-12)
+		OR NOT custfocus.report_same(ARRAY[p.priority / greatest(1, abs(p.importance))],
+									 ARRAY[c.priority / greatest(1, abs(c.importance))], 1e-12)
 		OR (p.window_start, p.window_end, p.importance_source, p.quadrant, p.suppressed)
 		   IS DISTINCT FROM (c.window_start, c.window_end, c.importance_source, c.quadrant, c.suppressed)
 	UNION ALL

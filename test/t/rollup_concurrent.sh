@@ -44,19 +44,19 @@ check() {
 # $1 the change, run in a transaction held open 2 s; $2 then answers, or
 # answers first (held open) then the change
 race() {
-	local name=$1 change=$2 order=$3 x
+	local name=$1 change=$2 order=$3 delay=${4:-0.7} x
 	x=$(fresh_response)
 	change=${change//:X/$x}
 	local held
 	if [ "$order" = change-first ]; then
 		psql_q -o /dev/null -c "BEGIN; $change SELECT pg_sleep(2); COMMIT;" &
 		held=$!
-		sleep 0.7
+		sleep "$delay"
 		psql_q -c "$(answers_sql "$x")" || fail "$name, $order: the answers failed"
 	else
 		psql_q -o /dev/null -c "BEGIN; $(answers_sql "$x") SELECT pg_sleep(2); COMMIT;" &
 		held=$!
-		sleep 0.7
+		sleep "$delay"
 		psql_q -c "$change" || fail "$name, $order: the change failed"
 	fi
 	wait $held || fail "$name, $order: the transaction held open failed"
@@ -74,6 +74,14 @@ for order in change-first answers-first; do
 	# publish: neither waits for the other in a cycle
 	race "program tree rebuilt" "UPDATE custfocus.program SET parent_id = parent_id WHERE code = 'WIC';" $order
 done
+# the move at once, before the answers' statement has locked the response
+# (the move commits first; the answers then count for the new service):
+# published figures merged in another order than report_verify merges them
+# (a gap of two equal figures 0 one way, a rounding error the other: found
+# by CI on a slow machine)
+race "moved to another program's service, at once" \
+	"UPDATE custfocus.response SET service_id = (SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC') WHERE response_id = :X;" \
+	answers-first 0
 
 # An import that renames a service after its answers, while another
 # session moves a service to another program: the move takes the unit
