@@ -648,9 +648,13 @@ SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_key_drivers_pkey') AS u
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT requirement_code, importance, performance FROM custfocus.key_drivers
 					  WHERE service_code = 'RU_S1'$$) AS p;
--- a measure's periods: the published rows, by the measure's code; no
--- roll-up, no answers
-SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_measure_status_code_idx') AS uses_published_index,
+-- a measure's periods: the published rows, the measure's code applied
+-- where they are read (as an index condition or a filter: on a table this
+-- small the planner picks either index, by statistics autovacuum may or
+-- may not have taken yet); no roll-up, no answers
+SELECT bool_or(p ~ 'Index (Only )?Scan (using|on) report_measure_status_\w+') AS reads_published_by_index,
+	   bool_or(p ~ '(Index Cond|Filter): .*measure_code = ''RU-LM''') AS code_applied_to_published_rows,
+	   bool_or(p ~ 'measure_status\.measure_code') AS filtered_after_the_view,
 	   bool_or(p ~ ' on rollup_item_month') AS reads_item_roll_up,
 	   bool_or(p ~ ' on (answer|response)\M') AS reads_answers
   FROM pg_temp.plan($$SELECT period_label, actual, met FROM custfocus.measure_status WHERE measure_code = 'RU-LM'$$) AS p;
