@@ -1083,7 +1083,10 @@ BEGIN
 	-- answer (as rollup_item_compute does).  A response had no answers
 	-- before this statement when it is fresh (rollup_fresh_take: every
 	-- import); otherwise its earlier answers are read (by the response's
-	-- key, so only the touched responses'), and the delta is still exact:
+	-- key, so only the touched responses': through the join with resp alone,
+	-- never "= ANY (v_responses)" as well, which a nested loop adds to every
+	-- probe of the index and sorts again each time: a COPY of 500,000
+	-- answers into stored responses took minutes), and the delta is exact:
 	-- a response has one overall answer at most, so what a statement adds
 	-- is its own answers (paired with the overall answer, old or new) and,
 	-- when it brings the overall answer, the pairs of the earlier answers
@@ -1097,8 +1100,7 @@ BEGIN
 		  JOIN custfocus.item i ON i.item_id = a.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
-		 WHERE NOT v_fresh AND a.response_id = ANY (v_responses)
-		   AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
+		 WHERE NOT v_fresh AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
 	),
 	-- each response's overall score, and whether this statement brought it
 	ovr AS MATERIALIZED (
@@ -2022,13 +2024,17 @@ ALTER TABLE custfocus.report_themes ENABLE ROW LEVEL SECURITY;
 -- ran before the import's rows were visible), and a nested loop over the
 -- text answers' partial index for every response then fetched billions of
 -- rows (CI: 17 minutes for 100,000 responses; hash joins take a second).
--- (Like rollup_hidden_compute.)
+-- (Like rollup_hidden_compute.)  And no JIT: the nested loop it cannot
+-- avoid (each document's terms) is priced at the planner's disable cost,
+-- far above jit_above_cost, and compiling the plan took 350 ms at every
+-- commit that touched one feedback.)
 -- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
 CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
 RETURNS SETOF custfocus.report_themes
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
+SET jit = off
 AS $$
 BEGIN
 RETURN QUERY

@@ -40,11 +40,12 @@ fi
 
 for t in test/t/*.sh; do
 	[ -e "$t" ] || continue
+	start=$SECONDS
 	if bash "$t"; then
-		echo "ok - $t"
+		echo "ok - $t ($((SECONDS - start)) s)"
 		passed=$((passed + 1))
 	else
-		echo "not ok - $t"
+		echo "not ok - $t ($((SECONDS - start)) s)"
 		failed=$((failed + 1))
 	fi
 done

@@ -821,13 +821,17 @@ ALTER TABLE custfocus.report_themes ENABLE ROW LEVEL SECURITY;
 -- ran before the import's rows were visible), and a nested loop over the
 -- text answers' partial index for every response then fetched billions of
 -- rows (CI: 17 minutes for 100,000 responses; hash joins take a second).
--- (Like rollup_hidden_compute.)
+-- (Like rollup_hidden_compute.)  And no JIT: the nested loop it cannot
+-- avoid (each document's terms) is priced at the planner's disable cost,
+-- far above jit_above_cost, and compiling the plan took 350 ms at every
+-- commit that touched one feedback.)
 -- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
 CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
 RETURNS SETOF custfocus.report_themes
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
+SET jit = off
 AS $$
 BEGIN
 RETURN QUERY

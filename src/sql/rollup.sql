@@ -1508,7 +1508,10 @@ BEGIN
 	-- answer (as rollup_item_compute does).  A response had no answers
 	-- before this statement when it is fresh (rollup_fresh_take: every
 	-- import); otherwise its earlier answers are read (by the response's
-	-- key, so only the touched responses'), and the delta is still exact:
+	-- key, so only the touched responses': through the join with resp alone,
+	-- never "= ANY (v_responses)" as well, which a nested loop adds to every
+	-- probe of the index and sorts again each time: a COPY of 500,000
+	-- answers into stored responses took minutes), and the delta is exact:
 	-- a response has one overall answer at most, so what a statement adds
 	-- is its own answers (paired with the overall answer, old or new) and,
 	-- when it brings the overall answer, the pairs of the earlier answers
@@ -1522,8 +1525,7 @@ BEGIN
 		  JOIN custfocus.item i ON i.item_id = a.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
 		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
-		 WHERE NOT v_fresh AND a.response_id = ANY (v_responses)
-		   AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
+		 WHERE NOT v_fresh AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
 	),
 	-- each response's overall score, and whether this statement brought it
 	ovr AS MATERIALIZED (
