@@ -525,6 +525,7 @@ COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
 CREATE FUNCTION custfocus.rollup_hidden_all() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
@@ -550,6 +551,7 @@ CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custf
 CREATE FUNCTION custfocus.rollup_item_membership() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
@@ -786,6 +788,7 @@ COMMENT ON FUNCTION custfocus.rollup_rebuild() IS
 CREATE OR REPLACE FUNCTION custfocus.report_unit_rebuild() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	-- A structural change takes the unit roll-up's lock before report_unit's:
@@ -853,6 +856,7 @@ COMMENT ON FUNCTION custfocus.rollup_units_rebuild() IS
 CREATE OR REPLACE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_services integer[];
@@ -2245,6 +2249,7 @@ REVOKE ALL ON FUNCTION custfocus.report_themes_refresh(integer[]) FROM PUBLIC;
 CREATE FUNCTION custfocus.theme_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_services integer[];
@@ -2339,6 +2344,7 @@ CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
 CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'requirement' THEN

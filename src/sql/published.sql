@@ -1042,6 +1042,7 @@ REVOKE ALL ON FUNCTION custfocus.report_themes_refresh(integer[]) FROM PUBLIC;
 CREATE FUNCTION custfocus.theme_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_services integer[];
@@ -1136,6 +1137,7 @@ CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
 CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'requirement' THEN

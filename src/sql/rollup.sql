@@ -1124,6 +1124,7 @@ COMMENT ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) IS
 CREATE FUNCTION custfocus.rollup_hidden_all() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
@@ -1149,6 +1150,7 @@ CREATE TRIGGER rollup_hidden_requirement AFTER UPDATE OF requirement_id ON custf
 CREATE FUNCTION custfocus.rollup_item_membership() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	IF TG_OP = 'INSERT' THEN
@@ -1323,6 +1325,10 @@ COMMENT ON FUNCTION custfocus.rollup_verify() IS
 -------------------------------------------------------------------------------
 -- Keeping the roll-ups current
 -------------------------------------------------------------------------------
+-- Every trigger here and at commit runs with jit = off: it runs at every
+-- write, its queries read a statement's rows or a few keys, and a plan the
+-- planner prices over jit_above_cost (a transition table it cannot count,
+-- nested loops disabled) would spend more time compiling than running.
 
 -- Inserted responses: one delta row of counts per service and month.
 -- (The test that the responses have no answers yet probes answer by
@@ -1373,6 +1379,7 @@ CREATE TRIGGER rollup_response_insert AFTER INSERT ON custfocus.response
 CREATE FUNCTION custfocus.rollup_response_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_tz text := custfocus.reporting_time_zone();
@@ -1579,6 +1586,7 @@ CREATE TRIGGER rollup_answer_insert AFTER INSERT ON custfocus.answer
 CREATE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_tz text := custfocus.reporting_time_zone();
@@ -1651,6 +1659,7 @@ COMMENT ON FUNCTION custfocus.rollup_items_change(integer[]) IS
 CREATE FUNCTION custfocus.rollup_item_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
@@ -1670,6 +1679,7 @@ CREATE TRIGGER rollup_item_update AFTER UPDATE ON custfocus.item
 CREATE FUNCTION custfocus.rollup_scale_update() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	PERFORM custfocus.rollup_items_change(array_agg(i.item_id))
@@ -1920,6 +1930,7 @@ COMMENT ON FUNCTION custfocus.report_unit_refresh() IS
 CREATE FUNCTION custfocus.report_unit_rebuild() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 BEGIN
 	-- A structural change takes the unit roll-up's lock before report_unit's:
@@ -1964,9 +1975,14 @@ CREATE TRIGGER report_unit_service_tree AFTER UPDATE OF program_id ON custfocus.
 -- REPEATABLE READ or SERIALIZABLE, rows another transaction compacted since
 -- the snapshot cannot be deleted again: the compaction is then given up
 -- (in a subtransaction, so that the commit goes on) and left to the next.
+-- No JIT for anything done at commit: each query reads a few keys of the
+-- roll-ups, and a plan priced over jit_above_cost (an agency's whole text
+-- answers, or a plan with nested loops disabled) would spend hundreds of
+-- milliseconds compiling at every commit.
 CREATE FUNCTION custfocus.rollup_commit_compact() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
 	v_services integer[];
