@@ -1149,6 +1149,121 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_answer_insert() IS
 'Trigger: appends the states of inserted answers to the roll-ups (or recomputes the item keys of answers to responses that had answers)';
 
+CREATE OR REPLACE FUNCTION custfocus.rollup_response_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		-- every row whose service, time or weight changed, and every row
+		-- whose id changed (it finds no twin on the other side)
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT x.service_id, date_trunc('month', timezone(v_tz, x.submitted_at))::date AS month
+				  FROM old_response o FULL JOIN new_response n ON n.response_id = o.response_id
+				 CROSS JOIN LATERAL (VALUES (o.service_id, o.submitted_at), (n.service_id, n.submitted_at))
+						AS x (service_id, submitted_at)
+				 WHERE o.response_id IS NULL OR n.response_id IS NULL
+					OR (o.service_id, o.submitted_at, o.weight) IS DISTINCT FROM (n.service_id, n.submitted_at, n.weight)
+				 GROUP BY 1, 2) k
+		 WHERE k.service_id IS NOT NULL;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT o.service_id, date_trunc('month', timezone(v_tz, o.submitted_at))::date AS month
+				  FROM old_response o
+				 WHERE o.service_id IS NOT NULL) k;
+	END IF;
+	-- an id that changed or went away may come back as someone else's
+	PERFORM custfocus.rollup_fresh_take(array_agg(o.response_id)) FROM old_response o;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_response_change() IS
+'Trigger: recomputes the roll-up keys of updated (service, time, weight) or deleted responses';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_answer_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	v_tz text := custfocus.reporting_time_zone();
+	v_services integer[];
+	v_months date[];
+BEGIN
+	IF TG_OP = 'UPDATE' THEN
+		-- answers whose response, item or value changed (matched on their
+		-- key; a changed key finds no twin); a change of text alone, as
+		-- retention's anonymising, counts for nothing here
+		-- the responses now have answers (moved there, perhaps)
+		PERFORM custfocus.rollup_fresh_take(array_agg(n.response_id)) FROM new_answer n;
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT x.response_id
+						  FROM old_answer o FULL JOIN new_answer n
+							ON n.response_id = o.response_id AND n.item_id = o.item_id
+						 CROSS JOIN LATERAL (VALUES (o.response_id), (n.response_id)) AS x (response_id)
+						 WHERE (o.response_id IS NULL OR n.response_id IS NULL OR o.value IS DISTINCT FROM n.value)
+						   AND x.response_id IS NOT NULL) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	ELSE
+		SELECT array_agg(k.service_id), array_agg(k.month) INTO v_services, v_months
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+				  FROM (SELECT DISTINCT response_id FROM old_answer) a
+				  JOIN custfocus.response r ON r.response_id = a.response_id
+				 WHERE r.service_id IS NOT NULL) k;
+	END IF;
+	IF v_services IS NOT NULL THEN
+		PERFORM custfocus.rollup_refresh(v_services, v_months);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_answer_change() IS
+'Trigger: recomputes the roll-up keys of updated or deleted answers';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_item_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(n.item_id))
+	   FROM old_item o JOIN new_item n ON n.item_id = o.item_id
+	  WHERE (o.is_overall, o.metric, o.reverse_coded, o.scale_id, o.survey_id)
+			IS DISTINCT FROM (n.is_overall, n.metric, n.reverse_coded, n.scale_id, n.survey_id)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_update() IS
+'Trigger: recomputes the roll-up keys of items whose overall flag, metric, reverse coding, scale or survey changed';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_scale_update() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_items_change(array_agg(i.item_id))
+	   FROM old_scale o JOIN new_scale n ON n.scale_id = o.scale_id
+	   JOIN custfocus.item i ON i.scale_id = n.scale_id
+	  WHERE (o.min_value, o.max_value) IS DISTINCT FROM (n.min_value, n.max_value)
+	 HAVING count(*) > 0;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_scale_update() IS
+'Trigger: recomputes the roll-up keys of the items on scales whose range changed';
+
 -- Points p_hidden marks (complementary suppression) are not shown either.
 CREATE FUNCTION custfocus.p_chart(p_x double precision[], p_n double precision[], p_min_n integer,
 								  p_hidden boolean[])
