@@ -16,8 +16,8 @@
 ALTER TABLE custfocus.rollup_pending ADD COLUMN answers bigint[];
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
 
-ALTER TABLE custfocus.rollup_pending ADD COLUMN scope text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'publish', 'all'));
-COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
+ALTER TABLE custfocus.rollup_pending ADD COLUMN scope text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'feedback', 'publish', 'all'));
+COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; feedback: only the services'' feedback (0: feedback about no service), whose closed-loop figures are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
 
 -- Complementary suppression (see src/suppress.c).  The scorecard and the
 -- trend hide a score of fewer than the floor's answers, and show the scores
@@ -779,6 +779,8 @@ BEGIN
 	-- and every service's themes published again at commit (a restore with
 	-- triggers off loaded documents no trigger saw)
 	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
+	-- and their feedback's closed-loop figures (likewise)
+	PERFORM custfocus.report_feedback_touch(ARRAY(SELECT s.service_id FROM custfocus.service s) || 0);
 	RETURN v_n;
 END
 $$;
@@ -863,6 +865,7 @@ DECLARE
 	v_months date[];
 	v_answers bigint[];
 	v_theme_services integer[];
+	v_feedback_services integer[];
 	v_all boolean;
 	v_publish_all boolean;
 	v_publish integer[];
@@ -878,20 +881,25 @@ BEGIN
 	themes AS (
 		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'themes'
 	),
+	feedback AS (
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'feedback'
+	),
 	everything AS (
 		SELECT coalesce(bool_or(g.scope = 'all'), false) AS a, coalesce(bool_or(g.scope IN ('all', 'publish')), false) AS p
 		  FROM gone g
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
 		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
-		   (SELECT t.s FROM themes t), (SELECT e.a FROM everything e), (SELECT e.p FROM everything e)
-	  INTO v_services, v_months, v_answers, v_theme_services, v_all, v_publish_all
+		   (SELECT t.s FROM themes t), (SELECT f.s FROM feedback f), (SELECT e.a FROM everything e),
+		   (SELECT e.p FROM everything e)
+	  INTO v_services, v_months, v_answers, v_theme_services, v_feedback_services, v_all, v_publish_all
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
 			 WHERE g.scope = 'keys'
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL AND v_theme_services IS NULL AND NOT v_all AND NOT v_publish_all THEN
+	IF v_services IS NULL AND v_theme_services IS NULL AND v_feedback_services IS NULL AND NOT v_all
+	   AND NOT v_publish_all THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
@@ -917,6 +925,10 @@ BEGIN
 	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
+	END IF;
+	-- the services whose feedback changed: their closed-loop figures
+	IF v_feedback_services IS NOT NULL THEN
+		PERFORM custfocus.report_feedback_refresh(v_feedback_services);
 	END IF;
 	IF v_services IS NULL THEN
 		IF cardinality(v_publish) > 0 THEN
@@ -2454,6 +2466,131 @@ CREATE TRIGGER theme_response_service AFTER UPDATE ON custfocus.response
 CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
 
+-------------------------------------------------------------------------------
+-- The feedback queue's closed-loop figures
+-------------------------------------------------------------------------------
+-- custfocus.feedback_queue lists the open feedback (a small share of all
+-- feedback, found through feedback_open_idx), each with its service's
+-- figures: feedback still open, closed in the last 90 days, and the median
+-- days to close over every feedback the service ever closed.  The median
+-- reads all of that, and no delta of it inverts; so the open count and the
+-- median are computed when the service's feedback changes (at commit, for
+-- the services the transaction's statements touched: feedback_figures_change)
+-- and published here.  "The last 90 days" moves with the clock: that count
+-- is made when read, through feedback_closed_idx (the range of the
+-- service's feedback closed since then).  Service 0: the feedback about no
+-- service.  As the other published figures, a transaction with changes of
+-- its own to publish reads them computed (report_published).
+CREATE TABLE custfocus.report_feedback (
+	service_id	integer PRIMARY KEY,
+	open_count	bigint NOT NULL,
+	median_days_to_close double precision
+);
+COMMENT ON TABLE custfocus.report_feedback IS
+'Each service''s closed-loop figures (feedback open, median days to close), as published by the last commit that changed its feedback; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_feedback.service_id IS 'The service (0: feedback about no service)';
+COMMENT ON COLUMN custfocus.report_feedback.open_count IS 'As custfocus.feedback_queue.service_open';
+COMMENT ON COLUMN custfocus.report_feedback.median_days_to_close IS 'As custfocus.feedback_queue.service_median_days_to_close, not rounded (NULL: none closed)';
+REVOKE ALL ON custfocus.report_feedback FROM PUBLIC;
+ALTER TABLE custfocus.report_feedback ENABLE ROW LEVEL SECURITY;
+
+CREATE INDEX feedback_closed_idx ON custfocus.feedback (service_id, closed_at) WHERE closed_at IS NOT NULL;
+
+-- The figures of every service's feedback, or of the given services' (0:
+-- about no service).  PL/pgSQL, as voc_themes_compute (Citus).
+CREATE FUNCTION custfocus.feedback_figures_compute(p_services integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_feedback
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT coalesce(g.service_id, 0), count(*) FILTER (WHERE g.status <> 'closed'),
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.closed_at - g.received_at) / 86400)
+	  FROM custfocus.feedback g
+	 WHERE p_services IS NULL
+		OR g.service_id = ANY (p_services)
+		OR (g.service_id IS NULL AND 0 = ANY (p_services))
+	 GROUP BY 1;
+END
+$$;
+COMMENT ON FUNCTION custfocus.feedback_figures_compute(integer[]) IS
+'The closed-loop figures (feedback open, median days to close) of every service''s feedback, or of the given services'' (0: feedback about no service)';
+REVOKE ALL ON FUNCTION custfocus.feedback_figures_compute(integer[]) FROM PUBLIC;
+
+-- Asks for the given services' closed-loop figures to be published again
+-- when the transaction commits (rollup_pending.scope feedback).
+CREATE FUNCTION custfocus.report_feedback_touch(p_services integer[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT p_services, '{}', 'feedback' WHERE cardinality(p_services) > 0
+$$;
+COMMENT ON FUNCTION custfocus.report_feedback_touch(integer[]) IS
+'Asks for the given services'' closed-loop figures (0: feedback about no service) to be published again when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_feedback_touch(integer[]) FROM PUBLIC;
+
+-- Publishes them (at commit, under report_state, as report_refresh).
+CREATE FUNCTION custfocus.report_feedback_refresh(p_services integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM custfocus.report_feedback r WHERE r.service_id = ANY (p_services);
+	INSERT INTO custfocus.report_feedback SELECT * FROM custfocus.feedback_figures_compute(p_services);
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_feedback_refresh(integer[]) IS
+'Publishes again the closed-loop figures of the given services (0: feedback about no service), at commit';
+REVOKE ALL ON FUNCTION custfocus.report_feedback_refresh(integer[]) FROM PUBLIC;
+
+-- The services whose figures a statement on feedback changed: of the rows
+-- inserted or deleted, and of the rows updated in service, status or times
+-- (before and after).  TRUNCATE: every service published.
+CREATE FUNCTION custfocus.feedback_figures_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	v_services integer[];
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		-- (every service published: those a TRUNCATE ... CASCADE took too)
+		v_services := ARRAY(SELECT r.service_id FROM custfocus.report_feedback r);
+	ELSIF TG_OP = 'INSERT' THEN
+		v_services := ARRAY(SELECT DISTINCT coalesce(n.service_id, 0) FROM new_rows n);
+	ELSIF TG_OP = 'DELETE' THEN
+		v_services := ARRAY(SELECT DISTINCT coalesce(o.service_id, 0) FROM old_rows o);
+	ELSE
+		v_services := ARRAY(SELECT coalesce(o.service_id, 0) FROM old_rows o
+							 WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.feedback_id = o.feedback_id
+												 AND (n.service_id, n.status, n.received_at, n.closed_at)
+													 IS NOT DISTINCT FROM (o.service_id, o.status, o.received_at, o.closed_at))
+							UNION
+							SELECT coalesce(n.service_id, 0) FROM new_rows n
+							 WHERE NOT EXISTS (SELECT FROM old_rows o WHERE o.feedback_id = n.feedback_id
+												 AND (o.service_id, o.status, o.received_at, o.closed_at)
+													 IS NOT DISTINCT FROM (n.service_id, n.status, n.received_at, n.closed_at)));
+	END IF;
+	PERFORM custfocus.report_feedback_touch(v_services);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.feedback_figures_change() IS
+'Trigger: the closed-loop figures of the services whose feedback a statement changed are published again at commit';
+REVOKE ALL ON FUNCTION custfocus.feedback_figures_change() FROM PUBLIC;
+CREATE TRIGGER feedback_figures_insert AFTER INSERT ON custfocus.feedback
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_update AFTER UPDATE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_delete AFTER DELETE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_truncate AFTER TRUNCATE ON custfocus.feedback
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+
 -- Stated importance: of a requirement (every service with key drivers), or
 -- of a requirement at a service.
 CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
@@ -2605,9 +2742,19 @@ AS $$
 	   AND (p.service_id IS NULL OR c.service_id IS NULL
 		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
 		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example))
+	UNION ALL
+	-- (the closed-loop figures' unit: the service, 0 for about no service)
+	SELECT 'feedback_queue', s.program_id, coalesce(p.service_id, c.service_id), NULL, NULL,
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_feedback p
+	  FULL JOIN custfocus.feedback_figures_compute() c ON c.service_id = p.service_id
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL OR p.open_count <> c.open_count
+		OR NOT custfocus.report_same(ARRAY[p.median_days_to_close], ARRAY[c.median_days_to_close], 1e-12)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver, measure, theme or closed-loop row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
@@ -2762,6 +2909,76 @@ SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.fe
  WHERE NOT (SELECT custfocus.report_published())
    AND f.documents >= (SELECT custfocus.min_responses())
  ORDER BY 1, 2, 8;
+
+CREATE OR REPLACE VIEW custfocus.feedback_queue WITH (security_barrier) AS
+SELECT q.feedback_id, q.kind, q.status, q.owner, q.received_at,
+	   (pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())::date
+		- pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), q.received_at)::date) AS age_days,
+	   q.acknowledged_at, q.program_code, q.service_code, q.channel, q.body,
+	   q.service_open, q.service_closed_last_90_days,
+	   round(q.median_days::numeric, 1)::numeric(8,1) AS service_median_days_to_close
+  FROM (
+	SELECT f.feedback_id, f.kind, f.status, f.owner, f.received_at, f.acknowledged_at,
+		   l.program_code, l.service_code, f.channel, f.body,
+		   l.open_count AS service_open, l.closed_recent AS service_closed_last_90_days, l.median_days
+	  FROM (SELECT s.service_id, p.code AS program_code, s.code AS service_code, r.open_count,
+				   (SELECT count(*) FROM custfocus.feedback rc
+					 WHERE rc.service_id = s.service_id
+					   AND rc.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+							   pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+							   - interval '90 days')) AS closed_recent,
+				   r.median_days_to_close AS median_days
+			  FROM custfocus.report_feedback r
+			  JOIN custfocus.service s ON s.service_id = r.service_id
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 WHERE (SELECT custfocus.report_published())
+			   AND ((SELECT custfocus.sees_all_programs())
+					OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+			UNION ALL
+			-- (as feedback_figures_compute)
+			SELECT s.service_id, p.code, s.code,
+				   count(*) FILTER (WHERE lg.status <> 'closed'),
+				   count(*) FILTER (WHERE lg.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+								pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+								- interval '90 days')),
+				   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM lg.closed_at - lg.received_at) / 86400)
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			  JOIN custfocus.feedback lg ON lg.service_id = s.service_id
+			 WHERE NOT (SELECT custfocus.report_published())
+			   AND ((SELECT custfocus.sees_all_programs())
+					OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+			 GROUP BY s.service_id, p.code, s.code) l
+	  JOIN custfocus.feedback f ON f.service_id = l.service_id
+	 WHERE f.status <> 'closed'
+	UNION ALL
+	SELECT f.feedback_id, f.kind, f.status, f.owner, f.received_at, f.acknowledged_at,
+		   NULL::text, NULL::text, f.channel, f.body,
+		   l.open_count, l.closed_recent, l.median_days
+	  FROM (SELECT r.open_count,
+				   (SELECT count(*) FROM custfocus.feedback rc
+					 WHERE rc.service_id IS NULL
+					   AND rc.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+							   pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+							   - interval '90 days')) AS closed_recent,
+				   r.median_days_to_close AS median_days
+			  FROM custfocus.report_feedback r
+			 WHERE r.service_id = 0 AND (SELECT custfocus.report_published())
+			UNION ALL
+			SELECT count(*) FILTER (WHERE lg.status <> 'closed'),
+				   count(*) FILTER (WHERE lg.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+								pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+								- interval '90 days')),
+				   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM lg.closed_at - lg.received_at) / 86400)
+			  FROM custfocus.feedback lg
+			 WHERE lg.service_id IS NULL AND NOT (SELECT custfocus.report_published())
+			-- (an aggregate without GROUP BY gives a row of none)
+			HAVING NOT (SELECT custfocus.report_published())) l
+	 CROSS JOIN custfocus.feedback f
+	 WHERE f.service_id IS NULL AND f.status <> 'closed'
+	   AND (SELECT custfocus.sees_all_programs())
+  ) q
+ ORDER BY q.received_at, q.feedback_id;
 
 COMMENT ON VIEW custfocus.voc_themes IS
 'Voice of the customer: for each service of the role''s programs, the 20 terms (full-text lexemes) found in the most feedback bodies and free-text answers (ties in term order); terms in fewer than custfocus.min_responses() documents are not shown';
@@ -3372,6 +3589,31 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
+-- feedback_figures_change on the placements of feedback (the queue's
+-- closed-loop figures published again at commit), acting on the
+-- coordinator's: rollup_pending and report_feedback are the coordinator's.
+-- Every service's (and those about no service), since a placement's
+-- trigger has no transition tables to say which: feedback is small.
+CREATE FUNCTION custfocus.citus_feedback_figures_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.report_feedback_touch(ARRAY(SELECT s.service_id FROM custfocus.service s
+													  UNION SELECT r.service_id FROM custfocus.report_feedback r
+													  UNION SELECT 0));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_feedback_figures_change() IS
+'Trigger on the placements of feedback (Citus): the closed-loop figures of every service published again at commit, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_feedback_figures_change() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -3843,6 +4085,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER feedback_figures_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_feedback_figures_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS
@@ -4112,7 +4356,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	-- in an order where a view comes after the redefined views it reads
-	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities']::regclass[]
+	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities',
+				 'custfocus.feedback_queue']::regclass[]
 $$;
 COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
 'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage and voc_themes are defined anew besides';
@@ -4836,6 +5081,7 @@ SELECT count(*) FROM custfocus.rollup_hidden_refresh(
 	(SELECT array_agg(k.month) FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k));
 SELECT custfocus.report_refresh(ARRAY(SELECT DISTINCT r.service_id FROM custfocus.rollup_service_month r));
 SELECT custfocus.report_themes_refresh(ARRAY(SELECT s.service_id FROM custfocus.service s));
+SELECT custfocus.report_feedback_refresh(ARRAY(SELECT s.service_id FROM custfocus.service s) || 0);
 
 -- the roles granted access before: the views' computation at read time
 -- (the *_rows functions grant_access grants), and report_verify for admins

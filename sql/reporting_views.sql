@@ -363,6 +363,68 @@ DELETE FROM custfocus.answer WHERE text_value = 'The zucchini stand was great';
 SELECT pg_temp.theme_problems() AS after_answers_deleted,
 	   (SELECT count(*) FROM custfocus.voc_themes WHERE term = 'zucchini') AS zucchini_rows;
 
+-- The queue's closed-loop figures are published when the feedback changes
+-- (report_feedback): after each of these commits they equal a computation
+-- (report_verify), and the queue as the reader and as the admin reads it
+-- equals the computation of 1.3 from the raw feedback, now.
+CREATE FUNCTION pg_temp.queue_digest_old(p_role name) RETURNS text LANGUAGE sql AS $$
+	SELECT coalesce(md5(string_agg(row(o.feedback_id, o.service_code, o.service_open, o.service_closed_last_90_days,
+									   o.service_median_days_to_close::numeric(8,1))::text, ',' ORDER BY o.feedback_id)), 'none')
+	  FROM pg_temp.old_feedback_queue_rows(p_role) o
+$$;
+CREATE FUNCTION pg_temp.queue_digest() RETURNS text LANGUAGE sql AS $$
+	SELECT coalesce(md5(string_agg(row(v.feedback_id, v.service_code, v.service_open, v.service_closed_last_90_days,
+									   v.service_median_days_to_close)::text, ',' ORDER BY v.feedback_id)), 'none')
+	  FROM custfocus.feedback_queue v
+$$;
+CREATE FUNCTION pg_temp.queue_check()
+RETURNS TABLE (verify_problems bigint, published boolean, reader_same boolean, admin_same boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+	v_reader text := pg_temp.queue_digest_old('regress_rv_reader');
+	v_admin text := pg_temp.queue_digest_old('regress_rv_admin');
+	d text;
+BEGIN
+	verify_problems := (SELECT count(*) FROM custfocus.report_verify() WHERE view_name = 'feedback_queue');
+	published := custfocus.report_published();
+	SET ROLE regress_rv_reader;
+	d := pg_temp.queue_digest();
+	RESET ROLE;
+	reader_same := d = v_reader;
+	SET ROLE regress_rv_admin;
+	d := pg_temp.queue_digest();
+	RESET ROLE;
+	admin_same := d = v_admin;
+	RETURN NEXT;
+END
+$$;
+SELECT 'before' AS step, * FROM pg_temp.queue_check();
+INSERT INTO custfocus.feedback (kind, body, service_id, received_at)
+SELECT 'complaint', 'Queue test ' || n, CASE WHEN n % 3 = 0 THEN NULL ELSE s.service_id END, now() - n * interval '2 days'
+  FROM generate_series(1, 9) n JOIN custfocus.service s ON s.code = 'WIC-CLINIC';
+SELECT 'added' AS step, * FROM pg_temp.queue_check();
+UPDATE custfocus.feedback SET status = 'closed' WHERE body LIKE 'Queue test %' AND body <> 'Queue test 1';
+SELECT 'closed' AS step, * FROM pg_temp.queue_check();
+UPDATE custfocus.feedback SET status = 'open' WHERE body IN ('Queue test 2', 'Queue test 3');
+SELECT 'reopened' AS step, * FROM pg_temp.queue_check();
+UPDATE custfocus.feedback SET service_id = (SELECT service_id FROM custfocus.service WHERE code = 'VITAL-RECORDS')
+ WHERE body IN ('Queue test 1', 'Queue test 4', 'Queue test 6');
+SELECT 'moved' AS step, * FROM pg_temp.queue_check();
+UPDATE custfocus.feedback SET received_at = received_at - interval '30 days' WHERE body LIKE 'Queue test %';
+SELECT 'received earlier' AS step, * FROM pg_temp.queue_check();
+DELETE FROM custfocus.feedback WHERE body IN ('Queue test 5', 'Queue test 9');
+SELECT 'deleted' AS step, * FROM pg_temp.queue_check();
+-- in the transaction that changed feedback, the queue shows the change
+-- before it commits (computed, not published)
+BEGIN;
+SELECT service_open AS open_before FROM custfocus.feedback_queue WHERE service_code = 'WIC-CLINIC' LIMIT 1 \gset
+UPDATE custfocus.feedback SET status = 'closed' WHERE body = 'Queue test 2';
+SELECT 'uncommitted' AS step, * FROM pg_temp.queue_check();
+SELECT service_open = :open_before - 1 AS one_fewer_open FROM custfocus.feedback_queue WHERE service_code = 'WIC-CLINIC' LIMIT 1;
+ROLLBACK;
+DELETE FROM custfocus.feedback WHERE body LIKE 'Queue test %';
+SELECT 'cleaned up' AS step, * FROM pg_temp.queue_check();
+
 -- What each role sees, in short: the reader and the analyst only their
 -- program's services, feedback and themes, and the segments of their
 -- program, the programs above and below it and the agency's; admins the
@@ -466,6 +528,18 @@ SELECT bool_or(p ~ '[^_]code = ''WIC-CLINIC''') AS service_filter_pushed_down,
 	   bool_or(p ~ 'service_code = ''WIC-CLINIC''') AS filtered_after_the_view,
 	   bool_or(p ~ 'feedback_service_id_idx') AS feedback_index
   FROM pg_temp.plan($$SELECT * FROM custfocus.feedback_queue WHERE service_code = 'WIC-CLINIC'$$) AS p;
+-- (the closed-loop figures are published: a service's row, the count of
+-- the last 90 days through feedback_closed_idx; the computation's read of
+-- the service's feedback, alias lg in the view, never runs)
+CREATE FUNCTION pg_temp.plan_run(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q;
+END
+$$;
+SELECT bool_or(p ~ 'report_feedback') AS published_figures,
+	   bool_or(p ~ 'feedback_closed_idx') AS recent_through_index,
+	   bool_and(p !~ ' on feedback lg\M' OR p ~ 'never executed') AS feedback_not_grouped
+  FROM pg_temp.plan_run($$SELECT * FROM custfocus.feedback_queue WHERE service_code = 'WIC-CLINIC'$$) AS p;
 -- (the themes are published at commit: read by the service's key, no answer)
 SELECT bool_or(p ~ '[^_]code = ''WIC-CLINIC''') AS service_filter_pushed_down,
 	   bool_or(p ~ 'service_code = ''WIC-CLINIC''') AS filtered_after_the_view,

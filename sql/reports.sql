@@ -148,6 +148,7 @@ SELECT count(*) FROM custfocus.report_scorecard;
 UPDATE custfocus.report_scorecard SET csat = 99.9;
 DELETE FROM custfocus.report_state;
 SELECT count(*) FROM custfocus.report_themes;
+SELECT count(*) FROM custfocus.report_feedback;
 RESET ROLE;
 SELECT c.relname, c.relrowsecurity, has_table_privilege('regress_rp_analyst', c.oid, 'SELECT') AS analyst_reads,
 	   has_table_privilege('regress_rp_admin', c.oid, 'UPDATE') AS admin_writes

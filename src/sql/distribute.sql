@@ -538,6 +538,31 @@ COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
 'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
+-- feedback_figures_change on the placements of feedback (the queue's
+-- closed-loop figures published again at commit), acting on the
+-- coordinator's: rollup_pending and report_feedback are the coordinator's.
+-- Every service's (and those about no service), since a placement's
+-- trigger has no transition tables to say which: feedback is small.
+CREATE FUNCTION custfocus.citus_feedback_figures_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_group integer;
+BEGIN
+	EXECUTE 'SELECT groupid FROM pg_catalog.pg_dist_local_group' INTO v_group;
+	IF v_group = 0 THEN
+		PERFORM custfocus.report_feedback_touch(ARRAY(SELECT s.service_id FROM custfocus.service s
+													  UNION SELECT r.service_id FROM custfocus.report_feedback r
+													  UNION SELECT 0));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_feedback_figures_change() IS
+'Trigger on the placements of feedback (Citus): the closed-loop figures of every service published again at commit, on the coordinator only';
+REVOKE ALL ON FUNCTION custfocus.citus_feedback_figures_change() FROM PUBLIC;
+
 -- An item's and a scale's checks against the answers already given
 -- (item_check_scale, scale_check_items) and the roll-up recompute after such
 -- a change (rollup_item_update, rollup_scale_update), on the coordinator's
@@ -1009,6 +1034,8 @@ BEGIN
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER feedback_figures_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_feedback_figures_change();
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_create_triggers() IS
@@ -1278,7 +1305,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	-- in an order where a view comes after the redefined views it reads
-	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities']::regclass[]
+	SELECT ARRAY['custfocus.measure_status', 'custfocus.key_drivers', 'custfocus.improvement_opportunities',
+				 'custfocus.feedback_queue']::regclass[]
 $$;
 COMMENT ON FUNCTION custfocus.citus_redefined_views() IS
 'The reporting views distribute() makes read a SECURITY DEFINER function of the caller''s role on Citus (they join the coordinator''s roll-ups to Citus tables); data_coverage and voc_themes are defined anew besides';

@@ -1132,6 +1132,131 @@ CREATE TRIGGER theme_response_service AFTER UPDATE ON custfocus.response
 CREATE TRIGGER theme_response_delete AFTER DELETE ON custfocus.response
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.theme_change();
 
+-------------------------------------------------------------------------------
+-- The feedback queue's closed-loop figures
+-------------------------------------------------------------------------------
+-- custfocus.feedback_queue lists the open feedback (a small share of all
+-- feedback, found through feedback_open_idx), each with its service's
+-- figures: feedback still open, closed in the last 90 days, and the median
+-- days to close over every feedback the service ever closed.  The median
+-- reads all of that, and no delta of it inverts; so the open count and the
+-- median are computed when the service's feedback changes (at commit, for
+-- the services the transaction's statements touched: feedback_figures_change)
+-- and published here.  "The last 90 days" moves with the clock: that count
+-- is made when read, through feedback_closed_idx (the range of the
+-- service's feedback closed since then).  Service 0: the feedback about no
+-- service.  As the other published figures, a transaction with changes of
+-- its own to publish reads them computed (report_published).
+CREATE TABLE custfocus.report_feedback (
+	service_id	integer PRIMARY KEY,
+	open_count	bigint NOT NULL,
+	median_days_to_close double precision
+);
+COMMENT ON TABLE custfocus.report_feedback IS
+'Each service''s closed-loop figures (feedback open, median days to close), as published by the last commit that changed its feedback; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_feedback.service_id IS 'The service (0: feedback about no service)';
+COMMENT ON COLUMN custfocus.report_feedback.open_count IS 'As custfocus.feedback_queue.service_open';
+COMMENT ON COLUMN custfocus.report_feedback.median_days_to_close IS 'As custfocus.feedback_queue.service_median_days_to_close, not rounded (NULL: none closed)';
+REVOKE ALL ON custfocus.report_feedback FROM PUBLIC;
+ALTER TABLE custfocus.report_feedback ENABLE ROW LEVEL SECURITY;
+
+CREATE INDEX feedback_closed_idx ON custfocus.feedback (service_id, closed_at) WHERE closed_at IS NOT NULL;
+
+-- The figures of every service's feedback, or of the given services' (0:
+-- about no service).  PL/pgSQL, as voc_themes_compute (Citus).
+CREATE FUNCTION custfocus.feedback_figures_compute(p_services integer[] DEFAULT NULL)
+RETURNS SETOF custfocus.report_feedback
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT coalesce(g.service_id, 0), count(*) FILTER (WHERE g.status <> 'closed'),
+		   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM g.closed_at - g.received_at) / 86400)
+	  FROM custfocus.feedback g
+	 WHERE p_services IS NULL
+		OR g.service_id = ANY (p_services)
+		OR (g.service_id IS NULL AND 0 = ANY (p_services))
+	 GROUP BY 1;
+END
+$$;
+COMMENT ON FUNCTION custfocus.feedback_figures_compute(integer[]) IS
+'The closed-loop figures (feedback open, median days to close) of every service''s feedback, or of the given services'' (0: feedback about no service)';
+REVOKE ALL ON FUNCTION custfocus.feedback_figures_compute(integer[]) FROM PUBLIC;
+
+-- Asks for the given services' closed-loop figures to be published again
+-- when the transaction commits (rollup_pending.scope feedback).
+CREATE FUNCTION custfocus.report_feedback_touch(p_services integer[]) RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	INSERT INTO custfocus.rollup_pending (services, months, scope)
+	SELECT p_services, '{}', 'feedback' WHERE cardinality(p_services) > 0
+$$;
+COMMENT ON FUNCTION custfocus.report_feedback_touch(integer[]) IS
+'Asks for the given services'' closed-loop figures (0: feedback about no service) to be published again when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_feedback_touch(integer[]) FROM PUBLIC;
+
+-- Publishes them (at commit, under report_state, as report_refresh).
+CREATE FUNCTION custfocus.report_feedback_refresh(p_services integer[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	DELETE FROM custfocus.report_feedback r WHERE r.service_id = ANY (p_services);
+	INSERT INTO custfocus.report_feedback SELECT * FROM custfocus.feedback_figures_compute(p_services);
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_feedback_refresh(integer[]) IS
+'Publishes again the closed-loop figures of the given services (0: feedback about no service), at commit';
+REVOKE ALL ON FUNCTION custfocus.report_feedback_refresh(integer[]) FROM PUBLIC;
+
+-- The services whose figures a statement on feedback changed: of the rows
+-- inserted or deleted, and of the rows updated in service, status or times
+-- (before and after).  TRUNCATE: every service published.
+CREATE FUNCTION custfocus.feedback_figures_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	v_services integer[];
+BEGIN
+	IF TG_OP = 'TRUNCATE' THEN
+		-- (every service published: those a TRUNCATE ... CASCADE took too)
+		v_services := ARRAY(SELECT r.service_id FROM custfocus.report_feedback r);
+	ELSIF TG_OP = 'INSERT' THEN
+		v_services := ARRAY(SELECT DISTINCT coalesce(n.service_id, 0) FROM new_rows n);
+	ELSIF TG_OP = 'DELETE' THEN
+		v_services := ARRAY(SELECT DISTINCT coalesce(o.service_id, 0) FROM old_rows o);
+	ELSE
+		v_services := ARRAY(SELECT coalesce(o.service_id, 0) FROM old_rows o
+							 WHERE NOT EXISTS (SELECT FROM new_rows n WHERE n.feedback_id = o.feedback_id
+												 AND (n.service_id, n.status, n.received_at, n.closed_at)
+													 IS NOT DISTINCT FROM (o.service_id, o.status, o.received_at, o.closed_at))
+							UNION
+							SELECT coalesce(n.service_id, 0) FROM new_rows n
+							 WHERE NOT EXISTS (SELECT FROM old_rows o WHERE o.feedback_id = n.feedback_id
+												 AND (o.service_id, o.status, o.received_at, o.closed_at)
+													 IS NOT DISTINCT FROM (n.service_id, n.status, n.received_at, n.closed_at)));
+	END IF;
+	PERFORM custfocus.report_feedback_touch(v_services);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION custfocus.feedback_figures_change() IS
+'Trigger: the closed-loop figures of the services whose feedback a statement changed are published again at commit';
+REVOKE ALL ON FUNCTION custfocus.feedback_figures_change() FROM PUBLIC;
+CREATE TRIGGER feedback_figures_insert AFTER INSERT ON custfocus.feedback
+	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_update AFTER UPDATE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_delete AFTER DELETE ON custfocus.feedback
+	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+CREATE TRIGGER feedback_figures_truncate AFTER TRUNCATE ON custfocus.feedback
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
+
 -- Stated importance: of a requirement (every service with key drivers), or
 -- of a requirement at a service.
 CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
@@ -1283,9 +1408,19 @@ AS $$
 	   AND (p.service_id IS NULL OR c.service_id IS NULL
 		OR (p.term, p.documents, p.feedback_documents, p.answer_documents, p.service_documents, p.example)
 		   IS DISTINCT FROM (c.term, c.documents, c.feedback_documents, c.answer_documents, c.service_documents, c.example))
+	UNION ALL
+	-- (the closed-loop figures' unit: the service, 0 for about no service)
+	SELECT 'feedback_queue', s.program_id, coalesce(p.service_id, c.service_id), NULL, NULL,
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_feedback p
+	  FULL JOIN custfocus.feedback_figures_compute() c ON c.service_id = p.service_id
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL OR p.open_count <> c.open_count
+		OR NOT custfocus.report_same(ARRAY[p.median_days_to_close], ARRAY[c.median_days_to_close], 1e-12)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver, measure or theme row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver, measure, theme or closed-loop row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 -- Scorecard: the published figures (or, see report_published, the same
@@ -1647,4 +1782,103 @@ COMMENT ON COLUMN custfocus.voc_themes.answer_documents IS 'Of those, free-text 
 COMMENT ON COLUMN custfocus.voc_themes.share_of_documents IS 'Percent of the service''s documents that contain the term, 0.0 to 100.0, to one decimal (numeric(4,1))';
 COMMENT ON COLUMN custfocus.voc_themes.rank IS 'Rank of the term within the service (1 = most frequent)';
 COMMENT ON COLUMN custfocus.voc_themes.example IS 'One document that contains the term';
+
+
+-- The queue: the feedback not yet closed, each with the closed-loop figures
+-- of its service (see report_feedback): published, with the count of the
+-- last 90 days made now through feedback_closed_idx, or, when the
+-- session's figures are not the published ones (report_published), over all
+-- the service's feedback as the published ones were.  One row of figures
+-- per service, where a filter on the service's or the program's code passes
+-- into both branches; a filter on the feedback itself reads the figures of
+-- every service the role sees (published: a row and an index range each).
+-- Feedback about no service is, as in the table's policy, for the roles
+-- that see every program; its figures are those of all feedback about no
+-- service.  A median of days is shown to one decimal: numeric(8,1) tells a
+-- client the scale (a bare numeric arrives as a Decimal of unknown scale).
+CREATE VIEW custfocus.feedback_queue WITH (security_barrier) AS
+SELECT q.feedback_id, q.kind, q.status, q.owner, q.received_at,
+	   (pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())::date
+		- pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), q.received_at)::date) AS age_days,
+	   q.acknowledged_at, q.program_code, q.service_code, q.channel, q.body,
+	   q.service_open, q.service_closed_last_90_days,
+	   round(q.median_days::numeric, 1)::numeric(8,1) AS service_median_days_to_close
+  FROM (
+	SELECT f.feedback_id, f.kind, f.status, f.owner, f.received_at, f.acknowledged_at,
+		   l.program_code, l.service_code, f.channel, f.body,
+		   l.open_count AS service_open, l.closed_recent AS service_closed_last_90_days, l.median_days
+	  FROM (SELECT s.service_id, p.code AS program_code, s.code AS service_code, r.open_count,
+				   (SELECT count(*) FROM custfocus.feedback rc
+					 WHERE rc.service_id = s.service_id
+					   AND rc.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+							   pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+							   - interval '90 days')) AS closed_recent,
+				   r.median_days_to_close AS median_days
+			  FROM custfocus.report_feedback r
+			  JOIN custfocus.service s ON s.service_id = r.service_id
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			 WHERE (SELECT custfocus.report_published())
+			   AND ((SELECT custfocus.sees_all_programs())
+					OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+			UNION ALL
+			-- (as feedback_figures_compute)
+			SELECT s.service_id, p.code, s.code,
+				   count(*) FILTER (WHERE lg.status <> 'closed'),
+				   count(*) FILTER (WHERE lg.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+								pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+								- interval '90 days')),
+				   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM lg.closed_at - lg.received_at) / 86400)
+			  FROM custfocus.service s
+			  JOIN custfocus.program p ON p.program_id = s.program_id
+			  JOIN custfocus.feedback lg ON lg.service_id = s.service_id
+			 WHERE NOT (SELECT custfocus.report_published())
+			   AND ((SELECT custfocus.sees_all_programs())
+					OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+			 GROUP BY s.service_id, p.code, s.code) l
+	  JOIN custfocus.feedback f ON f.service_id = l.service_id
+	 WHERE f.status <> 'closed'
+	UNION ALL
+	SELECT f.feedback_id, f.kind, f.status, f.owner, f.received_at, f.acknowledged_at,
+		   NULL::text, NULL::text, f.channel, f.body,
+		   l.open_count, l.closed_recent, l.median_days
+	  FROM (SELECT r.open_count,
+				   (SELECT count(*) FROM custfocus.feedback rc
+					 WHERE rc.service_id IS NULL
+					   AND rc.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+							   pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+							   - interval '90 days')) AS closed_recent,
+				   r.median_days_to_close AS median_days
+			  FROM custfocus.report_feedback r
+			 WHERE r.service_id = 0 AND (SELECT custfocus.report_published())
+			UNION ALL
+			SELECT count(*) FILTER (WHERE lg.status <> 'closed'),
+				   count(*) FILTER (WHERE lg.closed_at >= pg_catalog.timezone((SELECT custfocus.reporting_time_zone()),
+								pg_catalog.timezone((SELECT custfocus.reporting_time_zone()), pg_catalog.now())
+								- interval '90 days')),
+				   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM lg.closed_at - lg.received_at) / 86400)
+			  FROM custfocus.feedback lg
+			 WHERE lg.service_id IS NULL AND NOT (SELECT custfocus.report_published())
+			-- (an aggregate without GROUP BY gives a row of none)
+			HAVING NOT (SELECT custfocus.report_published())) l
+	 CROSS JOIN custfocus.feedback f
+	 WHERE f.service_id IS NULL AND f.status <> 'closed'
+	   AND (SELECT custfocus.sees_all_programs())
+  ) q
+ ORDER BY q.received_at, q.feedback_id;
+COMMENT ON VIEW custfocus.feedback_queue IS
+'Feedback not yet closed about the services of the role''s programs (about no service: for roles that see every program), oldest first, with its age and, for its service, the closed-loop figures; days of the reporting time zone';
+COMMENT ON COLUMN custfocus.feedback_queue.feedback_id IS 'Feedback key';
+COMMENT ON COLUMN custfocus.feedback_queue.kind IS 'complaint, compliment, suggestion or question';
+COMMENT ON COLUMN custfocus.feedback_queue.status IS 'open, acknowledged or actioned';
+COMMENT ON COLUMN custfocus.feedback_queue.owner IS 'Who is handling it';
+COMMENT ON COLUMN custfocus.feedback_queue.received_at IS 'When it arrived';
+COMMENT ON COLUMN custfocus.feedback_queue.age_days IS 'Days from the date it arrived to today (dates in the reporting time zone)';
+COMMENT ON COLUMN custfocus.feedback_queue.acknowledged_at IS 'When it was acknowledged (NULL: not yet)';
+COMMENT ON COLUMN custfocus.feedback_queue.program_code IS 'Program of the service';
+COMMENT ON COLUMN custfocus.feedback_queue.service_code IS 'Service it is about';
+COMMENT ON COLUMN custfocus.feedback_queue.channel IS 'How it arrived';
+COMMENT ON COLUMN custfocus.feedback_queue.body IS 'What the customer said';
+COMMENT ON COLUMN custfocus.feedback_queue.service_open IS 'Feedback about the same service not yet closed';
+COMMENT ON COLUMN custfocus.feedback_queue.service_closed_last_90_days IS 'Feedback about the same service closed in the last 90 days (at or after the same time of day 90 days ago, days of the reporting time zone)';
+COMMENT ON COLUMN custfocus.feedback_queue.service_median_days_to_close IS 'Median days from arrival to closing, over the service''s closed feedback, to one decimal (numeric(8,1))';
 

@@ -225,7 +225,7 @@ CREATE TABLE custfocus.rollup_pending (
 	months		date[] NOT NULL,
 	signal		boolean NOT NULL DEFAULT custfocus.rollup_pending_signal(),
 	answers		bigint[],
-	scope		text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'publish', 'all'))
+	scope		text NOT NULL DEFAULT 'keys' CHECK (scope IN ('keys', 'themes', 'feedback', 'publish', 'all'))
 );
 COMMENT ON TABLE custfocus.rollup_pending IS
 'The (service, month) keys the statements of transactions in progress appended roll-up deltas to, compacted when each commits; derived data, not dumped';
@@ -233,7 +233,7 @@ COMMENT ON COLUMN custfocus.rollup_pending.xact IS 'The transaction';
 COMMENT ON COLUMN custfocus.rollup_pending.services IS 'Services of the keys';
 COMMENT ON COLUMN custfocus.rollup_pending.months IS 'Months of the keys (with services, element by element)';
 COMMENT ON COLUMN custfocus.rollup_pending.answers IS 'Answers the statement added to each key (with services, element by element), or NULL when it changed the keys otherwise: what the complementary suppression needs to know (rollup_hidden_refresh)';
-COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
+COMMENT ON COLUMN custfocus.rollup_pending.scope IS 'keys: the (service, month) keys changed; themes: only the services'' documents (feedback, free-text answers), whose themes are published again at commit; feedback: only the services'' feedback (0: feedback about no service), whose closed-loop figures are published again at commit; publish: every service''s figures published again at commit (services and months empty); all: every key''s complementary suppression computed and every figure published again at commit (services and months empty): "every" is decided at commit, under the publication lock, so that keys another transaction commits in between are not left out';
 COMMENT ON COLUMN custfocus.rollup_pending.signal IS 'True on the first row of the transaction (since it last compacted): the one that fires the compaction at commit';
 
 -- State merges that return states (the *_merge aggregates return results).
@@ -612,6 +612,8 @@ BEGIN
 	-- and every service's themes published again at commit (a restore with
 	-- triggers off loaded documents no trigger saw)
 	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
+	-- and their feedback's closed-loop figures (likewise)
+	PERFORM custfocus.report_feedback_touch(ARRAY(SELECT s.service_id FROM custfocus.service s) || 0);
 	RETURN v_n;
 END
 $$;
@@ -1989,6 +1991,7 @@ DECLARE
 	v_months date[];
 	v_answers bigint[];
 	v_theme_services integer[];
+	v_feedback_services integer[];
 	v_all boolean;
 	v_publish_all boolean;
 	v_publish integer[];
@@ -2004,20 +2007,25 @@ BEGIN
 	themes AS (
 		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'themes'
 	),
+	feedback AS (
+		SELECT array_agg(DISTINCT x) AS s FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x WHERE g.scope = 'feedback'
+	),
 	everything AS (
 		SELECT coalesce(bool_or(g.scope = 'all'), false) AS a, coalesce(bool_or(g.scope IN ('all', 'publish')), false) AS p
 		  FROM gone g
 	)
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month),
 		   CASE WHEN bool_and(k.known) THEN array_agg(k.answers ORDER BY k.service_id, k.month) END,
-		   (SELECT t.s FROM themes t), (SELECT e.a FROM everything e), (SELECT e.p FROM everything e)
-	  INTO v_services, v_months, v_answers, v_theme_services, v_all, v_publish_all
+		   (SELECT t.s FROM themes t), (SELECT f.s FROM feedback f), (SELECT e.a FROM everything e),
+		   (SELECT e.p FROM everything e)
+	  INTO v_services, v_months, v_answers, v_theme_services, v_feedback_services, v_all, v_publish_all
 	  FROM (SELECT x.service_id, x.month, sum(x.answers)::bigint AS answers, bool_and(g.answers IS NOT NULL) AS known
 			  FROM gone g
 			 CROSS JOIN LATERAL unnest(g.services, g.months, g.answers) AS x (service_id, month, answers)
 			 WHERE g.scope = 'keys'
 			 GROUP BY 1, 2) k;
-	IF v_services IS NULL AND v_theme_services IS NULL AND NOT v_all AND NOT v_publish_all THEN
+	IF v_services IS NULL AND v_theme_services IS NULL AND v_feedback_services IS NULL AND NOT v_all
+	   AND NOT v_publish_all THEN
 		RETURN NULL;
 	END IF;
 	-- commits that publish figures run one at a time, from here on (see
@@ -2043,6 +2051,10 @@ BEGIN
 	-- the services whose documents changed: their themes
 	IF v_theme_services IS NOT NULL THEN
 		PERFORM custfocus.report_themes_refresh(v_theme_services);
+	END IF;
+	-- the services whose feedback changed: their closed-loop figures
+	IF v_feedback_services IS NOT NULL THEN
+		PERFORM custfocus.report_feedback_refresh(v_feedback_services);
 	END IF;
 	IF v_services IS NULL THEN
 		IF cardinality(v_publish) > 0 THEN
