@@ -81,8 +81,10 @@
 --     (Citus allows unique keys only with the distribution column).  It
 --     becomes a plain index; the import (which serialises imports of a
 --     survey with an advisory lock) looks the batch's ids up before it
---     inserts and counts the ones it finds as duplicates.  LIMIT: a direct
---     INSERT of a duplicate id is not refused on Citus.
+--     inserts and counts the ones it finds as duplicates.  A direct INSERT
+--     or UPDATE is checked before the transaction commits
+--     (citus_check_respondent_ids): a duplicate fails the commit with the
+--     one-node index's error.
 --   * Access: Citus refuses policies with sub-selects on Citus tables, so
 --     every policy is re-created without them: the visibility functions are
 --     called directly (once per row, not once per query: slower), and the
@@ -389,8 +391,10 @@ BEGIN
 	FOREACH v_t IN ARRAY CASE TG_OP WHEN 'INSERT' THEN '{new_rows}'::text[] WHEN 'DELETE' THEN '{old_rows}'::text[]
 								   ELSE '{old_rows,new_rows}'::text[] END LOOP
 		IF TG_TABLE_NAME LIKE 'response\_%' THEN
+			-- (responses without a service too: their respondent ids are
+			-- checked, citus_check_respondent_ids)
 			EXECUTE format('INSERT INTO %s (response_id, service_id, submitted_at)
-							SELECT t.response_id, t.service_id, t.submitted_at FROM %I t WHERE t.service_id IS NOT NULL',
+							SELECT t.response_id, t.service_id, t.submitted_at FROM %I t',
 						   v_dirty, v_t);
 		ELSE
 			v_response := custfocus.citus_colocated_shard('custfocus.response', v_shard);
@@ -1180,6 +1184,72 @@ $$;
 COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
 'On a distributed custfocus: replaces the roll-up rows of the given keys by the given recomputation; only inside custfocus.import_responses';
 
+-- Respondent ids are unique per survey and service (response_external_id_key
+-- on one node, which Citus cannot keep: not the distribution column).  Run
+-- by citus_rollup_sync before the transaction commits: the ids of the
+-- responses it inserted or changed (rollup_dirty) are locked (a transaction
+-- lock per id, in one order, so that two transactions adding the same id
+-- run this one after the other) and looked up; a second response with the
+-- same id fails the commit with PostgreSQL's own error for the one-node
+-- index (unique_violation), so that a client sees what it would see on one
+-- node, at COMMIT instead of at the INSERT.  As the session's role (Citus
+-- lets no other role read the shards this transaction changed): a
+-- duplicate in a response the role may not see is not found.  LIMIT: under
+-- REPEATABLE READ or SERIALIZABLE the lookup reads the transaction's
+-- snapshot, and a concurrent transaction's id committed after it began is
+-- not seen; the import (which serialises imports of a survey) is not
+-- affected.
+CREATE FUNCTION custfocus.citus_check_respondent_ids() RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_surveys integer[];
+	v_services integer[];
+	v_ids text[];
+	v_dup record;
+BEGIN
+	SELECT array_agg(k.survey_id), array_agg(k.service), array_agg(k.external_id)
+	  INTO v_surveys, v_services, v_ids
+	  FROM (SELECT DISTINCT r.survey_id, coalesce(r.service_id, 0) AS service, r.external_id
+			  FROM custfocus.response r
+			 WHERE r.response_id IN (SELECT d.response_id FROM custfocus.rollup_dirty d)
+			   AND r.external_id IS NOT NULL) k;
+	IF v_ids IS NULL THEN
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.pg_advisory_xact_lock(k.h)
+	   FROM (SELECT DISTINCT pg_catalog.hashtextextended('custfocus.respondent ' || x.survey_id || ' ' || x.service
+														  || ' ' || x.external_id, 0) AS h
+			   FROM unnest(v_surveys, v_services, v_ids) AS x (survey_id, service, external_id)) k
+	  ORDER BY k.h;
+	SELECT r.survey_id, coalesce(r.service_id, 0) AS service, r.external_id INTO v_dup
+	  FROM custfocus.response r
+	 WHERE (r.survey_id, coalesce(r.service_id, 0), r.external_id)
+		   IN (SELECT * FROM unnest(v_surveys, v_services, v_ids))
+	 GROUP BY 1, 2, 3
+	HAVING count(*) > 1
+	 ORDER BY 1, 2, 3
+	 LIMIT 1;
+	-- the key's values in the detail only for a role that reads response
+	-- without row-level security, as PostgreSQL does for the index
+	IF FOUND AND NOT pg_catalog.row_security_active('custfocus.response'::pg_catalog.regclass)
+	   AND pg_catalog.has_table_privilege('custfocus.response'::pg_catalog.regclass, 'SELECT') THEN
+		RAISE EXCEPTION 'duplicate key value violates unique constraint "response_external_id_key"'
+			USING ERRCODE = 'unique_violation',
+				  DETAIL = format('Key (survey_id, COALESCE(service_id, 0), external_id)=(%s, %s, %s) already exists.',
+								  v_dup.survey_id, v_dup.service, v_dup.external_id),
+				  SCHEMA = 'custfocus', TABLE = 'response', CONSTRAINT = 'response_external_id_key';
+	ELSIF FOUND THEN
+		RAISE EXCEPTION 'duplicate key value violates unique constraint "response_external_id_key"'
+			USING ERRCODE = 'unique_violation', SCHEMA = 'custfocus', TABLE = 'response',
+				  CONSTRAINT = 'response_external_id_key';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.citus_check_respondent_ids() IS
+'On a distributed custfocus: fails the transaction, as the one-node unique index would, when a response it inserted or changed has the respondent id of another response of the same survey and service (run before commit by citus_rollup_sync)';
+
 -- Run by src/citus.c before a transaction that changed response or answer
 -- commits: recomputes the roll-up keys rollup_dirty holds for services the
 -- session's role sees whole (its own changes, and any left over), reading as
@@ -1201,6 +1271,8 @@ BEGIN
 	IF NOT custfocus.citus_distributed() THEN
 		RETURN;
 	END IF;
+	PERFORM custfocus.citus_check_respondent_ids();
+	DELETE FROM custfocus.rollup_dirty d WHERE d.service_id IS NULL;
 	v_all := custfocus.sees_all_programs();
 	v_visible := custfocus.visible_service_ids();
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
@@ -1208,7 +1280,7 @@ BEGIN
 	  FROM (SELECT DISTINCT d.service_id,
 				   date_trunc('month', timezone(custfocus.reporting_time_zone(), d.submitted_at))::date AS month
 			  FROM custfocus.rollup_dirty d
-			 WHERE v_all OR d.service_id = ANY (v_visible)) k;
+			 WHERE d.service_id IS NOT NULL AND (v_all OR d.service_id = ANY (v_visible))) k;
 	IF v_services IS NULL THEN
 		RETURN;
 	END IF;
@@ -1576,13 +1648,13 @@ BEGIN
 	-- member of the extension (DROP EXTENSION drops it; pg_dump leaves it).
 	CREATE TABLE custfocus.rollup_dirty (
 		response_id	bigint NOT NULL,
-		service_id	integer NOT NULL,
+		service_id	integer,
 		submitted_at timestamptz NOT NULL
 	);
 	COMMENT ON TABLE custfocus.rollup_dirty IS
-	'On a distributed custfocus: the service and time of the responses a statement changed, whose roll-up keys the coordinator recomputes before the transaction commits; derived data, not dumped';
+	'On a distributed custfocus: the service and time of the responses a statement changed, whose roll-up keys the coordinator recomputes, and whose respondent ids it checks, before the transaction commits; derived data, not dumped';
 	COMMENT ON COLUMN custfocus.rollup_dirty.response_id IS 'A response changed (the distribution column: the row lives beside the response)';
-	COMMENT ON COLUMN custfocus.rollup_dirty.service_id IS 'Its service (before or after the change)';
+	COMMENT ON COLUMN custfocus.rollup_dirty.service_id IS 'Its service (before or after the change; NULL: none, a row only for the respondent-id check)';
 	COMMENT ON COLUMN custfocus.rollup_dirty.submitted_at IS 'Its submission time (before or after the change)';
 	EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''response_id'', colocate_with => ''custfocus.response'')'
 	   USING 'custfocus.rollup_dirty'::regclass;

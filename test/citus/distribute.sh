@@ -10,7 +10,8 @@
 # into database single on the coordinator's server, which has no Citus (the
 # single node).  Then, on both, the same steps, each compared: imports
 # (a new export, a re-import of duplicates, an off-scale row with on_error
-# skip and without), a direct off-scale answer (refused), every view of
+# skip and without), a direct off-scale answer (refused), duplicate
+# respondent ids inserted directly (refused, one session and two), every view of
 # custfocus as the superuser and as a reader of one program, the roll-ups'
 # self-check, and retention.  Ends with "N passed, N failed".
 #
@@ -229,6 +230,45 @@ R_800002,2026-03-02 10:00:00,WIC-CLINIC,2,1') b"
 both "analyst of WIC cannot import for VITAL-RECORDS" "SET ROLE wic_analyst; $batch custfocus.import_responses('cs2026', 'respondent_id,submitted_at,service,Q1,Q4
 R_800003,2026-03-01 10:00:00,VITAL-RECORDS,4,5') b"
 
+# Respondent ids are unique per survey and service: on one node an index
+# refuses a duplicate at the INSERT or UPDATE, on Citus the check before
+# commit (citus_check_respondent_ids) fails the transaction with the same
+# error; a duplicate within one transaction, and among responses without a
+# service, too.
+cs2026=$(psql -At -c "SELECT survey_id FROM custfocus.survey WHERE code = 'cs2026'")
+wic_clinic=$(psql -At -c "SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC'")
+both "analyst of WIC inserts a response with a respondent id already there: refused" "SET ROLE wic_analyst;
+	INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	VALUES ($cs2026, $wic_clinic, '2026-03-03 10:00', 'R_800002')"
+both "analyst of WIC gives a response a respondent id already there: refused" "SET ROLE wic_analyst;
+	UPDATE custfocus.response SET external_id = 'R_800002' WHERE external_id = 'R_800001'"
+both "a new respondent id twice in one transaction: refused" "BEGIN;
+	INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id) VALUES ($cs2026, $wic_clinic, '2026-03-03 10:00', 'R_DUP_1');
+	INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id) VALUES ($cs2026, $wic_clinic, '2026-03-04 10:00', 'R_DUP_1');
+	COMMIT"
+both "twice without a service: refused" "INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	VALUES ($cs2026, NULL, '2026-03-03 10:00', 'R_DUP_2'), ($cs2026, NULL, '2026-03-04 10:00', 'R_DUP_2')"
+both "none of them stored; the same id at another service is another respondent" "INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	VALUES ($cs2026, NULL, '2026-03-03 10:00', 'R_800002');
+	SELECT count(*), count(DISTINCT coalesce(service_id, 0)) FROM custfocus.response WHERE external_id IN ('R_800002', 'R_DUP_1', 'R_DUP_2')"
+# two sessions adding the same new id at once: the later commit fails
+race_a=$(mktemp) race_b=$(mktemp)
+psql -d custfocus -c "BEGIN; INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	VALUES ($cs2026, $wic_clinic, '2026-03-05 10:00', 'R_RACE'); SELECT pg_sleep(2); COMMIT" >"$race_a" 2>&1 &
+race=$!
+sleep 0.5
+psql -d custfocus -c "INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
+	VALUES ($cs2026, $wic_clinic, '2026-03-06 10:00', 'R_RACE')" >"$race_b" 2>&1 || true
+wait $race || true
+n=$(psql -d custfocus -At -c "SELECT count(*) FROM custfocus.response WHERE external_id = 'R_RACE'")
+errors=$(cat "$race_a" "$race_b" | grep -c 'duplicate key value violates unique constraint "response_external_id_key"' || true)
+if [ "$n" = 1 ] && [ "$errors" = 1 ]; then
+	ok "two sessions add the same new respondent id at once: one stored, the other's commit refused"
+else
+	fail "two sessions add the same new respondent id at once: $n stored, $errors refused: $(cat "$race_a" "$race_b" | tr '\n' ' ')"
+fi
+psql -d custfocus -c "DELETE FROM custfocus.response WHERE external_id = 'R_RACE'" >/dev/null
+rm -f "$race_a" "$race_b"
 both "analyst of WIC renames its program" "SET ROLE wic_analyst; UPDATE custfocus.program SET name = 'WIC (renamed)' WHERE code = 'WIC'"
 # INSERT ... SELECT by a role under row-level security: Citus runs it as a
 # COPY into the placements, which PostgreSQL refuses under row-level security
@@ -249,7 +289,6 @@ fi
 # INSERT ... SELECT on the placements instead of a COPY: it works)
 both "analyst of WIC adds feedback with INSERT ... SELECT ... RETURNING" "SET ROLE wic_analyst; BEGIN; INSERT INTO custfocus.feedback (kind, body, service_id, status)
 	SELECT 'compliment', 'Thanks', service_id, 'closed' FROM custfocus.service WHERE code IN ('WIC-CLINIC', 'VITAL-RECORDS') RETURNING kind, body; ROLLBACK"
-wic_clinic=$(psql -At -c "SELECT service_id FROM custfocus.service WHERE code = 'WIC-CLINIC'")
 both "analyst of WIC adds feedback with INSERT ... VALUES" "SET ROLE wic_analyst; INSERT INTO custfocus.feedback (kind, body, service_id, status)
 	VALUES ('compliment', 'Thanks', $wic_clinic, 'closed')"
 both "analyst of WIC changes a response's survey with answers: refused" "SET ROLE wic_analyst;
