@@ -13,9 +13,11 @@
 # skip and without), a direct off-scale answer (refused), duplicate
 # respondent ids inserted directly (refused, one session and two), every view of
 # custfocus as the superuser and as a reader of one program, the roll-ups'
-# self-check, and retention.  Ends with "N passed, N failed".
+# self-check, and retention; then the benchmark agency (test/bench), every
+# view and the aggregates by service.  Ends with "N passed, N failed".
 #
-# CITUS_DIST_RESPONSES sets the sample agency's size (default 300).
+# CITUS_DIST_RESPONSES sets the sample agency's size (default 300),
+# CITUS_DIST_BENCH_RESPONSES the benchmark agency's (default 20000).
 
 if [ "${1:-}" != --in-cluster ]; then
 	set -euo pipefail
@@ -58,14 +60,18 @@ psql -c "SELECT citus_set_coordinator_host('localhost', $PGPORT)" >/dev/null
 # (timestamps included) into the database to distribute, before distribute()
 start=$SECONDS
 psql -d single -v responses="$responses" -f test/data/sample_agency.sql >/dev/null
-for t in program service segment service_segment requirement service_requirement scale scale_label survey item \
-	import_batch import_error response answer respondent_contact feedback measure improvement_action engagement; do
-	case $t in scale | scale_label) where="WHERE NOT builtin" ;; *) where= ;; esac
-	psql -d single -c "\\copy (SELECT * FROM custfocus.$t $where) TO STDOUT" | psql -d custfocus -c "\\copy custfocus.$t FROM STDIN"
-done
-psql -d single -At -c "SELECT format('SELECT setval(%L, %s);', c.oid::regclass, s.last_value)
-	FROM pg_class c JOIN pg_sequences s ON s.schemaname = 'custfocus' AND s.sequencename = c.relname
-	WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'S' AND s.last_value IS NOT NULL" | psql -d custfocus >/dev/null
+copy_agency() { # the single node's data, as is, into the database to distribute (or distributed)
+	local t where
+	for t in program service segment service_segment requirement service_requirement scale scale_label survey item \
+		import_batch import_error response answer respondent_contact feedback measure improvement_action engagement; do
+		case $t in scale | scale_label) where="WHERE NOT builtin" ;; *) where= ;; esac
+		psql -d single -c "\\copy (SELECT * FROM custfocus.$t $where) TO STDOUT" | psql -d custfocus -c "\\copy custfocus.$t FROM STDIN"
+	done
+	psql -d single -At -c "SELECT format('SELECT setval(%L, %s);', c.oid::regclass, s.last_value)
+		FROM pg_class c JOIN pg_sequences s ON s.schemaname = 'custfocus' AND s.sequencename = c.relname
+		WHERE c.relnamespace = 'custfocus'::regnamespace AND c.relkind = 'S' AND s.last_value IS NOT NULL" | psql -d custfocus >/dev/null
+}
+copy_agency
 echo "distribute: sample agency loaded and copied ($(psql -At -c 'SELECT count(*) FROM custfocus.response') responses, $((SECONDS - start)) s)"
 
 # distribute() refuses where it cannot work
@@ -312,6 +318,56 @@ echo "distribute: complementary suppression: cells hidden for it: $(psql -At -c 
 both "retention (anonymise, older than 1 year)" "SELECT custfocus.apply_retention('cs2026', interval '1 year')"
 both "roll-ups verify after retention" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
 compare_views "view after retention"
+
+# The benchmark agency (test/bench/generate.sql and views_data.sql: 50
+# services in a tree of programs and divisions, 3 surveys over 3 years,
+# measures, feedback, actions), generated on the single node and copied
+# into the distributed tables (COPY through Citus), which the sample's data
+# leaves first: the roll-ups rebuilt, then every view as the superuser and
+# as a reader of one division, the roll-ups' and the published figures'
+# self-checks, and the aggregates by service, equal a single node.
+bench=${CITUS_DIST_BENCH_RESPONSES:-20000}
+start=$SECONDS
+for db in custfocus single; do
+	# (program by DELETE: a TRUNCATE of it would cascade to the built-in
+	# scales, whose program is NULL)
+	psql -d "$db" -c "TRUNCATE custfocus.service, custfocus.segment, custfocus.service_segment,
+		custfocus.requirement, custfocus.service_requirement, custfocus.survey, custfocus.item, custfocus.import_batch,
+		custfocus.import_error, custfocus.response, custfocus.answer, custfocus.respondent_contact, custfocus.feedback,
+		custfocus.measure, custfocus.improvement_action, custfocus.engagement, custfocus.program_access" \
+		-c "DELETE FROM custfocus.scale_label WHERE NOT builtin" -c "DELETE FROM custfocus.scale WHERE NOT builtin" \
+		-c "DELETE FROM custfocus.program" >/dev/null
+done
+psql -d single -v responses="$bench" -f test/bench/generate.sql >/dev/null
+psql -d single -v responses="$bench" -f test/bench/views_data.sql >/dev/null
+copy_agency
+echo "distribute: benchmark agency generated and copied into the distributed tables ($(psql -At -c 'SELECT count(*) FROM custfocus.response') responses, $(psql -At -c 'SELECT count(*) FROM custfocus.answer') answers, $((SECONDS - start)) s)"
+start=$SECONDS
+for db in custfocus single; do
+	psql -d "$db" -c "SELECT custfocus.rollup_rebuild()" >/dev/null
+done
+echo "distribute: benchmark agency's roll-ups rebuilt ($((SECONDS - start)) s)"
+both "benchmark agency: roll-ups verify" "SELECT count(*) || ' keys differ from a recomputation' FROM custfocus.rollup_verify()"
+both "benchmark agency: published figures verify" "SELECT count(*) || ' published rows differ from a computation' FROM custfocus.report_verify()"
+start=$SECONDS
+compare_views "benchmark agency, view (superuser)"
+psql -c 'CREATE ROLE div1_reader LOGIN' >/dev/null
+for db in custfocus single; do
+	psql -d "$db" -c "SELECT custfocus.grant_access('div1_reader', 'reader'), custfocus.grant_program_access('div1_reader', 'DIV1')" >/dev/null
+done
+compare_views "benchmark agency, view (reader of DIV1)" "SET ROLE div1_reader;"
+echo "distribute: benchmark agency's views compared ($((SECONDS - start)) s)"
+both "benchmark agency: aggregates by service" "SELECT string_agg(format('%s %s %s %s %s', x.code, x.n, round(x.csat::numeric, 9),
+		round(x.nps::numeric, 9), round(x.mean::numeric, 9)), ' ' ORDER BY x.code)
+	FROM (SELECT s.code, count(*) AS n,
+				 custfocus.top_box(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value), sc.max_value - 1)
+					 FILTER (WHERE i.is_overall) AS csat,
+				 custfocus.nps(a.value, r.weight) FILTER (WHERE i.metric = 'nps') AS nps,
+				 custfocus.linear_mean(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value),
+									   sc.min_value, sc.max_value) FILTER (WHERE i.metric = 'rating') AS mean
+			FROM custfocus.answer a JOIN custfocus.response r USING (response_id) JOIN custfocus.service s USING (service_id)
+			JOIN custfocus.item i USING (item_id) JOIN custfocus.scale sc USING (scale_id)
+		   GROUP BY s.code) x"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
