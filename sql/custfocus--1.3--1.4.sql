@@ -467,31 +467,28 @@ BEGIN
 			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
 		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
 		 GROUP BY 1, 2, 3, 4;
-		-- the units whose cells changed (to publish)
+		-- the units whose cells changed (to publish), of the scores and of
+		-- the measures (what the key drivers' windows are checked against):
+		-- the symmetric difference of the year's cells before and after,
+		-- each cell its unit and its row as text (the two tables' rows
+		-- never read alike)
 		RETURN QUERY
+		WITH cells_before AS (
+			SELECT o.program_id, o.unit_service_id, o::text AS cell FROM unnest(v_old) AS o
+			UNION ALL
+			SELECT o.program_id, o.unit_service_id, o::text FROM unnest(v_old_measure) AS o
+		),
+		cells_after AS (
+			SELECT h.program_id, h.unit_service_id, h::text AS cell FROM custfocus.rollup_hidden h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+			UNION ALL
+			SELECT h.program_id, h.unit_service_id, h::text FROM custfocus.rollup_hidden_measure h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+		)
 		SELECT DISTINCT d.program_id, d.unit_service_id
-		  FROM ((SELECT o.* FROM unnest(v_old) AS o
-				 EXCEPT
-				 SELECT h.* FROM custfocus.rollup_hidden h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
+		  FROM ((SELECT * FROM cells_before EXCEPT SELECT * FROM cells_after)
 				UNION ALL
-				(SELECT h.* FROM custfocus.rollup_hidden h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-				 EXCEPT
-				 SELECT o.* FROM unnest(v_old) AS o)) d
-		UNION
-		-- and of the measures (what the key drivers' windows are checked
-		-- against)
-		SELECT d.program_id, d.unit_service_id
-		  FROM ((SELECT o.* FROM unnest(v_old_measure) AS o
-				 EXCEPT
-				 SELECT h.* FROM custfocus.rollup_hidden_measure h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
-				UNION ALL
-				(SELECT h.* FROM custfocus.rollup_hidden_measure h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-				 EXCEPT
-				 SELECT o.* FROM unnest(v_old_measure) AS o)) d;
+				(SELECT * FROM cells_after EXCEPT SELECT * FROM cells_before)) d;
 	END LOOP;
 END
 $$;
@@ -1555,6 +1552,21 @@ REVOKE ALL ON FUNCTION custfocus.scorecard_compute(integer[], integer[]) FROM PU
 -- The rows the role may see, computed at read time (the views' branch when
 -- the published figures are not the session's, see report_published).  A
 -- caller may ask only for roles its session user can become.
+-- The units (program, unit service: 0 for a program's own roll-up) of the
+-- programs a role may see, as the two arrays scorecard_compute and
+-- satisfaction_trend_compute take.
+CREATE FUNCTION custfocus.visible_unit_keys(p_role name, OUT programs integer[], OUT unit_services integer[])
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(array_agg(u.program_id), '{}'), coalesce(array_agg(u.unit_service_id), '{}')
+	  FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
+			 WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u
+$$;
+COMMENT ON FUNCTION custfocus.visible_unit_keys(name) IS
+'The units (program, unit service; 0 for a program''s own roll-up) of the programs the role may see, as two arrays';
+REVOKE ALL ON FUNCTION custfocus.visible_unit_keys(name) FROM PUBLIC;
+
 CREATE FUNCTION custfocus.scorecard_live_rows(p_role name)
 RETURNS SETOF custfocus.report_scorecard
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -1566,10 +1578,8 @@ BEGIN
 		RETURN QUERY SELECT * FROM custfocus.scorecard_compute();
 	ELSE
 		RETURN QUERY
-		SELECT c.* FROM (SELECT array_agg(u.program_id) AS p, array_agg(u.unit_service_id) AS s
-						   FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
-								  WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u) k
-		 CROSS JOIN LATERAL custfocus.scorecard_compute(coalesce(k.p, '{}'), coalesce(k.s, '{}')) c;
+		SELECT c.* FROM custfocus.visible_unit_keys(p_role) k
+		 CROSS JOIN LATERAL custfocus.scorecard_compute(k.programs, k.unit_services) c;
 	END IF;
 END
 $$;
@@ -1673,10 +1683,8 @@ BEGIN
 		RETURN QUERY SELECT * FROM custfocus.satisfaction_trend_compute();
 	ELSE
 		RETURN QUERY
-		SELECT c.* FROM (SELECT array_agg(u.program_id) AS p, array_agg(u.unit_service_id) AS s
-						   FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
-								  WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u) k
-		 CROSS JOIN LATERAL custfocus.satisfaction_trend_compute(coalesce(k.p, '{}'), coalesce(k.s, '{}')) c;
+		SELECT c.* FROM custfocus.visible_unit_keys(p_role) k
+		 CROSS JOIN LATERAL custfocus.satisfaction_trend_compute(k.programs, k.unit_services) c;
 	END IF;
 END
 $$;

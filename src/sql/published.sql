@@ -221,6 +221,21 @@ REVOKE ALL ON FUNCTION custfocus.scorecard_compute(integer[], integer[]) FROM PU
 -- The rows the role may see, computed at read time (the views' branch when
 -- the published figures are not the session's, see report_published).  A
 -- caller may ask only for roles its session user can become.
+-- The units (program, unit service: 0 for a program's own roll-up) of the
+-- programs a role may see, as the two arrays scorecard_compute and
+-- satisfaction_trend_compute take.
+CREATE FUNCTION custfocus.visible_unit_keys(p_role name, OUT programs integer[], OUT unit_services integer[])
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(array_agg(u.program_id), '{}'), coalesce(array_agg(u.unit_service_id), '{}')
+	  FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
+			 WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u
+$$;
+COMMENT ON FUNCTION custfocus.visible_unit_keys(name) IS
+'The units (program, unit service; 0 for a program''s own roll-up) of the programs the role may see, as two arrays';
+REVOKE ALL ON FUNCTION custfocus.visible_unit_keys(name) FROM PUBLIC;
+
 CREATE FUNCTION custfocus.scorecard_live_rows(p_role name)
 RETURNS SETOF custfocus.report_scorecard
 LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -232,10 +247,8 @@ BEGIN
 		RETURN QUERY SELECT * FROM custfocus.scorecard_compute();
 	ELSE
 		RETURN QUERY
-		SELECT c.* FROM (SELECT array_agg(u.program_id) AS p, array_agg(u.unit_service_id) AS s
-						   FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
-								  WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u) k
-		 CROSS JOIN LATERAL custfocus.scorecard_compute(coalesce(k.p, '{}'), coalesce(k.s, '{}')) c;
+		SELECT c.* FROM custfocus.visible_unit_keys(p_role) k
+		 CROSS JOIN LATERAL custfocus.scorecard_compute(k.programs, k.unit_services) c;
 	END IF;
 END
 $$;
@@ -339,10 +352,8 @@ BEGIN
 		RETURN QUERY SELECT * FROM custfocus.satisfaction_trend_compute();
 	ELSE
 		RETURN QUERY
-		SELECT c.* FROM (SELECT array_agg(u.program_id) AS p, array_agg(u.unit_service_id) AS s
-						   FROM (SELECT DISTINCT r.program_id, r.unit_service_id FROM custfocus.report_unit r
-								  WHERE r.program_id = ANY (custfocus.visible_program_ids(p_role))) u) k
-		 CROSS JOIN LATERAL custfocus.satisfaction_trend_compute(coalesce(k.p, '{}'), coalesce(k.s, '{}')) c;
+		SELECT c.* FROM custfocus.visible_unit_keys(p_role) k
+		 CROSS JOIN LATERAL custfocus.satisfaction_trend_compute(k.programs, k.unit_services) c;
 	END IF;
 END
 $$;

@@ -1068,31 +1068,28 @@ BEGIN
 			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
 		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
 		 GROUP BY 1, 2, 3, 4;
-		-- the units whose cells changed (to publish)
+		-- the units whose cells changed (to publish), of the scores and of
+		-- the measures (what the key drivers' windows are checked against):
+		-- the symmetric difference of the year's cells before and after,
+		-- each cell its unit and its row as text (the two tables' rows
+		-- never read alike)
 		RETURN QUERY
+		WITH cells_before AS (
+			SELECT o.program_id, o.unit_service_id, o::text AS cell FROM unnest(v_old) AS o
+			UNION ALL
+			SELECT o.program_id, o.unit_service_id, o::text FROM unnest(v_old_measure) AS o
+		),
+		cells_after AS (
+			SELECT h.program_id, h.unit_service_id, h::text AS cell FROM custfocus.rollup_hidden h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+			UNION ALL
+			SELECT h.program_id, h.unit_service_id, h::text FROM custfocus.rollup_hidden_measure h
+			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
+		)
 		SELECT DISTINCT d.program_id, d.unit_service_id
-		  FROM ((SELECT o.* FROM unnest(v_old) AS o
-				 EXCEPT
-				 SELECT h.* FROM custfocus.rollup_hidden h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
+		  FROM ((SELECT * FROM cells_before EXCEPT SELECT * FROM cells_after)
 				UNION ALL
-				(SELECT h.* FROM custfocus.rollup_hidden h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-				 EXCEPT
-				 SELECT o.* FROM unnest(v_old) AS o)) d
-		UNION
-		-- and of the measures (what the key drivers' windows are checked
-		-- against)
-		SELECT d.program_id, d.unit_service_id
-		  FROM ((SELECT o.* FROM unnest(v_old_measure) AS o
-				 EXCEPT
-				 SELECT h.* FROM custfocus.rollup_hidden_measure h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date)
-				UNION ALL
-				(SELECT h.* FROM custfocus.rollup_hidden_measure h
-				  WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-				 EXCEPT
-				 SELECT o.* FROM unnest(v_old_measure) AS o)) d;
+				(SELECT * FROM cells_after EXCEPT SELECT * FROM cells_before)) d;
 	END LOOP;
 END
 $$;
