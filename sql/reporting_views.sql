@@ -378,10 +378,12 @@ CREATE FUNCTION pg_temp.queue_digest() RETURNS text LANGUAGE sql AS $$
 	  FROM custfocus.feedback_queue v
 $$;
 CREATE FUNCTION pg_temp.queue_check()
-RETURNS TABLE (verify_problems bigint, published boolean, reader_same boolean, admin_same boolean)
+RETURNS TABLE (verify_problems bigint, published boolean, reader_same boolean, analyst_same boolean,
+			   admin_same boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_reader text := pg_temp.queue_digest_old('regress_rv_reader');
+	v_analyst text := pg_temp.queue_digest_old('regress_rv_analyst');
 	v_admin text := pg_temp.queue_digest_old('regress_rv_admin');
 	d text;
 BEGIN
@@ -391,6 +393,10 @@ BEGIN
 	d := pg_temp.queue_digest();
 	RESET ROLE;
 	reader_same := d = v_reader;
+	SET ROLE regress_rv_analyst;
+	d := pg_temp.queue_digest();
+	RESET ROLE;
+	analyst_same := d = v_analyst;
 	SET ROLE regress_rv_admin;
 	d := pg_temp.queue_digest();
 	RESET ROLE;
@@ -410,6 +416,15 @@ SELECT 'reopened' AS step, * FROM pg_temp.queue_check();
 UPDATE custfocus.feedback SET service_id = (SELECT service_id FROM custfocus.service WHERE code = 'VITAL-RECORDS')
  WHERE body IN ('Queue test 1', 'Queue test 4', 'Queue test 6');
 SELECT 'moved' AS step, * FROM pg_temp.queue_check();
+-- the analyst of Vital Records closes one and records another, as program
+-- staff do: published by its own commits, as its role
+SET ROLE regress_rv_analyst;
+UPDATE custfocus.feedback SET status = 'closed' WHERE body = 'Queue test 1';
+INSERT INTO custfocus.feedback (kind, body, service_id)
+SELECT 'question', 'Queue test 10', service_id FROM custfocus.service WHERE code = 'VITAL-RECORDS';
+SELECT service_open, service_closed_last_90_days FROM custfocus.feedback_queue WHERE body = 'Queue test 10';
+RESET ROLE;
+SELECT 'by the analyst' AS step, * FROM pg_temp.queue_check();
 UPDATE custfocus.feedback SET received_at = received_at - interval '30 days' WHERE body LIKE 'Queue test %';
 SELECT 'received earlier' AS step, * FROM pg_temp.queue_check();
 DELETE FROM custfocus.feedback WHERE body IN ('Queue test 5', 'Queue test 9');
