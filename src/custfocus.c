@@ -43,10 +43,10 @@ _PG_init(void)
 
 	DefineCustomBoolVariable("custfocus.live_reports",
 							 "Compute the published reporting views from the roll-ups and the data when they are read.",
-							 "Off, the default: the scorecard, the trend, the key drivers, the measures and the themes "
-							 "read the figures published by the last commit that changed their data (the same numbers, computed once). "
-							 "On: they compute them at read time, as they do anyway in a transaction that changed "
-							 "answers or under a threshold above the agency's floor.",
+							 "Off, the default: the scorecard, the trend, the key drivers, the measures, the themes "
+							 "and the feedback queue read the figures published by the last commit that changed their "
+							 "data (the same numbers, computed once). On: they compute them at read time, as they do "
+							 "anyway in a transaction that changed their data or under a threshold above the agency's floor.",
 							 &custfocus_live_reports,
 							 false,
 							 PGC_USERSET, 0,
