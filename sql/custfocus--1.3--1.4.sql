@@ -4253,11 +4253,12 @@ COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.ro
 -- index (unique_violation), so that a client sees what it would see on one
 -- node, at COMMIT instead of at the INSERT.  As the session's role (Citus
 -- lets no other role read the shards this transaction changed): a
--- duplicate in a response the role may not see is not found.  LIMIT: under
--- REPEATABLE READ or SERIALIZABLE the lookup reads the transaction's
--- snapshot, and a concurrent transaction's id committed after it began is
--- not seen; the import (which serialises imports of a survey) is not
--- affected.
+-- duplicate in a response the role may not see is not found.  Only under
+-- READ COMMITTED (each statement a new snapshot, taken after the locks):
+-- under REPEATABLE READ or SERIALIZABLE the lookup would read the
+-- transaction's snapshot and miss an id committed after it began, so such
+-- a transaction is refused, as the roll-ups' recompute refuses it
+-- (rollup_check_isolation).
 CREATE FUNCTION custfocus.citus_check_respondent_ids() RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -4276,6 +4277,14 @@ BEGIN
 			   AND r.external_id IS NOT NULL) k;
 	IF v_ids IS NULL THEN
 		RETURN;
+	END IF;
+	-- (a snapshot older than the lock would miss an id committed in between)
+	IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+		RAISE EXCEPTION 'custfocus checks respondent ids on a distributed database only under READ COMMITTED'
+			USING ERRCODE = 'feature_not_supported',
+				  DETAIL = format('This transaction inserts or changes responses with respondent ids under %s, whose snapshot may miss an id another session committed since.',
+								  upper(pg_catalog.current_setting('transaction_isolation'))),
+				  HINT = 'Make the change in a READ COMMITTED transaction (BEGIN ISOLATION LEVEL READ COMMITTED).';
 	END IF;
 	PERFORM pg_catalog.pg_advisory_xact_lock(k.h)
 	   FROM (SELECT DISTINCT pg_catalog.hashtextextended('custfocus.respondent ' || x.survey_id || ' ' || x.service

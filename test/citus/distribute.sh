@@ -277,6 +277,21 @@ both "twice without a service: refused" "INSERT INTO custfocus.response (survey_
 both "none of them stored; the same id at another service is another respondent" "INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
 	VALUES ($cs2026, NULL, '2026-03-03 10:00', 'R_800002');
 	SELECT count(*), count(DISTINCT coalesce(service_id, 0)) FROM custfocus.response WHERE external_id IN ('R_800002', 'R_DUP_1', 'R_DUP_2')"
+# under REPEATABLE READ the check's snapshot could miss an id committed
+# since: refused on Citus (on one node the index sees it, and it works)
+sql="BEGIN ISOLATION LEVEL REPEATABLE READ;
+	INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id) VALUES ($cs2026, NULL, '2026-03-03 10:00', 'R_RR_1');
+	COMMIT"
+d=$(psql -d custfocus -v VERBOSITY=verbose -c "$sql" 2>&1 || true)
+s=$(psql -d single -c "$sql" 2>&1) || s="failed: $s"
+n=$(psql -d custfocus -At -c "SELECT count(*) FROM custfocus.response WHERE external_id = 'R_RR_1'")
+if grep -q '^ERROR:  0A000: custfocus checks respondent ids on a distributed database only under READ COMMITTED' <<<"$d" &&
+	[ "$n" = 0 ] && ! grep -q ERROR <<<"$s"; then
+	ok "a response with a respondent id under REPEATABLE READ: refused on Citus, $(grep -m1 '^HINT' <<<"$d")"
+else
+	fail "a response with a respondent id under REPEATABLE READ: distributed <$(tr '\n' ' ' <<<"$d")> ($n stored) single <$s>"
+fi
+psql -d single -c "DELETE FROM custfocus.response WHERE external_id = 'R_RR_1'" >/dev/null
 # two sessions adding the same new id at once: the later commit fails
 race_a=$(mktemp) race_b=$(mktemp)
 psql -d custfocus -c "BEGIN; INSERT INTO custfocus.response (survey_id, service_id, submitted_at, external_id)
