@@ -2166,7 +2166,7 @@ ALTER TABLE custfocus.report_themes ENABLE ROW LEVEL SECURITY;
 -- (Like rollup_hidden_compute.)  And no JIT: the nested loop it cannot
 -- avoid (each document's terms) is priced at the planner's disable cost,
 -- far above jit_above_cost, and compiling the plan took 350 ms at every
--- commit that touched one feedback.)
+-- commit that touched one feedback.
 -- A percent is shown to one decimal, 0.0 to 100.0: numeric(4,1).
 CREATE FUNCTION custfocus.voc_themes_compute(p_services integer[] DEFAULT NULL)
 RETURNS SETOF custfocus.report_themes
