@@ -19,7 +19,9 @@ src=$(cd "$here/../shared/vendor" && pwd)/postgresql-REL_${major}_STABLE.tar.xz
 [ -f "$src" ] || { echo "build-postgres: no $src" >&2; exit 1; }
 out=$cache/postgresql-$major.tar
 stamp=$cache/postgresql-$major.source
-want="$(stat -c '%s %Y' "$src") $(sha256sum <"$0" | cut -c1-16)"
+# keyed by content, not by size and time: CI copies ../shared beside each
+# fresh clone, and a copy must not rebuild what it already built
+want="$(sha256sum <"$src" | cut -c1-16) $(sha256sum <"$0" | cut -c1-16)"
 if [ -s "$out" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
 	echo "build-postgres: PostgreSQL $major cached in $out" >&2
 	exit 0
