@@ -569,6 +569,54 @@ CREATE TRIGGER rollup_hidden_item_delete AFTER DELETE ON custfocus.item
 	REFERENCING OLD TABLE AS old_item
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.rollup_item_membership();
 
+
+-- An import adds up its own roll-up deltas in C (src/rollup_import.c)
+CREATE FUNCTION custfocus.rollup_import_claimed(name) RETURNS boolean
+AS 'MODULE_PATHNAME', 'rollup_import_claimed'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_import_claimed(name) IS
+'Roll-up insert triggers only: true when the statement is an import''s own INSERT into the given table, whose roll-up deltas the import appends itself';
+
+CREATE FUNCTION custfocus.rollup_import_begin(p_survey integer) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	PERFORM 1 FROM custfocus.item i WHERE i.survey_id = p_survey ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.survey_id = p_survey))
+	 ORDER BY sc.scale_id FOR SHARE;
+	RETURN custfocus.reporting_time_zone();
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_import_begin(integer) IS
+'Import only (called from C): locks the survey''s items and scales FOR SHARE and returns the reporting time zone';
+
+CREATE FUNCTION custfocus.rollup_import_apply(p_months custfocus.rollup_service_month[],
+											  p_items custfocus.rollup_item_month[], p_answers bigint[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	INSERT INTO custfocus.rollup_service_month SELECT * FROM unnest(p_months);
+	INSERT INTO custfocus.rollup_unit_period SELECT x.* FROM custfocus.rollup_units_delta(p_months) x;
+	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(m.service_id ORDER BY m.o), array_agg(m.month ORDER BY m.o), array_agg(p_answers[m.o] ORDER BY m.o)
+	  FROM unnest(p_months) WITH ORDINALITY AS m (service_id, month, responses, csat, csat_counts, nps, lm, o)
+	HAVING count(*) > 0;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) IS
+'Import only (called from C): appends an import''s roll-up deltas, the unit roll-up''s, and its keys for the compaction at commit';
+
+REVOKE ALL ON FUNCTION custfocus.rollup_import_claimed(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_begin(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
 RETURNS TABLE (service_id integer, month date, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -992,6 +1040,10 @@ DECLARE
 	v_tz text := custfocus.reporting_time_zone();
 	v_ids bigint[];
 BEGIN
+	-- an import's own statement: the import appends its deltas itself
+	IF custfocus.rollup_import_claimed(TG_TABLE_NAME) THEN
+		RETURN NULL;
+	END IF;
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
 		SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
@@ -1032,6 +1084,10 @@ DECLARE
 	v_fresh boolean;
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
+	-- an import's own statement: the import appends its deltas itself
+	IF custfocus.rollup_import_claimed(TG_TABLE_NAME) THEN
+		RETURN NULL;
+	END IF;
 	-- The responses, items and scales these answers are counted with must
 	-- not change unseen under them: an UPDATE of a response's weight,
 	-- service or time, or of an item or a scale, in another transaction

@@ -349,6 +349,43 @@ BEGIN
 END
 $$;
 
+-- A real import (import_responses, which adds up its roll-up deltas in C,
+-- src/rollup_import.c): random services (some rows without one), times
+-- (some right at a month's edge in the reporting time zone), weights,
+-- answers (some left empty), a few rows repeating a respondent already
+-- loaded (skipped), in batches of random size.
+CREATE FUNCTION pg_temp.import_some(k integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	v_csv text;
+BEGIN
+	SELECT 'respondent_id,submitted_at,service,weight,SAT,WAIT,NPS,CES,STAFF,COMMENT' || E'\n'
+		   || string_agg(array_to_string(ARRAY[
+				CASE WHEN x.r_dup < 0.05 THEN (SELECT min(external_id) FROM custfocus.response WHERE external_id LIKE 'rui%')
+					 ELSE 'rui' || nextval('custfocus.response_response_id_seq') END,
+				to_char(CASE WHEN x.r_edge < 0.2
+							 THEN timezone(custfocus.reporting_time_zone(), make_timestamp(2025, 1 + (x.g % 12), 1, 0, 0, 0))
+								  - interval '1 second' * (x.r_time < 0.5)::int
+							 ELSE timestamptz '2025-01-01' + x.r_time * interval '700 days' END
+						AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+				CASE WHEN x.r_service < 0.9 THEN 'RU_S' || (1 + floor(x.r_service / 0.9 * 4))::int END,
+				CASE WHEN x.r_weight < 0.3 THEN round((0.25 + x.r_w * 3)::numeric, 3)::text ELSE '1' END,
+				CASE WHEN random() < 0.9 THEN (1 + floor(random() * 5))::text END,
+				CASE WHEN random() < 0.85 THEN (1 + floor(random() * 5))::text END,
+				CASE WHEN random() < 0.85 THEN floor(random() * 11)::text END,
+				CASE WHEN random() < 0.85 THEN (1 + floor(random() * 7))::text END,
+				CASE WHEN random() < 0.85 THEN (1 + floor(random() * 7))::text END,
+				CASE WHEN random() < 0.3 THEN 'imported text' END], ',', ''), E'\n')
+	  INTO v_csv
+	  FROM (SELECT g, random() AS r_dup, random() AS r_edge, random() AS r_time, random() AS r_service,
+				   random() AS r_weight, random() AS r_w
+			  FROM generate_series(1, k) g) x;
+	PERFORM custfocus.import_responses(CASE WHEN random() < 0.6 THEN 'ru-a' ELSE 'ru-b' END, v_csv,
+									   jsonb_build_object('batch_size', 1 + floor(random() * 12)::int,
+														  'allow_missing_id', true));
+END
+$$;
+SELECT pg_temp.import_some(20);
+
 -- One random change of each kind, in a random order, repeated.
 CREATE FUNCTION pg_temp.random_change(kind integer) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -404,6 +441,7 @@ BEGIN
 				  WHERE r.external_id LIKE 'ru%' AND random() < 0.2
 					AND NOT EXISTS (SELECT FROM custfocus.answer a WHERE a.response_id = r.response_id AND a.item_id = i.item_id);
 				 RETURN 'skipped answers added';
+	WHEN 15 THEN PERFORM pg_temp.import_some(1 + floor(random() * 40)::int); RETURN 'imported';
 	ELSE UPDATE custfocus.item SET requirement_id = CASE WHEN requirement_id IS NULL
 														 THEN (SELECT requirement_id FROM custfocus.requirement WHERE code = 'ru_effort') END
 		  WHERE code = 'CES' AND survey_id = (SELECT survey_id FROM custfocus.survey WHERE code = CASE WHEN heads THEN 'ru-a' ELSE 'ru-b' END);
@@ -424,7 +462,7 @@ DECLARE
 	kind integer;
 BEGIN
 	FOR round IN 1 .. 5 LOOP
-		FOR kind IN SELECT k FROM generate_series(0, 14) k ORDER BY random() LOOP
+		FOR kind IN SELECT k FROM generate_series(0, 15) k ORDER BY random() LOOP
 			step := step + 1;
 			INSERT INTO run
 			SELECT step, pg_temp.random_change(kind),
@@ -462,7 +500,7 @@ DECLARE
 	v_change text;
 BEGIN
 	FOR round IN 1 .. 2 LOOP
-		FOR kind IN SELECT k FROM generate_series(0, 14) k ORDER BY random() LOOP
+		FOR kind IN SELECT k FROM generate_series(0, 15) k ORDER BY random() LOOP
 			step := step + 1;
 			v_change := pg_temp.random_change(kind);
 			COMMIT;
@@ -727,6 +765,90 @@ SELECT custfocus.revoke_access('regress_ru_reader');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_reader';
 DROP ROLE regress_ru_reader;
 
+-- An import adds up its roll-up deltas itself (src/rollup_import.c): one
+-- row per key for the whole import, however many batches (the insert
+-- triggers would append two per batch, a response row and an answer row),
+-- exact, and for an analyst as for the owner.
+CREATE FUNCTION pg_temp.import_three(survey text, ids text, service text, batch integer) RETURNS bigint
+LANGUAGE sql AS $$
+	SELECT (custfocus.import_responses(survey,
+		'respondent_id,submitted_at,service,SAT,WAIT' || E'\n' ||
+		ids || '1,2031-05-03T10:00:00Z,' || service || ',4,2' || E'\n' ||
+		ids || '2,2031-05-04T10:00:00Z,' || service || ',5,' || E'\n' ||
+		ids || '3,2031-05-05T10:00:00Z,' || service || ',2,5' || E'\n',
+		jsonb_build_object('batch_size', batch))).answers_inserted
+$$;
+CREATE FUNCTION pg_temp.key_rows(service text) RETURNS TABLE (month_rows bigint, item_rows bigint, unit_rows bigint)
+LANGUAGE sql AS $$
+	SELECT (SELECT count(*) FROM custfocus.rollup_service_month r JOIN custfocus.service s USING (service_id)
+			 WHERE s.code = service AND r.month = date '2031-05-01'),
+		   (SELECT count(*) FROM custfocus.rollup_item_month r JOIN custfocus.service s USING (service_id)
+			 WHERE s.code = service AND r.month = date '2031-05-01'),
+		   (SELECT count(*) FROM custfocus.rollup_unit_period r JOIN custfocus.service s ON s.service_id = r.unit_service_id
+			 WHERE s.code = service AND r.grain = 'month' AND r.period_start = date '2031-05-01')
+$$;
+BEGIN;
+SELECT pg_temp.import_three('ru-a', 'rux', 'RU_S1', 1) AS answers;
+-- one row per key: service-month, each item's, the unit's
+SELECT * FROM pg_temp.key_rows('RU_S1');
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+COMMIT;
+SELECT count(*) AS verify_problems_committed FROM custfocus.rollup_verify();
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+-- a trigger of the DBA's own on answer: the import leaves the roll-ups to
+-- the insert triggers (two rows per batch), still exact
+BEGIN;
+CREATE FUNCTION pg_temp.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER regress_dba_trigger AFTER INSERT ON custfocus.answer FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.noop();
+SELECT pg_temp.import_three('ru-a', 'ruy', 'RU_S2', 1) AS answers;
+SELECT * FROM pg_temp.key_rows('RU_S2');
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+ROLLBACK;
+-- the answers' roll-up trigger disabled (a DBA's bulk load before
+-- rollup_rebuild): the import appends no answer deltas either (the
+-- responses are counted by their trigger, one row per batch)
+BEGIN;
+ALTER TABLE custfocus.answer DISABLE TRIGGER rollup_answer_insert;
+SELECT pg_temp.import_three('ru-a', 'ruy', 'RU_S2', 1) AS answers;
+SELECT * FROM pg_temp.key_rows('RU_S2');
+ROLLBACK;
+-- an import that fails in its INSERT (a constraint of the DBA's), caught:
+-- the statements after it are rolled up by their triggers as ever (the
+-- import's claim on its statement went with the subtransaction)
+BEGIN;
+ALTER TABLE custfocus.answer ADD CONSTRAINT regress_no_5 CHECK (value <> 5) NOT VALID;
+CREATE FUNCTION pg_temp.import_refused() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_temp.import_three('ru-a', 'ruz', 'RU_S2', 100);
+	RETURN 'imported';
+EXCEPTION WHEN check_violation THEN
+	RETURN 'refused';
+END
+$$;
+SELECT pg_temp.import_refused();
+INSERT INTO custfocus.answer (response_id, item_id, value)
+SELECT r.response_id, i.item_id, 4
+  FROM custfocus.response r JOIN custfocus.item i ON i.survey_id = r.survey_id AND i.code = 'NPS'
+ WHERE r.external_id = 'rux2';
+SELECT * FROM pg_temp.key_rows('RU_S1');
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+ROLLBACK;
+-- an analyst's import takes the same path; the functions behind it are
+-- not the analyst's to call
+CREATE ROLE regress_ru_importer;
+SELECT custfocus.grant_access('regress_ru_importer', 'analyst');
+SELECT custfocus.grant_program_access('regress_ru_importer', 'RU_P3');
+SET ROLE regress_ru_importer;
+SELECT pg_temp.import_three('ru-a', 'ruw', 'RU_S4', 2) AS answers;
+SELECT custfocus.rollup_import_claimed('answer');
+SELECT custfocus.rollup_import_begin(1);
+SELECT custfocus.rollup_import_apply('{}', '{}', '{}');
+RESET ROLE;
+SELECT * FROM pg_temp.key_rows('RU_S4');
+SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+SELECT custfocus.revoke_access('regress_ru_importer');
+DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_importer';
+
 -- The roll-ups' maintenance is the admins': an admin made by grant_access
 -- verifies, compacts and rebuilds; a reader and an analyst may not.
 CREATE ROLE regress_ru_admin;
@@ -750,11 +872,14 @@ SELECT count(*) AS verify_problems_after_analyst FROM custfocus.rollup_verify();
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;
+DELETE FROM custfocus.import_batch WHERE imported_by = 'regress_ru_importer';
+DROP ROLE regress_ru_importer;
 
 UPDATE custfocus.setting SET min_responses = 10, reporting_time_zone = current_setting('TimeZone');
 DELETE FROM custfocus.measure WHERE code LIKE 'RU-%';
 DELETE FROM custfocus.response WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
 DELETE FROM custfocus.item WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
+DELETE FROM custfocus.import_batch WHERE survey_id IN (SELECT survey_id FROM custfocus.survey WHERE code LIKE 'ru-%');
 DELETE FROM custfocus.survey WHERE code LIKE 'ru-%';
 DELETE FROM custfocus.requirement WHERE code LIKE 'ru\_%';
 DELETE FROM custfocus.service WHERE code LIKE 'RU_S%';

@@ -119,4 +119,12 @@ extern void CfLinearMeanAdd(float8 *s, double y, double w);
 extern void CfLinearMeanMerge(float8 *a, const float8 *b);
 extern double CfLinearScore(double x, double lo, double hi, const char *fname);
 
+/* scores.c: the roll-ups' score states, one answer at a time (rollup.c) */
+#define CF_WBOX_STATE_LEN			4
+#define CF_BOX_STATE_LEN			2
+#define CF_WNPS_STATE_LEN			6
+extern void CfNpsWeightedAdd(float8 *s, double score, double w);
+extern void CfTopBoxWeightedAdd(float8 *s, double score, double threshold, double w);
+extern void CfTopBoxCountAdd(int64 *c, double score, double threshold);
+
 #endif							/* CUSTFOCUS_AGGUTILS_H */

@@ -55,6 +55,7 @@ _PG_init(void)
 	MarkGUCPrefixReserved("custfocus");
 
 	custfocus_rollup_init();
+	custfocus_rollup_import_init();
 	custfocus_citus_init();
 }
 

@@ -213,6 +213,7 @@ typedef struct ImportState
 	SPIPlanPtr	error_plan;
 	SPIPlanPtr	contact_plan;	/* prepared when an export maps contact data */
 	bool		citus;			/* custfocus is distributed (custfocus.distribute()) */
+	CfRollupImport *rollup;		/* the roll-up deltas, or NULL: the triggers' */
 
 	/* for the error context callback */
 	long		context_line;
@@ -887,7 +888,8 @@ LoadItems(ImportState *st)
 
 	args[0] = Int32GetDatum(st->survey_id);
 	if (SPI_execute_with_args("SELECT i.item_id, i.code, i.text, s.scale_id, s.code, "
-							  "       s.min_value, s.max_value, s.integral "
+							  "       s.min_value, s.max_value, s.integral, "
+							  "       i.is_overall, i.metric, i.reverse_coded "
 							  "  FROM custfocus.item i "
 							  "  LEFT JOIN custfocus.scale s ON s.scale_id = i.scale_id "
 							  " WHERE i.survey_id = $1 "
@@ -927,6 +929,12 @@ LoadItems(ImportState *st)
 			initStringInfo(&sc->label_list);
 			item->scale = sc;
 		}
+		if (st->rollup != NULL)
+			CfRollupImportItem(st->rollup, item->item_id,
+							   DatumGetBool(SPI_getbinval(tup, desc, 9, &isnull)),
+							   SPI_getvalue(tup, desc, 10),
+							   DatumGetBool(SPI_getbinval(tup, desc, 11, &isnull)),
+							   item->scale->min_value, item->scale->max_value);
 	}
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
@@ -1557,8 +1565,11 @@ FlushBatch(ImportState *st)
 		inserted = InsertResponsesDistributed(st, args, ids_datum, n);
 	else
 	{
+		if (st->rollup != NULL)
+			CfRollupImportClaim("response");
 		if (SPI_execute_plan(st->response_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert responses");
+		CfRollupImportUnclaim();
 
 		MemoryContextSwitchTo(st->batch_cxt);
 		qsort(ids, n, sizeof(IdIndex), CompareIdIndex);
@@ -1668,14 +1679,21 @@ FlushBatch(ImportState *st)
 		}
 		else
 		{
+			if (st->rollup != NULL)
+				CfRollupImportClaim("answer");
 			if (SPI_execute_plan(st->answer_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 				elog(ERROR, "could not insert answers");
+			CfRollupImportUnclaim();
 			done = SPI_processed;
 		}
 		if (big)
 			AtEOXact_GUC(true, nestlevel);
 		st->answers_inserted += done;
 	}
+	if (st->rollup != NULL)
+		CfRollupImportBatch(st->rollup, n, inserted, st->r_service, st->r_service_null,
+							st->r_submitted, st->r_weight, na, st->a_row, st->a_item,
+							st->a_value, st->a_value_null);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(st->batch_cxt);
@@ -1900,7 +1918,6 @@ PreparePlans(ImportState *st)
 	st->ids_plan = SPI_prepare("SELECT pg_catalog.nextval('custfocus.response_response_id_seq'::pg_catalog.regclass) "
 							   "  FROM pg_catalog.generate_series(1, $1)",
 							   1, ids_types);
-	st->citus = ImportIsDistributed();
 	/*
 	 * Generic plans: a custom plan would fold the batch's arrays into
 	 * constants of the plan, a copy of the batch for every plan built.  (On
@@ -2597,6 +2614,10 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 	MemoryContextSwitchTo(cxt);
 	LookupSurvey(st, survey);
 	LockSurvey(st);
+	st->citus = ImportIsDistributed();
+	/* before the items are read: it locks them (rollup_import.c) */
+	if (!st->citus)
+		st->rollup = CfRollupImportBegin(st->survey_id, cxt);
 	LoadItems(st);
 	LoadCodes(st, &st->services, "SELECT service_id, code FROM custfocus.service");
 	LoadCodes(st, &st->segments, "SELECT segment_id, code FROM custfocus.segment");
@@ -2686,6 +2707,8 @@ RunImport(text *survey, ImportSource *src, Jsonb *options, const char *source_na
 	MemoryContextSwitchTo(cxt);
 	FlushBatch(st);
 	st->context_line = 0;
+	if (st->rollup != NULL)
+		CfRollupImportApply(st->rollup);
 
 	if (st->rows_read == 0 && !st->opts.allow_empty)
 	{

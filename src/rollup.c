@@ -252,6 +252,8 @@ rollup_pending_consumed(PG_FUNCTION_ARGS)
 #define PAIRS_COMMON_Y	7
 #define PAIRS_LEN		8
 
+StaticAssertDecl(IS_LEN == CF_ITEM_STATE_LEN, "item_state length");
+
 /* One pair (y the overall score, x this one) into a pairs state. */
 static void
 PairsAdd(float8 *p, double x, double y)
@@ -309,28 +311,15 @@ PairsMerge(float8 *a, const float8 *b)
 	}
 }
 
-PG_FUNCTION_INFO_V1(item_stats_accum);
-Datum
-item_stats_accum(PG_FUNCTION_ARGS)
+/*
+ * One answer into an item_state's data: oriented score x on lo..hi, weight
+ * w, and the same respondent's oriented overall score when has_overall.
+ * (The import's roll-up deltas, rollup_import.c, add through this too.)
+ */
+void
+CfItemStateAdd(float8 *s, double x, double lo, double hi, double w,
+			   bool has_overall, double overall)
 {
-	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfRowState(state, FLOAT8OID, IS_LEN, "item_state");
-	double		x,
-				lo,
-				hi,
-				w;
-
-	/* an answer without a score counts for nothing */
-	if (PG_ARGISNULL(1))
-		PG_RETURN_ARRAYTYPE_P(state);
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("item_state needs the scale's bounds and a weight for every score")));
-	x = PG_GETARG_FLOAT8(1);
-	lo = PG_GETARG_FLOAT8(2);
-	hi = PG_GETARG_FLOAT8(3);
-	w = PG_GETARG_FLOAT8(4);
 	CfCheckWeight(w, "item_state");
 
 	s[IS_N] += 1.0;
@@ -364,8 +353,27 @@ item_stats_accum(PG_FUNCTION_ARGS)
 		s[IS_W_DETRACTORS] += w;
 	CfLinearMeanAdd(s + IS_PERF, CfLinearScore(x, lo, hi, "item_state"), w);
 
-	if (!PG_ARGISNULL(5))
-		PairsAdd(s + IS_PAIRS, x, PG_GETARG_FLOAT8(5));
+	if (has_overall)
+		PairsAdd(s + IS_PAIRS, x, overall);
+}
+
+PG_FUNCTION_INFO_V1(item_stats_accum);
+Datum
+item_stats_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *s = CfRowState(state, FLOAT8OID, IS_LEN, "item_state");
+
+	/* an answer without a score counts for nothing */
+	if (PG_ARGISNULL(1))
+		PG_RETURN_ARRAYTYPE_P(state);
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("item_state needs the scale's bounds and a weight for every score")));
+	CfItemStateAdd(s, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+				   PG_GETARG_FLOAT8(4), !PG_ARGISNULL(5),
+				   PG_ARGISNULL(5) ? 0.0 : PG_GETARG_FLOAT8(5));
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 

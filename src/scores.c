@@ -31,16 +31,16 @@
 /* unweighted box state: answers, answers in the box */
 #define BOX_N				0
 #define BOX_IN				1
-#define BOX_STATE_LEN		2
+#define BOX_STATE_LEN		CF_BOX_STATE_LEN
 
 /* weighted states start with rows, sum of weights, sum of squared weights */
 #define W_N					0
 #define W_SUM				1
 #define W_SUM2				2
 #define WNPS_FIRST			3	/* then promoters, passives, detractors */
-#define WNPS_STATE_LEN		6
+#define WNPS_STATE_LEN		CF_WNPS_STATE_LEN
 #define WBOX_IN				3
-#define WBOX_STATE_LEN		4
+#define WBOX_STATE_LEN		CF_WBOX_STATE_LEN
 
 /* the intervals of the _stats forms are 95 % intervals */
 #define STATS_LEVEL			0.95
@@ -163,6 +163,17 @@ BoxCount(FunctionCallInfo fcinfo, bool hit, int64 delta, const char *aggname)
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
+/* one weighted answer into the data of a weighted box state */
+static inline void
+BoxWeightedAdd(float8 *s, bool hit, double weight)
+{
+	s[W_N] += 1.0;
+	s[W_SUM] += weight;
+	s[W_SUM2] += weight * weight;
+	if (hit)
+		s[WBOX_IN] += weight;
+}
+
 /* add one weighted answer to a weighted box state */
 static inline Datum
 BoxWeighted(FunctionCallInfo fcinfo, bool hit, double weight, const char *aggname)
@@ -170,11 +181,7 @@ BoxWeighted(FunctionCallInfo fcinfo, bool hit, double weight, const char *aggnam
 	ArrayType  *state = CfStateArg(fcinfo, 0);
 	float8	   *s = CfRowState(state, FLOAT8OID, WBOX_STATE_LEN, aggname);
 
-	s[W_N] += 1.0;
-	s[W_SUM] += weight;
-	s[W_SUM2] += weight * weight;
-	if (hit)
-		s[WBOX_IN] += weight;
+	BoxWeightedAdd(s, hit, weight);
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -303,20 +310,49 @@ nps_stats_final(PG_FUNCTION_ARGS)
 							  (double) c[NPS_DETRACTORS], (double) n));
 }
 
-PG_FUNCTION_INFO_V1(nps_weighted_accum);
-Datum
-nps_weighted_accum(PG_FUNCTION_ARGS)
+/*
+ * The states of nps_state(score, weight), top_box_state(score, threshold,
+ * weight) and top_box_state(score, threshold), one answer at a time, on
+ * their data: the transition functions and the import's roll-up deltas
+ * (rollup.c) both add through these, so they cannot count differently.
+ */
+void
+CfNpsWeightedAdd(float8 *s, double score, double w)
 {
-	ArrayType  *state = CfStateArg(fcinfo, 0);
-	float8	   *s = CfRowState(state, FLOAT8OID, WNPS_STATE_LEN, "nps");
-	int			cat = NpsCategory(PG_GETARG_FLOAT8(1));
-	double		w = PG_GETARG_FLOAT8(2);
+	int			cat = NpsCategory(score);
 
 	CfCheckWeight(w, "nps");
 	s[W_N] += 1.0;
 	s[W_SUM] += w;
 	s[W_SUM2] += w * w;
 	s[WNPS_FIRST + cat] += w;
+}
+
+void
+CfTopBoxWeightedAdd(float8 *s, double score, double threshold, double w)
+{
+	bool		hit = InTopBox(score, threshold);
+
+	CfCheckWeight(w, "top_box");
+	BoxWeightedAdd(s, hit, w);
+}
+
+void
+CfTopBoxCountAdd(int64 *c, double score, double threshold)
+{
+	c[BOX_N]++;
+	if (InTopBox(score, threshold))
+		c[BOX_IN]++;
+}
+
+PG_FUNCTION_INFO_V1(nps_weighted_accum);
+Datum
+nps_weighted_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *s = CfRowState(state, FLOAT8OID, WNPS_STATE_LEN, "nps");
+
+	CfNpsWeightedAdd(s, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2));
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
@@ -373,11 +409,11 @@ PG_FUNCTION_INFO_V1(top_box_weighted_accum);
 Datum
 top_box_weighted_accum(PG_FUNCTION_ARGS)
 {
-	bool		hit = InTopBox(PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2));
-	double		w = PG_GETARG_FLOAT8(3);
+	ArrayType  *state = CfStateArg(fcinfo, 0);
+	float8	   *s = CfRowState(state, FLOAT8OID, WBOX_STATE_LEN, "top_box");
 
-	CfCheckWeight(w, "top_box");
-	return BoxWeighted(fcinfo, hit, w, "top_box");
+	CfTopBoxWeightedAdd(s, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3));
+	PG_RETURN_ARRAYTYPE_P(state);
 }
 
 PG_FUNCTION_INFO_V1(bottom_box_accum);

@@ -324,6 +324,61 @@ LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION custfocus.rollup_fresh_take(bigint[]) IS
 'Roll-up triggers only: true when every given response was recorded by rollup_fresh_add (none had answers); forgets them';
 
+-- An import adds up its own roll-up deltas in C as it inserts its batches
+-- (src/rollup_import.c) and appends them once at its end, instead of the
+-- insert triggers reading back every batch; the triggers stand aside for
+-- its two INSERT statements only (rollup_import_claimed).  The C code calls
+-- these two through fmgr: EXECUTE is granted to nobody, so that no user
+-- can append states of its own making.
+CREATE FUNCTION custfocus.rollup_import_claimed(name) RETURNS boolean
+AS 'MODULE_PATHNAME', 'rollup_import_claimed'
+LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION custfocus.rollup_import_claimed(name) IS
+'Roll-up insert triggers only: true when the statement is an import''s own INSERT into the given table, whose roll-up deltas the import appends itself';
+
+-- Before an import reads its survey's items: locks them and their scales,
+-- as the answer trigger does for the answers it counts (see
+-- rollup_answer_insert), and says in which time zone to count months.
+CREATE FUNCTION custfocus.rollup_import_begin(p_survey integer) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	PERFORM 1 FROM custfocus.item i WHERE i.survey_id = p_survey ORDER BY i.item_id FOR SHARE;
+	PERFORM 1 FROM custfocus.scale sc
+	 WHERE sc.scale_id = ANY (ARRAY(SELECT i.scale_id FROM custfocus.item i WHERE i.survey_id = p_survey))
+	 ORDER BY sc.scale_id FOR SHARE;
+	RETURN custfocus.reporting_time_zone();
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_import_begin(integer) IS
+'Import only (called from C): locks the survey''s items and scales FOR SHARE and returns the reporting time zone';
+
+-- An import's deltas: one row per service and month, one per service,
+-- month and item, with what the insert triggers would have appended along
+-- (the unit roll-up's rows, and the keys for the compaction and the
+-- complementary suppression at commit).
+CREATE FUNCTION custfocus.rollup_import_apply(p_months custfocus.rollup_service_month[],
+											  p_items custfocus.rollup_item_month[], p_answers bigint[])
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+BEGIN
+	INSERT INTO custfocus.rollup_service_month SELECT * FROM unnest(p_months);
+	INSERT INTO custfocus.rollup_unit_period SELECT x.* FROM custfocus.rollup_units_delta(p_months) x;
+	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	INSERT INTO custfocus.rollup_pending (services, months, answers)
+	SELECT array_agg(m.service_id ORDER BY m.o), array_agg(m.month ORDER BY m.o), array_agg(p_answers[m.o] ORDER BY m.o)
+	  FROM unnest(p_months) WITH ORDINALITY AS m (service_id, month, responses, csat, csat_counts, nps, lm, o)
+	HAVING count(*) > 0;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) IS
+'Import only (called from C): appends an import''s roll-up deltas, the unit roll-up''s, and its keys for the compaction at commit';
+
 -- The item roll-up of the given (service, month) keys computed from the
 -- raw data: what every row of a key merges to.  (The answer trigger
 -- aggregates its transition table with the same item_state.)  Each answer
@@ -1343,6 +1398,10 @@ DECLARE
 	v_tz text := custfocus.reporting_time_zone();
 	v_ids bigint[];
 BEGIN
+	-- an import's own statement: the import appends its deltas itself
+	IF custfocus.rollup_import_claimed(TG_TABLE_NAME) THEN
+		RETURN NULL;
+	END IF;
 	WITH d AS (
 		INSERT INTO custfocus.rollup_service_month (service_id, month, responses)
 		SELECT n.service_id, date_trunc('month', timezone(v_tz, n.submitted_at))::date, count(*)
@@ -1450,6 +1509,10 @@ DECLARE
 	v_fresh boolean;
 	v_tz text := custfocus.reporting_time_zone();
 BEGIN
+	-- an import's own statement: the import appends its deltas itself
+	IF custfocus.rollup_import_claimed(TG_TABLE_NAME) THEN
+		RETURN NULL;
+	END IF;
 	-- The responses, items and scales these answers are counted with must
 	-- not change unseen under them: an UPDATE of a response's weight,
 	-- service or time, or of an item or a scale, in another transaction
@@ -2142,6 +2205,9 @@ REVOKE ALL ON FUNCTION custfocus.rollup_fresh_add(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_pending_signal() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_pending_consumed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_claimed(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_begin(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) FROM PUBLIC;
