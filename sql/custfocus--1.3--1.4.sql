@@ -574,6 +574,184 @@ CREATE TRIGGER rollup_hidden_item_delete AFTER DELETE ON custfocus.item
 
 
 -- An import adds up its own roll-up deltas in C (src/rollup_import.c)
+
+-- Pairwise states and the pairs roll-up (the key drivers' relative weights
+-- and alpha from merged statistics)
+-- Pairwise states (src/matrix.c): the statistics of every pair of a row's
+-- variables over the rows that have both, so that correlations, relative
+-- weights and alpha of any subset of the variables come from merged states
+-- (the key drivers' roll-up of them per service, month and survey, whose
+-- variables are items: rollup_pairs_month).
+CREATE FUNCTION custfocus.pairwise_accum(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_accum(double precision[], double precision[]) IS
+'Aggregate support for custfocus.pairwise_state(x): adds one row (variables 1 to n, NULL elements missing) to every pair of values it has';
+CREATE FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_ids_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[]) IS
+'Aggregate support for custfocus.pairwise_state(ids, x): adds one row of values of the given variables';
+CREATE FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[], boolean[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_ids_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[], boolean[]) IS
+'Aggregate support for custfocus.pairwise_state(ids, x, fresh): adds one row to the pairs of values it has of which at least one is fresh';
+CREATE FUNCTION custfocus.pairwise_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_combine(double precision[], double precision[]) IS
+'Merges two pairwise states (Chan''s formula, pair by pair, over the union of their variables)';
+CREATE AGGREGATE custfocus.pairwise_state(x double precision[]) (
+	SFUNC = custfocus.pairwise_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(double precision[]) IS
+'Pairwise state of the rows'' arrays (variable i is element i, NULL where missing): for each pair of variables, its rows, means and co-moments over the rows that have both; merge with pairwise_sum, finish with pairwise_relative_weights or pairwise_alpha';
+CREATE AGGREGATE custfocus.pairwise_state(ids integer[], x double precision[]) (
+	SFUNC = custfocus.pairwise_ids_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(integer[], double precision[]) IS
+'Pairwise state of rows given as the ids of their variables and the values (e.g. one respondent''s item ids and scores): rows need not have the same variables';
+CREATE AGGREGATE custfocus.pairwise_state(ids integer[], x double precision[], fresh boolean[]) (
+	SFUNC = custfocus.pairwise_ids_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(integer[], double precision[], boolean[]) IS
+'Pairwise state of the pairs each row makes with at least one fresh value (what values added to a row already counted add)';
+CREATE AGGREGATE custfocus.pairwise_sum(double precision[]) (
+	SFUNC = custfocus.pairwise_combine,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_sum(double precision[]) IS
+'Merges pairwise states into one state, over the union of their variables';
+CREATE FUNCTION custfocus.pairwise_relative_weights(state double precision[], outcome integer, drivers integer[])
+RETURNS custfocus.relative_weights_result
+AS 'MODULE_PATHNAME', 'pairwise_relative_weights'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_relative_weights(double precision[], integer, integer[]) IS
+'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite)';
+CREATE FUNCTION custfocus.pairwise_alpha(state double precision[], items integer[])
+RETURNS custfocus.alpha_result
+AS 'MODULE_PATHNAME', 'pairwise_alpha'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_alpha(double precision[], integer[]) IS
+'Cronbach''s alpha of the items (variable ids of the state) from their variances and pairwise covariances (n - 1 divisors), standardized alpha from the mean pairwise correlation; n is the fewest rows of any pair; on rows without missing values, the same as cronbach_alpha';
+
+-- The pairs roll-up: per service, month and survey, the pairwise state
+-- (custfocus.pairwise_state, src/matrix.c) of the respondents' oriented
+-- scores, its variables the items they answered (item ids): for each pair
+-- of items, the respondents who answered both, their means and
+-- co-moments.  So the correlations among the key drivers and with the
+-- overall item, Johnson's relative weights and alpha, over any window, are
+-- a merge of a few rows (pairwise_sum) instead of a pass over the answers
+-- (key_drivers).  Pairwise deletion: each pair counts every respondent who
+-- answered both, whatever they did with the other items.  Unweighted, as
+-- the correlations are.  Kept like the item roll-up: inserts append
+-- deltas (the pairs an answer makes with the response's other answers),
+-- other changes recompute keys.  A state's variables are those answered,
+-- so an item added to a survey or given a scale changes no row.
+CREATE TABLE custfocus.rollup_pairs_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	survey_id	integer NOT NULL,
+	state		double precision[] NOT NULL
+);
+CREATE INDEX rollup_pairs_month_key_idx ON custfocus.rollup_pairs_month (service_id, month, survey_id);
+COMMENT ON TABLE custfocus.rollup_pairs_month IS
+'Roll-up of the pairs of answers of each respondent per service, month of the reporting time zone and survey: a pairwise state of the survey''s scaled items, possibly several rows per key until compacted (merge them with pairwise_sum); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.survey_id IS 'Survey of the responses';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.state IS 'pairwise_state(item ids, oriented scores) of the respondents: for each pair of items answered, the respondents who answered both, means and co-moments';
+
+CREATE FUNCTION custfocus.rollup_pairs_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_pairs_month
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- (PL/pgSQL, as rollup_item_compute, for Citus)
+	RETURN QUERY
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	ans AS (
+		SELECT k.service_id, k.month, r.survey_id, r.response_id, a.item_id,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	)
+	SELECT x.service_id, x.month, x.survey_id, custfocus.pairwise_state(x.ids, x.scores)
+	  FROM (SELECT a.service_id, a.month, a.survey_id, a.response_id, array_agg(a.item_id) AS ids,
+				   array_agg(a.score) AS scores
+			  FROM ans a GROUP BY 1, 2, 3, 4) x
+	 GROUP BY 1, 2, 3;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) IS
+'The pairs roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+CREATE FUNCTION custfocus.rollup_pairs_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_pairs_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.survey_id)) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT g.service_id, g.month, g.survey_id, custfocus.pairwise_sum(g.state)
+	  FROM gone g GROUP BY 1, 2, 3;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) IS
+'Merges the rows of each pairs roll-up key (all keys, or those of the given service-months) into one; returns the rows written';
+
+REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) FROM PUBLIC;
+
 CREATE FUNCTION custfocus.rollup_import_claimed(name) RETURNS boolean
 AS 'MODULE_PATHNAME', 'rollup_import_claimed'
 LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
@@ -597,7 +775,8 @@ COMMENT ON FUNCTION custfocus.rollup_import_begin(integer) IS
 'Import only (called from C): locks the survey''s items and scales FOR SHARE and returns the reporting time zone';
 
 CREATE FUNCTION custfocus.rollup_import_apply(p_months custfocus.rollup_service_month[],
-											  p_items custfocus.rollup_item_month[], p_answers bigint[])
+											  p_items custfocus.rollup_item_month[],
+											  p_pairs custfocus.rollup_pairs_month[], p_answers bigint[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -607,18 +786,90 @@ BEGIN
 	INSERT INTO custfocus.rollup_service_month SELECT * FROM unnest(p_months);
 	INSERT INTO custfocus.rollup_unit_period SELECT x.* FROM custfocus.rollup_units_delta(p_months) x;
 	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	INSERT INTO custfocus.rollup_pairs_month SELECT * FROM unnest(p_pairs);
 	INSERT INTO custfocus.rollup_pending (services, months, answers)
 	SELECT array_agg(m.service_id ORDER BY m.o), array_agg(m.month ORDER BY m.o), array_agg(p_answers[m.o] ORDER BY m.o)
 	  FROM unnest(p_months) WITH ORDINALITY AS m (service_id, month, responses, csat, csat_counts, nps, lm, o)
 	HAVING count(*) > 0;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) IS
+COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[], bigint[]) IS
 'Import only (called from C): appends an import''s roll-up deltas, the unit roll-up''s, and its keys for the compaction at commit';
 
 REVOKE ALL ON FUNCTION custfocus.rollup_import_claimed(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_import_begin(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[], bigint[]) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_item_refresh(p_services integer[], p_months date[]) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM custfocus.rollup_check_isolation();
+	PERFORM pg_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0))
+	   FROM (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)
+			  WHERE service_id IS NOT NULL ORDER BY 1, 2) k;
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_item_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_item_month
+	SELECT * FROM custfocus.rollup_item_compute(p_services, p_months);
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT * FROM custfocus.rollup_pairs_compute(p_services, p_months);
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) IS
+'Recomputes the item and pairs roll-ups of the given (service, month) keys from the raw data';
+
+CREATE OR REPLACE FUNCTION custfocus.rollup_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_service_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > 1) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN CASE WHEN p_services IS NULL
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
+						 + custfocus.rollup_pairs_compact() ELSE 0 END;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_service_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_service_month
+	SELECT g.service_id, g.month, sum(g.responses), custfocus.sums_sum(g.csat), custfocus.counts_sum(g.csat_counts),
+		   custfocus.sums_sum(g.nps), custfocus.moments_sum(g.lm)
+	  FROM gone g GROUP BY g.service_id, g.month;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	IF p_services IS NULL THEN
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
+			   + custfocus.rollup_pairs_compact();
+	END IF;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit, item and pairs roll-ups'' too) into one; returns how many keys it compacted';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
 RETURNS TABLE (service_id integer, month date, problem text)
@@ -741,6 +992,43 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
+	-- and every pairs key that differs from a recomputation: the same
+	-- items, counts equal, means and co-moments to 1e-12 relative (the
+	-- co-moments of the largest they could be, n times 100 squared, as
+	-- they may cancel to near zero; the means of 100, as a scale may
+	-- straddle zero)
+	SELECT c.service_id, c.month, format('pairs of survey %s: %s', c.survey_id, p.problem)
+	  FROM (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   coalesce(s.survey_id, f.survey_id) AS survey_id, s.state AS s_st, f.state AS f_st,
+			   coalesce(f.state[1], 0)::integer AS p
+		  FROM (SELECT r.service_id, r.month, r.survey_id, custfocus.pairwise_sum(r.state) AS state
+				  FROM custfocus.rollup_pairs_month r GROUP BY 1, 2, 3) s
+		  FULL JOIN (
+				SELECT c.* FROM (
+					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+					  FROM (SELECT DISTINCT r.service_id,
+								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+				) keys
+				CROSS JOIN LATERAL custfocus.rollup_pairs_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
+	  ) c
+	 CROSS JOIN LATERAL (
+		-- (elements: p, the p item ids, then six per pair: n, two means,
+		-- three co-moments; ids and counts equal, the rest to 1e-12)
+		SELECT CASE WHEN cardinality(c.s_st) IS DISTINCT FROM cardinality(c.f_st)
+					  OR EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+								  CROSS JOIN LATERAL (SELECT (x.i - c.p - 2) % 6 AS o) y
+								  WHERE x.a <> x.b
+									AND (x.i <= c.p + 1 OR y.o = 0
+										 OR abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b),
+																			  CASE WHEN y.o IN (1, 2) THEN 100
+																				   ELSE c.f_st[x.i - y.o] * 1e4 END)))
+					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
 	-- the complementary suppression: the stored cells must protect every
 	-- small group as the roll-ups stand, i.e. a computation that starts
 	-- from them adds none (and they must be cells of the table).  Not
@@ -805,6 +1093,7 @@ BEGIN
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
 	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_pairs_month IN EXCLUSIVE MODE;
 	PERFORM custfocus.report_unit_refresh();
 	DELETE FROM custfocus.rollup_service_month;
 	INSERT INTO custfocus.rollup_service_month
@@ -824,6 +1113,14 @@ BEGIN
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
 	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
+	DELETE FROM custfocus.rollup_pairs_month;
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_pairs_compute(keys.s, keys.m) c;
 	-- and every service's themes published again at commit (a restore with
 	-- triggers off loaded documents no trigger saw)
 	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
@@ -1001,6 +1298,15 @@ BEGIN
 					GROUP BY r.item_id HAVING count(*) > 4);
 	IF v_keys.s IS NOT NULL THEN
 		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
+	END IF;
+	-- service-months with a pairs key of many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE EXISTS (SELECT FROM custfocus.rollup_pairs_month r
+					WHERE r.service_id = x.service_id AND r.month = x.month
+					GROUP BY r.survey_id HAVING count(*) > 4);
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_pairs_compact(v_keys.s, v_keys.m);
 	END IF;
 	-- the unit keys they count for, with many rows
 	SELECT array_agg(x.program_id) AS p, array_agg(x.unit_service_id) AS s, array_agg(x.grain) AS g,
@@ -1211,6 +1517,36 @@ BEGIN
 	SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
 	  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
 	HAVING count(*) > 0;
+	-- The pairs roll-up: each response's answers, the pairs with at least
+	-- one answer of this statement (fresh) added; pairs among its earlier
+	-- answers were counted when they came.  A statement of its own, reading
+	-- the transition table and the responses' earlier answers directly:
+	-- as one more reader of the CTEs above, once they spilled to disk, it
+	-- made a COPY of 500,000 answers into stored responses run for many
+	-- minutes instead of seconds (readers at different places in a spilled
+	-- tuplestore).
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT x.service_id, x.month, x.survey_id, custfocus.pairwise_state(x.ids, x.scores, x.fresh)
+	  FROM (SELECT r.service_id, r.month, r.survey_id, a.response_id, array_agg(a.item_id) AS ids,
+				   array_agg(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value)) AS scores,
+				   array_agg(a.fresh) AS fresh
+			  FROM (SELECT n.response_id, n.item_id, n.value, true AS fresh
+					  FROM new_answer n WHERE n.value IS NOT NULL
+					UNION ALL
+					SELECT a.response_id, a.item_id, a.value, false
+					  FROM custfocus.answer a
+					 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL
+					   AND NOT EXISTS (SELECT FROM new_answer n WHERE n.response_id = a.response_id
+										  AND n.item_id = a.item_id)) a
+			  JOIN (SELECT r.response_id, r.service_id, r.survey_id,
+						   date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+					  FROM custfocus.response r
+					 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL) r
+				ON r.response_id = a.response_id
+			  JOIN custfocus.item i ON i.item_id = a.item_id
+			  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+			 GROUP BY 1, 2, 3, 4) x
+	 GROUP BY 1, 2, 3;
 	RETURN NULL;
 END
 $$;
@@ -1768,6 +2104,10 @@ CREATE TABLE custfocus.report_key_drivers (
 	priority	double precision,
 	quadrant	text,
 	suppressed	boolean,
+	relative_importance double precision,
+	model_r2	double precision,
+	model_n		bigint,
+	drivers_alpha double precision,
 	PRIMARY KEY (service_id, survey_id, requirement_id)
 );
 COMMENT ON TABLE custfocus.report_key_drivers IS
@@ -1788,6 +2128,10 @@ COMMENT ON COLUMN custfocus.report_key_drivers.gap IS 'As custfocus.key_drivers.
 COMMENT ON COLUMN custfocus.report_key_drivers.priority IS 'As custfocus.key_drivers.priority';
 COMMENT ON COLUMN custfocus.report_key_drivers.quadrant IS 'As custfocus.key_drivers.quadrant';
 COMMENT ON COLUMN custfocus.report_key_drivers.suppressed IS 'As custfocus.key_drivers.suppressed';
+COMMENT ON COLUMN custfocus.report_key_drivers.relative_importance IS 'As custfocus.key_drivers.relative_importance';
+COMMENT ON COLUMN custfocus.report_key_drivers.model_r2 IS 'As custfocus.key_drivers.model_r2';
+COMMENT ON COLUMN custfocus.report_key_drivers.model_n IS 'As custfocus.key_drivers.model_n';
+COMMENT ON COLUMN custfocus.report_key_drivers.drivers_alpha IS 'As custfocus.key_drivers.drivers_alpha';
 REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
 ALTER TABLE custfocus.report_key_drivers ENABLE ROW LEVEL SECURITY;
 
@@ -1823,40 +2167,7 @@ RETURNS SETOF custfocus.report_key_drivers
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT x.service_id, x.survey_id, x.requirement_id,
-	   x.window_start, x.window_end, x.n,
-	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
-	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
-	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
-	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
-	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
-			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
-			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
-			WHEN x.performance < x.perf_low THEN 'Low priority'
-			ELSE 'Possible overkill' END AS quadrant,
-	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
-  FROM (
-	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
-	-- it (relative): a mean equal to one of the values it averages may come
-	-- out a rounding error above or below it, depending on the order the
-	-- roll-up merged its states in
-	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
-		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
-	  FROM (
-	SELECT b.*,
-		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
-		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
-	  FROM (
-		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
-			   m.requirement_id, m.window_start, m.window_end,
-			   (lm_r).n, c.pairs_n, c.r, v.min_n,
-			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
-			   coalesce(sr.importance, rq.importance) AS stated,
-			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
-						sr.importance, rq.importance) AS importance,
-			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
-			   coalesce(ex.exposed, false) AS exposed
-		  FROM (
+WITH m AS MATERIALIZED (
 			-- each service's window in each survey (its requirement items,
 			-- the overall item excepted), and the states merged over it
 			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
@@ -1877,7 +2188,76 @@ SELECT x.service_id, x.survey_id, x.requirement_id,
 				   AND d.month >= w.window_start AND d.month <= w.window_end
 			 WHERE p_services IS NULL OR s.service_id = ANY (p_services)
 			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
-		  ) m
+),
+-- The service's model in each survey over the same window, once per
+-- (service, survey): Johnson's relative weights of the requirements'
+-- items (the drivers) for the overall item, and Cronbach's alpha of the
+-- drivers, from the pairs roll-up merged over the window (pairwise
+-- deletion); the drivers are the requirement items with answers in the
+-- window, as the rows above.
+model AS (
+	SELECT w.service_id, w.survey_id, (rw).n AS model_n, (rw).r2 AS model_r2, (al).alpha AS drivers_alpha,
+		   w.drivers, w.requirements, (rw).shares AS shares
+	  FROM (SELECT DISTINCT m.service_id, m.survey_id, m.window_start, m.window_end FROM m) w0
+	 CROSS JOIN LATERAL (
+			SELECT w0.service_id, w0.survey_id,
+				   array_agg(i.item_id ORDER BY i.item_id) AS drivers,
+				   array_agg(i.requirement_id ORDER BY i.item_id) AS requirements,
+				   (SELECT min(o.item_id) FROM custfocus.item o WHERE o.survey_id = w0.survey_id AND o.is_overall) AS outcome,
+				   (SELECT custfocus.pairwise_sum(pm.state) FROM custfocus.rollup_pairs_month pm
+					 WHERE pm.service_id = w0.service_id AND pm.survey_id = w0.survey_id
+					   AND pm.month >= w0.window_start AND pm.month <= w0.window_end) AS state
+			  FROM custfocus.item i
+			 WHERE i.survey_id = w0.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			   AND EXISTS (SELECT FROM custfocus.rollup_item_month d
+							WHERE d.service_id = w0.service_id AND d.item_id = i.item_id
+							  AND d.month >= w0.window_start AND d.month <= w0.window_end AND d.n > 0)) w
+	 CROSS JOIN LATERAL (SELECT custfocus.pairwise_relative_weights(w.state, w.outcome, w.drivers) AS rw,
+								custfocus.pairwise_alpha(w.state, w.drivers) AS al OFFSET 0) r
+	 WHERE w.drivers IS NOT NULL AND w.state IS NOT NULL AND w.outcome IS NOT NULL
+)
+SELECT x.service_id, x.survey_id, x.requirement_id,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed,
+	   CASE WHEN x.model_n >= x.min_n THEN 100 * x.share END AS relative_importance,
+	   CASE WHEN x.model_n >= x.min_n THEN x.model_r2 END AS model_r2,
+	   x.model_n,
+	   CASE WHEN x.model_n >= x.min_n THEN x.drivers_alpha END AS drivers_alpha
+  FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   m.requirement_id, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed,
+			   md.model_n, md.model_r2, md.drivers_alpha,
+			   (SELECT sum(md.shares[o.k]) FROM unnest(md.requirements) WITH ORDINALITY AS o (requirement_id, k)
+				 WHERE o.requirement_id = m.requirement_id) AS share
+		  FROM m
+		  LEFT JOIN model md ON md.service_id = m.service_id AND md.survey_id = m.survey_id
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
 		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
@@ -2935,7 +3315,7 @@ CREATE OR REPLACE VIEW custfocus.key_drivers WITH (security_barrier) AS
 SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
 	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
 	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
-	   f.suppressed
+	   f.suppressed, f.relative_importance, f.model_r2, f.model_n, f.drivers_alpha
   FROM custfocus.report_key_drivers f
   JOIN custfocus.service s ON s.service_id = f.service_id
   JOIN custfocus.program p ON p.program_id = s.program_id
@@ -2948,7 +3328,7 @@ UNION ALL
 SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
 	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
 	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
-	   f.suppressed
+	   f.suppressed, f.relative_importance, f.model_r2, f.model_n, f.drivers_alpha
   FROM custfocus.key_drivers_live_rows(CURRENT_USER) f
   JOIN custfocus.service s ON s.service_id = f.service_id
   JOIN custfocus.program p ON p.program_id = s.program_id
@@ -2957,6 +3337,45 @@ SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, r
  WHERE NOT (SELECT custfocus.report_published())
  ORDER BY 1, 2, 3, 4;
 
+CREATE OR REPLACE VIEW custfocus_reports.key_drivers WITH (security_barrier) AS SELECT * FROM custfocus.key_drivers;
+CREATE OR REPLACE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
+SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
+	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
+	   x.open_n AS open_actions, x.titles AS open_action_titles,
+	   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+			  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+			  x.importance_source || CASE WHEN x.importance_source = 'derived'
+										  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+			  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+			  x.quadrant,
+			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+  FROM (
+	SELECT rank() OVER (ORDER BY round(k.priority::numeric, 6) DESC, round(k.gap::numeric, 6) DESC,
+							k.service_code, k.requirement_code)::integer AS rnk,
+		   k.*, coalesce(act.n, 0) AS open_n, act.titles
+	  FROM custfocus.key_drivers k
+	  LEFT JOIN (
+			SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+			  FROM custfocus.improvement_action a
+			  JOIN custfocus.service s ON s.service_id = a.service_id
+			  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
+			 WHERE a.status IN ('planned', 'in_progress')
+			 GROUP BY s.code, rq.code) act
+		ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
+	 WHERE k.priority IS NOT NULL
+  ) x
+ ORDER BY x.rnk, x.service_code, x.requirement_code;
+
+COMMENT ON COLUMN custfocus.key_drivers.relative_importance IS 'Johnson''s relative weight of the requirement''s items in the regression of the overall item on all the service''s requirement items in the survey (the drivers), as a percent of R squared (the requirements of a service and survey sum to 100), from pairwise correlations over the window; NULL when model_n is below custfocus.min_responses or the weights are undetermined (too few respondents, an item that does not vary, collinear drivers, no overall item)';
+COMMENT ON COLUMN custfocus_reports.key_drivers.relative_importance IS 'Johnson''s relative weight of the requirement''s items in the regression of the overall item on all the service''s requirement items in the survey (the drivers), as a percent of R squared (the requirements of a service and survey sum to 100), from pairwise correlations over the window; NULL when model_n is below custfocus.min_responses or the weights are undetermined (too few respondents, an item that does not vary, collinear drivers, no overall item)';
+COMMENT ON COLUMN custfocus.key_drivers.model_r2 IS 'R squared of that regression (the same on every row of the service and survey); NULL as relative_importance';
+COMMENT ON COLUMN custfocus_reports.key_drivers.model_r2 IS 'R squared of that regression (the same on every row of the service and survey); NULL as relative_importance';
+COMMENT ON COLUMN custfocus.key_drivers.model_n IS 'The fewest respondents who answered both items of any pair of the overall item and the drivers in the window (pairwise deletion)';
+COMMENT ON COLUMN custfocus_reports.key_drivers.model_n IS 'The fewest respondents who answered both items of any pair of the overall item and the drivers in the window (pairwise deletion)';
+COMMENT ON COLUMN custfocus.key_drivers.drivers_alpha IS 'Cronbach''s alpha of the drivers (their oriented scores), from their variances and pairwise covariances over the window; NULL when model_n is below custfocus.min_responses or fewer than two drivers';
+COMMENT ON COLUMN custfocus_reports.key_drivers.drivers_alpha IS 'Cronbach''s alpha of the drivers (their oriented scores), from their variances and pairwise covariances over the window; NULL when model_n is below custfocus.min_responses or fewer than two drivers';
 CREATE OR REPLACE VIEW custfocus.voc_themes WITH (security_barrier) AS
 SELECT p.code AS program_code, s.code AS service_code, f.term, f.documents, f.feedback_documents, f.answer_documents,
 	   round(100.0 * f.documents / f.service_documents, 1)::numeric(4,1) AS share_of_documents, f.rank, f.example
@@ -3152,7 +3571,7 @@ REVOKE ALL ON FUNCTION custfocus.programs_above(integer[]) FROM PUBLIC;
 --     key from a reference table to a distributed table (a limit: its ON
 --     DELETE SET NULL is done by apply_retention, not by a direct DELETE).
 --   * Coordinator-local tables (plain PostgreSQL, not Citus): setting, the
---     roll-ups (rollup_service_month, rollup_unit_period, rollup_item_month,
+--     roll-ups (rollup_service_month, rollup_unit_period, rollup_item_month, rollup_pairs_month,
 --     rollup_pending), report_unit and the published figures (report_*,
 --     published at commit by rollup_commit_compact, as on one node).  The views read the roll-ups on the
 --     coordinator, joined to reference tables (which have a placement there:
@@ -4069,7 +4488,9 @@ BEGIN
 	-- the import recomputes its keys reading as the importer (citus_import_done)
 	ALTER FUNCTION custfocus.rollup_compute(integer[], date[]) SECURITY INVOKER;
 	ALTER FUNCTION custfocus.rollup_item_compute(integer[], date[]) SECURITY INVOKER;
-	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[])
+	ALTER FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) SECURITY INVOKER;
+	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[]),
+		custfocus.rollup_pairs_compute(integer[], date[])
 		TO custfocus_citus;
 	-- the dirty-key trigger writes into a shard of rollup_dirty by name
 	ALTER FUNCTION custfocus.citus_rollup_dirty() SET citus.enable_manual_changes_to_shards = on;
@@ -4241,6 +4662,7 @@ DECLARE
 	v_months date[];
 	v_rows custfocus.rollup_service_month[];
 	v_items custfocus.rollup_item_month[];
+	v_pairs custfocus.rollup_pairs_month[];
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
@@ -4256,7 +4678,8 @@ BEGIN
 	   FROM unnest(v_services, v_months) AS k (s, m);
 	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
 	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
-	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+	v_pairs := ARRAY(SELECT c FROM custfocus.rollup_pairs_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items, v_pairs);
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_import_done(bigint) IS
@@ -4271,7 +4694,8 @@ COMMENT ON FUNCTION custfocus.import_storing_rollups() IS
 
 CREATE FUNCTION custfocus.citus_rollup_store(p_services integer[], p_months date[],
 											 p_rows custfocus.rollup_service_month[],
-											 p_items custfocus.rollup_item_month[]) RETURNS void
+											 p_items custfocus.rollup_item_month[],
+											 p_pairs custfocus.rollup_pairs_month[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -4294,12 +4718,18 @@ BEGIN
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 	)
 	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_pairs_month SELECT * FROM unnest(p_pairs);
 	-- the keys' complementary suppression, computed when the transaction
 	-- commits (rollup_commit_compact), as after rollup_refresh
 	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
 END
 $$;
-COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
+COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[]) IS
 'On a distributed custfocus: replaces the roll-up rows of the given keys by the given recomputation; only inside custfocus.import_responses';
 
 -- Respondent ids are unique per survey and service (response_external_id_key
@@ -4394,6 +4824,7 @@ DECLARE
 	v_months date[];
 	v_rows custfocus.rollup_service_month[];
 	v_items custfocus.rollup_item_month[];
+	v_pairs custfocus.rollup_pairs_month[];
 BEGIN
 	IF NOT custfocus.citus_distributed() THEN
 		RETURN;
@@ -4415,7 +4846,8 @@ BEGIN
 	   FROM unnest(v_services, v_months) AS k (s, m);
 	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
 	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
-	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+	v_pairs := ARRAY(SELECT c FROM custfocus.rollup_pairs_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items, v_pairs);
 	DELETE FROM custfocus.rollup_dirty d WHERE d.service_id = ANY (v_services);
 	-- This runs before the commit, but after the deferred triggers fired:
 	-- the compaction and complementary suppression that citus_rollup_store
@@ -5215,6 +5647,12 @@ COMMENT ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) IS
 'The item roll-up of the given (service, month) keys computed from the raw responses and answers';
 
 
+-- the pairs roll-up of the data already there
+INSERT INTO custfocus.rollup_pairs_month
+SELECT c.* FROM (SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+				   FROM (SELECT DISTINCT r.service_id, r.month FROM custfocus.rollup_service_month r) k) keys
+ CROSS JOIN LATERAL custfocus.rollup_pairs_compute(keys.s, keys.m) c
+ WHERE keys.s IS NOT NULL;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;

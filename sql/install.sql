@@ -60,7 +60,7 @@ SELECT c.relname AS not_dumped
    AND c.relkind IN ('r', 'S')
    AND c.oid <> ALL ((SELECT extconfig FROM pg_extension WHERE extname = 'custfocus')::oid[])
    -- derived data, rebuilt by triggers as a restore loads the answers
-   AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'rollup_item_month', 'rollup_pending', 'report_unit',
+   AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'rollup_item_month', 'rollup_pairs_month', 'rollup_pending', 'report_unit',
 						   'rollup_hidden', 'rollup_hidden_year', 'rollup_hidden_measure',
 						   'report_scorecard', 'report_trend', 'report_key_drivers', 'report_measure_status', 'report_themes',
 						   'report_feedback', 'report_state')

@@ -214,3 +214,104 @@ SELECT (custfocus.relative_weights(y + 1e-6 * (x1 - 0.7), ARRAY[x1])).r2 > 0 AS 
 DROP TABLE uncorr;
 
 DROP TABLE attitude, attitude_gaps, rw, items;
+
+-- Pairwise states (pairwise_state, pairwise_sum, pairwise_relative_weights,
+-- pairwise_alpha): the key drivers' relative weights and alpha from merged
+-- statistics, with pairwise deletion.
+SELECT setseed(0.42);
+CREATE TABLE pw AS
+SELECT g, y, x1, x2, x3,
+	   -- the same, with values missing at random (about 15 % of each)
+	   CASE WHEN random() < 0.15 THEN NULL ELSE y END AS my,
+	   CASE WHEN random() < 0.15 THEN NULL ELSE x1 END AS mx1,
+	   CASE WHEN random() < 0.15 THEN NULL ELSE x2 END AS mx2,
+	   CASE WHEN random() < 0.15 THEN NULL ELSE x3 END AS mx3
+  FROM (SELECT g, 1 + floor(random() * 5) AS x1, 1 + floor(random() * 7) AS x2, floor(random() * 11) AS x3,
+			   random() AS e
+		  FROM generate_series(1, 400) g) s
+ CROSS JOIN LATERAL (SELECT 0.5 * s.x1 + 0.2 * s.x2 - 0.1 * s.x3 + 2 * s.e AS y) t;
+-- Without missing values, pairwise deletion is listwise deletion: the same
+-- weights and alpha as relative_weights and cronbach_alpha (to 1e-12).
+WITH a AS (SELECT custfocus.relative_weights(y, ARRAY[x1, x2, x3]) AS rw,
+				  custfocus.cronbach_alpha(ARRAY[x1, x2, x3]) AS al,
+				  custfocus.pairwise_state(ARRAY[y, x1, x2, x3]) AS st
+			 FROM pw),
+b AS (SELECT a.*, custfocus.pairwise_relative_weights(a.st, 1, ARRAY[2, 3, 4]) AS prw,
+			 custfocus.pairwise_alpha(a.st, ARRAY[2, 3, 4]) AS pal FROM a)
+SELECT (b.prw).n = (b.rw).n AS n_same, (b.prw).k AS k,
+	   abs((b.prw).r2 - (b.rw).r2) < 1e-12 AS r2_same,
+	   (SELECT bool_and(abs(p - q) < 1e-12) FROM unnest((b.prw).weights, (b.rw).weights) AS u (p, q)) AS weights_same,
+	   (SELECT bool_and(abs(p - q) < 1e-12) FROM unnest((b.prw).shares, (b.rw).shares) AS u (p, q)) AS shares_same,
+	   (b.pal).n = (b.al).n AS alpha_n_same, abs((b.pal).alpha - (b.al).alpha) < 1e-12 AS alpha_same,
+	   abs((b.pal).std_alpha - (b.al).std_alpha) < 1e-12 AS std_alpha_same
+  FROM b;
+-- With missing values: one driver, R^2 is the square of corr() over the
+-- rows that have both (R: cor(use = "pairwise.complete.obs")); two
+-- drivers, R^2 = (r1^2 + r2^2 - 2 r1 r2 r12) / (1 - r12^2) from the three
+-- pairwise correlations; n is the fewest rows of a pair.
+WITH s AS (SELECT custfocus.pairwise_state(ARRAY[my, mx1, mx2, mx3]) AS st,
+				  corr(my, mx1) AS r1, corr(my, mx2) AS r2, corr(mx1, mx2) AS r12,
+				  least(count(my * mx1), count(my * mx2), count(mx1 * mx2)) AS n12
+			 FROM pw)
+SELECT abs((custfocus.pairwise_relative_weights(st, 1, ARRAY[2])).r2 - r1 ^ 2) < 1e-12 AS one_driver_r2,
+	   abs((custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3])).r2
+		   - (r1 ^ 2 + r2 ^ 2 - 2 * r1 * r2 * r12) / (1 - r12 ^ 2)) < 1e-12 AS two_drivers_r2,
+	   (custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3])).n = n12 AS n_fewest_pair,
+	   abs((SELECT sum(w) FROM unnest((custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3, 4])).weights) w)
+		   - (custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3, 4])).r2) < 1e-12 AS weights_sum_to_r2
+  FROM s;
+-- States merge: by parts (and in another order) equal to one pass, to
+-- 1e-12; rows given as variable ids in any order, and with variables the
+-- others lack, merge over the union (a variable only some rows have).
+WITH one AS (SELECT custfocus.pairwise_state(ARRAY[my, mx1, mx2, mx3]) AS st FROM pw),
+parts AS (SELECT custfocus.pairwise_sum(p.st ORDER BY p.part DESC) AS st
+			FROM (SELECT g % 7 AS part, custfocus.pairwise_state(ARRAY[my, mx1, mx2, mx3]) AS st
+					FROM pw GROUP BY 1) p),
+ids AS (SELECT custfocus.pairwise_state(ARRAY[4, 2, 1, 3], ARRAY[mx3, mx1, my, mx2] ORDER BY g DESC) AS st FROM pw),
+grown AS (SELECT custfocus.pairwise_sum(p.st) AS st
+			FROM (SELECT custfocus.pairwise_state(ARRAY[1, 2], ARRAY[my, mx1]) AS st FROM pw WHERE g <= 200
+				  UNION ALL
+				  SELECT custfocus.pairwise_state(ARRAY[1, 2, 3, 4], ARRAY[my, mx1, mx2, mx3]) FROM pw WHERE g > 200) p),
+grown_ref AS (SELECT custfocus.pairwise_state(ARRAY[my, mx1, CASE WHEN g > 200 THEN mx2 END,
+												   CASE WHEN g > 200 THEN mx3 END]) AS st FROM pw)
+SELECT (SELECT bool_and(abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), 1)) FROM unnest(one.st, parts.st) AS u (a, b)) AS parts_equal,
+	   (SELECT bool_and(abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), 1)) FROM unnest(one.st, ids.st) AS u (a, b)) AS ids_equal,
+	   (SELECT bool_and(abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), 1)) FROM unnest(grown_ref.st, grown.st) AS u (a, b)) AS grown_equal
+  FROM one, parts, ids, grown, grown_ref;
+-- Fresh values: a row's pairs counted before (its old values) plus the
+-- pairs its new values make (pairwise_state(ids, x, fresh)) equal the
+-- pairs of the whole row, as the roll-up's insert trigger counts answers
+-- added to a stored response.
+WITH whole AS (SELECT custfocus.pairwise_state(ARRAY[1, 2, 3, 4], ARRAY[my, mx1, mx2, mx3]) AS st FROM pw),
+split AS (SELECT custfocus.pairwise_sum(p.st) AS st
+			FROM (SELECT custfocus.pairwise_state(ARRAY[1, 2], ARRAY[my, mx1]) AS st FROM pw
+				  UNION ALL
+				  SELECT custfocus.pairwise_state(ARRAY[1, 2, 3, 4], ARRAY[my, mx1, mx2, mx3],
+												  ARRAY[false, false, true, true]) FROM pw) p)
+SELECT (SELECT bool_and(abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), 1)) FROM unnest(whole.st, split.st) AS u (a, b)) AS fresh_equal
+  FROM whole, split;
+-- Edge cases: no rows; one row; all equal; a variable no row has; an
+-- alpha of one item; NULL rows skipped.
+SELECT custfocus.pairwise_state(ARRAY[y, x1]) AS no_rows FROM pw WHERE false;
+SELECT (custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[y, x1]), 1, ARRAY[2])).* FROM pw WHERE g = 1;
+SELECT (custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[3.0, x1]), 1, ARRAY[2])).* FROM pw;
+SELECT custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[y, x1]), 1, ARRAY[7]) AS unknown_driver FROM pw;
+SELECT (custfocus.pairwise_alpha(custfocus.pairwise_state(ARRAY[x1, x2]), ARRAY[1])).* FROM pw;
+SELECT (custfocus.pairwise_relative_weights(custfocus.pairwise_state(CASE WHEN g % 2 = 0 THEN ARRAY[y, x1] END), 1, ARRAY[2])).n AS half_the_rows
+  FROM pw;
+-- Bad input
+SELECT custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[y, x1]), 1, ARRAY[]::integer[]) FROM pw;
+SELECT custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[y, x1]), 2, ARRAY[2]) FROM pw;
+SELECT custfocus.pairwise_state(ARRAY[1, 1], ARRAY[y, x1]) FROM pw;
+SELECT custfocus.pairwise_state(ARRAY[1, 2], ARRAY[y]) FROM pw;
+SELECT custfocus.pairwise_state(ARRAY['NaN'::float8, x1]) FROM pw;
+SELECT custfocus.pairwise_sum(s) FROM (VALUES ('{2,1,1}'::float8[])) v (s);
+-- In a parallel plan, the same result as serial
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2; SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT custfocus.pairwise_state(ARRAY[my, mx1, mx2, mx3]) FROM pw;
+SELECT (custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[my, mx1, mx2, mx3]), 1, ARRAY[2, 3, 4])).n
+  FROM pw;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather; RESET parallel_leader_participation;
+DROP TABLE pw;

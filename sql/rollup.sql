@@ -85,8 +85,9 @@ $$;
 CREATE FUNCTION pg_temp.close(a double precision, b double precision, scale double precision DEFAULT NULL)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-	SELECT (a IS NULL AND b IS NULL)
-		OR abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), coalesce(abs(scale), 0), 1e-9)
+	-- (one NULL and not the other is a difference, not an unknown)
+	SELECT CASE WHEN a IS NULL OR b IS NULL THEN a IS NULL AND b IS NULL
+				ELSE abs(a - b) <= 1e-12 * greatest(abs(a), abs(b), coalesce(abs(scale), 0), 1e-9) END
 $$;
 
 -- Differences between the view (suppression off: floor 1) and the reference.
@@ -122,11 +123,12 @@ $$;
 -- same response, every pair.
 CREATE FUNCTION pg_temp.drivers_reference()
 RETURNS TABLE (service_code text, survey_code text, requirement_code text, window_start date, window_end date,
-			   n bigint, r double precision, performance double precision)
+			   n bigint, r double precision, performance double precision, relative_importance double precision,
+			   model_r2 double precision, model_n bigint, drivers_alpha double precision)
 LANGUAGE sql AS $$
 	WITH tz AS (SELECT custfocus.reporting_time_zone() AS tz),
 	ans AS (
-		SELECT r.service_id, r.survey_id, r.response_id, r.weight, i.requirement_id, i.is_overall,
+		SELECT r.service_id, r.survey_id, r.response_id, r.weight, i.item_id, i.requirement_id, i.is_overall,
 			   date_trunc('month', timezone(tz.tz, r.submitted_at))::date AS m,
 			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
@@ -137,20 +139,59 @@ LANGUAGE sql AS $$
 		 WHERE a.value IS NOT NULL AND r.service_id IS NOT NULL
 	),
 	drv AS (SELECT * FROM ans WHERE requirement_id IS NOT NULL AND NOT is_overall),
-	win AS (SELECT service_id, survey_id, max(m) AS last FROM drv GROUP BY 1, 2)
-	SELECT s.code, sv.code, rq.code, (w.last - interval '11 months')::date,
-		   (w.last + interval '1 month' - interval '1 day')::date,
-		   (custfocus.linear_mean_stats(d.score, d.min_value, d.max_value, d.weight)).n,
-		   corr(d.score, o.score),
-		   (custfocus.linear_mean_stats(d.score, d.min_value, d.max_value, d.weight)).mean
-	  FROM drv d
-	  JOIN win w ON w.service_id = d.service_id AND w.survey_id = d.survey_id
-	  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
-	  JOIN custfocus.service s ON s.service_id = d.service_id
-	  JOIN custfocus.survey sv ON sv.survey_id = d.survey_id
-	  JOIN custfocus.requirement rq ON rq.requirement_id = d.requirement_id
-	 WHERE d.m >= w.last - interval '11 months'
-	 GROUP BY s.code, sv.code, rq.code, w.last
+	win AS (SELECT service_id, survey_id, max(m) AS last FROM drv GROUP BY 1, 2),
+	-- the model of each service and survey over the window, in one pass
+	-- over its respondents' answers (pairwise deletion): the relative
+	-- weights of the requirement items answered in the window for the
+	-- overall item, alpha of those items
+	model AS (
+		SELECT x.service_id, x.survey_id, (y.rw).n AS model_n, (y.rw).r2 AS model_r2, (y.al).alpha AS alpha,
+			   x.reqs, (y.rw).shares AS shares
+		  FROM (SELECT w.service_id, w.survey_id,
+					   array_agg(i.item_id ORDER BY i.item_id) AS drivers,
+					   array_agg(i.requirement_id ORDER BY i.item_id) AS reqs,
+					   (SELECT min(o.item_id) FROM custfocus.item o WHERE o.survey_id = w.survey_id AND o.is_overall) AS outcome,
+					   (SELECT custfocus.pairwise_state(p.ids, p.scores)
+						  FROM (SELECT a.response_id, array_agg(a.item_id) AS ids, array_agg(a.score) AS scores
+								  FROM ans a
+								 WHERE a.service_id = w.service_id AND a.survey_id = w.survey_id
+								   AND a.m >= w.last - interval '11 months' AND a.m <= w.last
+								 GROUP BY a.response_id) p) AS state
+				  FROM win w
+				  JOIN custfocus.item i ON i.survey_id = w.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+				 WHERE EXISTS (SELECT FROM drv d WHERE d.service_id = w.service_id AND d.item_id = i.item_id
+								  AND d.m >= w.last - interval '11 months' AND d.m <= w.last)
+				 GROUP BY w.service_id, w.survey_id, w.last) x
+		 CROSS JOIN LATERAL (SELECT custfocus.pairwise_relative_weights(x.state, x.outcome, x.drivers) AS rw,
+									custfocus.pairwise_alpha(x.state, x.drivers) AS al) y
+		 WHERE x.outcome IS NOT NULL
+	),
+	req AS (
+		SELECT s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
+			   (w.last - interval '11 months')::date AS window_start,
+			   (w.last + interval '1 month' - interval '1 day')::date AS window_end,
+			   (custfocus.linear_mean_stats(d.score, d.min_value, d.max_value, d.weight)).n AS n,
+			   corr(d.score, o.score) AS r,
+			   (custfocus.linear_mean_stats(d.score, d.min_value, d.max_value, d.weight)).mean AS performance,
+			   d.service_id, d.survey_id, d.requirement_id
+		  FROM drv d
+		  JOIN win w ON w.service_id = d.service_id AND w.survey_id = d.survey_id
+		  LEFT JOIN ans o ON o.response_id = d.response_id AND o.is_overall
+		  JOIN custfocus.service s ON s.service_id = d.service_id
+		  JOIN custfocus.survey sv ON sv.survey_id = d.survey_id
+		  JOIN custfocus.requirement rq ON rq.requirement_id = d.requirement_id
+		 WHERE d.m >= w.last - interval '11 months'
+		 GROUP BY s.code, sv.code, rq.code, w.last, d.service_id, d.survey_id, d.requirement_id
+	)
+	-- (the floor is 1 here: every figure with a respondent is shown)
+	SELECT q.service_code, q.survey_code, q.requirement_code, q.window_start, q.window_end, q.n, q.r, q.performance,
+		   CASE WHEN md.model_n >= 1 THEN
+				100 * (SELECT sum(md.shares[o.k]) FROM unnest(md.reqs) WITH ORDINALITY AS o (requirement_id, k)
+						WHERE o.requirement_id = q.requirement_id) END,
+		   CASE WHEN md.model_n >= 1 THEN md.model_r2 END, md.model_n,
+		   CASE WHEN md.model_n >= 1 THEN md.alpha END
+	  FROM req q
+	  LEFT JOIN model md ON md.service_id = q.service_id AND md.survey_id = q.survey_id
 $$;
 
 -- Differences between key_drivers (floor 1) and the reference.
@@ -164,6 +205,13 @@ LANGUAGE sql AS $$
 		OR v.window_start <> r.window_start OR v.window_end <> r.window_end OR v.n <> r.n
 		OR NOT pg_temp.close(v.performance, r.performance)
 		OR NOT ((v.correlation IS NULL AND r.r IS NULL) OR abs(v.correlation - r.r) <= 1e-12)
+		-- the model (relative weights on 0..100, R squared and alpha on
+		-- 0..1: to 1e-12 of their scale; Jacobi's rotations on a matrix
+		-- merged in another order leave rounding of that size)
+		OR NOT pg_temp.close(v.relative_importance, r.relative_importance, 100)
+		OR NOT pg_temp.close(v.model_r2, r.model_r2, 1)
+		OR v.model_n IS DISTINCT FROM r.model_n
+		OR NOT pg_temp.close(v.drivers_alpha, r.drivers_alpha, 1)
 $$;
 
 -- The performance measures computed from the raw answers, the way the
@@ -481,6 +529,14 @@ SELECT change, count(*) AS times, sum(verify_problems) AS verify_problems,
 	   coalesce(sum(measure_differences), 0) AS measure_differences
   FROM run GROUP BY change ORDER BY change;
 SELECT count(*) > 1000 AS enough_answers FROM custfocus.answer;
+-- the key drivers' models have figures to compare: relative importances
+-- that sum to 100 per service and survey, R squared and alpha
+SELECT count(*) > 0 AS models, bool_and(abs(total - 100) < 1e-9) AS shares_sum_to_100,
+	   bool_and(r2 > 0 AND r2 < 1) AS r2_in_range, count(alpha) > 0 AS some_alpha
+  FROM (SELECT service_code, survey_code, sum(relative_importance) AS total, max(model_r2) AS r2,
+			   max(drivers_alpha) AS alpha
+		  FROM custfocus.key_drivers WHERE service_code LIKE 'RU_S%' AND relative_importance IS NOT NULL
+		 GROUP BY 1, 2) m;
 SELECT pg_temp.scorecard_differences() AS differences_at_the_end,
 	   pg_temp.drivers_differences() AS driver_differences_at_the_end,
 	   pg_temp.measures_differences() AS measure_differences_at_the_end;
@@ -842,7 +898,7 @@ SET ROLE regress_ru_importer;
 SELECT pg_temp.import_three('ru-a', 'ruw', 'RU_S4', 2) AS answers;
 SELECT custfocus.rollup_import_claimed('answer');
 SELECT custfocus.rollup_import_begin(1);
-SELECT custfocus.rollup_import_apply('{}', '{}', '{}');
+SELECT custfocus.rollup_import_apply('{}', '{}', '{}', '{}');
 RESET ROLE;
 SELECT * FROM pg_temp.key_rows('RU_S4');
 SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();

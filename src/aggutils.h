@@ -127,4 +127,9 @@ extern void CfNpsWeightedAdd(float8 *s, double score, double w);
 extern void CfTopBoxWeightedAdd(float8 *s, double score, double threshold, double w);
 extern void CfTopBoxCountAdd(int64 *c, double score, double threshold);
 
+/* matrix.c: pairwise states (the roll-up of answer pairs, rollup_import.c) */
+extern ArrayType *CfPairwiseAddRow(ArrayType *state, int n, const double *ids, const double *x,
+								   const bool *present, const bool *fresh, const char *fname);
+extern ArrayType *CfPairwiseMerge(ArrayType *a, ArrayType *b, const char *fname);
+
 #endif							/* CUSTFOCUS_AGGUTILS_H */

@@ -15,7 +15,7 @@
  * item, and appends those states once, through custfocus.rollup_import_apply,
  * with the keys for the compaction and suppression at commit.  The states
  * are built by the same functions the aggregates use (CfTopBoxWeightedAdd,
- * CfNpsWeightedAdd, CfLinearMeanAdd, CfItemStateAdd), so they cannot count
+ * CfNpsWeightedAdd, CfLinearMeanAdd, CfItemStateAdd, CfPairwiseAddRow), so they cannot count
  * differently; sql/rollup.sql checks rollup_verify() after imports.
  *
  * The triggers stand aside for the import's own two INSERT statements only:
@@ -95,6 +95,7 @@ typedef struct MonthDelta
 	int64		csat_counts[CF_BOX_STATE_LEN];
 	float8		nps[CF_WNPS_STATE_LEN];
 	float8		lm[CF_LINEAR_MEAN_STATE_LEN];
+	ArrayType  *pairs;			/* rollup_pairs_month.state, or NULL */
 } MonthDelta;
 
 typedef struct ItemKey
@@ -114,6 +115,7 @@ typedef struct ItemDelta
 struct CfRollupImport
 {
 	MemoryContext cxt;
+	int32		survey_id;
 	text	   *time_zone;		/* the reporting time zone */
 	HTAB	   *items;
 	HTAB	   *months;
@@ -223,6 +225,7 @@ CfRollupImportBegin(int32 survey_id, MemoryContext cxt)
 
 	ri = MemoryContextAllocZero(cxt, sizeof(CfRollupImport));
 	ri->cxt = cxt;
+	ri->survey_id = survey_id;
 	ri->time_zone = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(DatumGetPointer(tz)));
 	memcpy(ri->time_zone, DatumGetPointer(tz), VARSIZE_ANY(DatumGetPointer(tz)));
 
@@ -405,6 +408,63 @@ CfRollupImportBatch(CfRollupImport *ri, int nrows, const bool *inserted,
 		CfItemStateAdd(d->s, score, item->min_value, item->max_value, w,
 					   !item->is_overall && has_overall[row], overall[row]);
 	}
+
+	/*
+	 * The pairs roll-up: each response's scored answers as one row of
+	 * pairwise_state(item ids, scores), as the answer trigger gives them
+	 * (every pair is new: the responses had no answers before).
+	 */
+	{
+		int		   *first = palloc(sizeof(int) * (nrows + 1));
+		int		   *next = palloc(sizeof(int) * Max(nanswers, 1));
+		double	   *ids = palloc(sizeof(double) * Max(nanswers, 1));
+		double	   *x = palloc(sizeof(double) * Max(nanswers, 1));
+		bool	   *present = palloc(sizeof(bool) * Max(nanswers, 1));
+
+		/* each row's answers, in order (a linked list through next) */
+		for (k = 0; k <= nrows; k++)
+			first[k] = -1;
+		for (k = nanswers - 1; k >= 0; k--)
+		{
+			next[k] = first[a_row[k]];
+			first[a_row[k]] = k;
+		}
+		for (int row = 0; row < nrows; row++)
+		{
+			MonthDelta *m = row_month[row];
+			int			n = 0;
+
+			if (m == NULL)
+				continue;
+			for (k = first[row]; k >= 0; k = next[k])
+			{
+				int32		item_id = DatumGetInt32(a_item[k]);
+				ImportItem *item;
+				double		value;
+
+				if (a_value_null[k])
+					continue;
+				item = hash_search(ri->items, &item_id, HASH_FIND, NULL);
+				if (item == NULL)
+					continue;
+				value = (double) DatumGetFloat4(a_value[k]);
+				ids[n] = item_id;
+				x[n] = item->reverse_coded ? item->min_value + item->max_value - value : value;
+				present[n] = true;
+				n++;
+			}
+			if (n == 0)
+				continue;
+			if (m->pairs == NULL)
+				m->pairs = construct_empty_array(FLOAT8OID);
+			m->pairs = CfPairwiseAddRow(m->pairs, n, ids, x, present, NULL, "pairwise_state");
+		}
+		pfree(first);
+		pfree(next);
+		pfree(ids);
+		pfree(x);
+		pfree(present);
+	}
 	pfree(row_month);
 	pfree(overall);
 	pfree(has_overall);
@@ -471,13 +531,16 @@ CfRollupImportApply(CfRollupImport *ri)
 	long		nitems = hash_get_num_entries(ri->item_months);
 	TupleDesc	mdesc = RowDesc("rollup_service_month", 7);
 	TupleDesc	idesc = RowDesc("rollup_item_month", 20);
+	TupleDesc	pdesc = RowDesc("rollup_pairs_month", 4);
 	Datum	   *mrows;
+	Datum	   *prows;
+	int			npairs;
 	Datum	   *irows;
 	Datum	   *answers;
 	HASH_SEQ_STATUS seq;
 	MonthDelta *m;
 	ItemDelta  *d;
-	Oid			argtypes[3];
+	Oid			argtypes[4];
 	int			i = 0;
 
 	if (nmonths == 0)
@@ -511,6 +574,24 @@ CfRollupImportApply(CfRollupImport *ri)
 		i++;
 	}
 
+	/* the pairs rows (a key with scored answers has one) */
+	prows = palloc(sizeof(Datum) * nmonths);
+	npairs = 0;
+	hash_seq_init(&seq, ri->months);
+	while ((m = hash_seq_search(&seq)) != NULL)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false};
+
+		if (m->pairs == NULL)
+			continue;
+		values[0] = Int32GetDatum(m->key.service_id);
+		values[1] = DateADTGetDatum(m->key.month);
+		values[2] = Int32GetDatum(ri->survey_id);
+		values[3] = PointerGetDatum(m->pairs);
+		prows[npairs++] = heap_copy_tuple_as_datum(heap_form_tuple(pdesc, values, nulls), pdesc);
+	}
+
 	irows = palloc(sizeof(Datum) * Max(nitems, 1));
 	i = 0;
 	hash_seq_init(&seq, ri->item_months);
@@ -538,10 +619,12 @@ CfRollupImportApply(CfRollupImport *ri)
 
 	argtypes[0] = get_array_type(mdesc->tdtypeid);
 	argtypes[1] = get_array_type(idesc->tdtypeid);
-	argtypes[2] = INT8ARRAYOID;
-	OidFunctionCall3(RollupFunction("rollup_import_apply", 3, argtypes),
+	argtypes[2] = get_array_type(pdesc->tdtypeid);
+	argtypes[3] = INT8ARRAYOID;
+	OidFunctionCall4(RollupFunction("rollup_import_apply", 4, argtypes),
 					 RowArray("rollup_service_month", mrows, (int) nmonths),
 					 RowArray("rollup_item_month", irows, i),
+					 RowArray("rollup_pairs_month", prows, npairs),
 					 PointerGetDatum(construct_array(answers, (int) nmonths, INT8OID, sizeof(int64),
 													 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE)));
 	MemoryContextSwitchTo(old);

@@ -34,7 +34,7 @@
 --     key from a reference table to a distributed table (a limit: its ON
 --     DELETE SET NULL is done by apply_retention, not by a direct DELETE).
 --   * Coordinator-local tables (plain PostgreSQL, not Citus): setting, the
---     roll-ups (rollup_service_month, rollup_unit_period, rollup_item_month,
+--     roll-ups (rollup_service_month, rollup_unit_period, rollup_item_month, rollup_pairs_month,
 --     rollup_pending), report_unit and the published figures (report_*,
 --     published at commit by rollup_commit_compact, as on one node).  The views read the roll-ups on the
 --     coordinator, joined to reference tables (which have a placement there:
@@ -951,7 +951,9 @@ BEGIN
 	-- the import recomputes its keys reading as the importer (citus_import_done)
 	ALTER FUNCTION custfocus.rollup_compute(integer[], date[]) SECURITY INVOKER;
 	ALTER FUNCTION custfocus.rollup_item_compute(integer[], date[]) SECURITY INVOKER;
-	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[])
+	ALTER FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) SECURITY INVOKER;
+	GRANT EXECUTE ON FUNCTION custfocus.rollup_compute(integer[], date[]), custfocus.rollup_item_compute(integer[], date[]),
+		custfocus.rollup_pairs_compute(integer[], date[])
 		TO custfocus_citus;
 	-- the dirty-key trigger writes into a shard of rollup_dirty by name
 	ALTER FUNCTION custfocus.citus_rollup_dirty() SET citus.enable_manual_changes_to_shards = on;
@@ -1123,6 +1125,7 @@ DECLARE
 	v_months date[];
 	v_rows custfocus.rollup_service_month[];
 	v_items custfocus.rollup_item_month[];
+	v_pairs custfocus.rollup_pairs_month[];
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
@@ -1138,7 +1141,8 @@ BEGIN
 	   FROM unnest(v_services, v_months) AS k (s, m);
 	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
 	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
-	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+	v_pairs := ARRAY(SELECT c FROM custfocus.rollup_pairs_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items, v_pairs);
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_import_done(bigint) IS
@@ -1153,7 +1157,8 @@ COMMENT ON FUNCTION custfocus.import_storing_rollups() IS
 
 CREATE FUNCTION custfocus.citus_rollup_store(p_services integer[], p_months date[],
 											 p_rows custfocus.rollup_service_month[],
-											 p_items custfocus.rollup_item_month[]) RETURNS void
+											 p_items custfocus.rollup_item_month[],
+											 p_pairs custfocus.rollup_pairs_month[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -1176,12 +1181,18 @@ BEGIN
 		 WHERE r.service_id = k.service_id AND r.month = k.month
 	)
 	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_pairs_month SELECT * FROM unnest(p_pairs);
 	-- the keys' complementary suppression, computed when the transaction
 	-- commits (rollup_commit_compact), as after rollup_refresh
 	PERFORM custfocus.rollup_hidden_touch(p_services, p_months);
 END
 $$;
-COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[]) IS
+COMMENT ON FUNCTION custfocus.citus_rollup_store(integer[], date[], custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[]) IS
 'On a distributed custfocus: replaces the roll-up rows of the given keys by the given recomputation; only inside custfocus.import_responses';
 
 -- Respondent ids are unique per survey and service (response_external_id_key
@@ -1276,6 +1287,7 @@ DECLARE
 	v_months date[];
 	v_rows custfocus.rollup_service_month[];
 	v_items custfocus.rollup_item_month[];
+	v_pairs custfocus.rollup_pairs_month[];
 BEGIN
 	IF NOT custfocus.citus_distributed() THEN
 		RETURN;
@@ -1297,7 +1309,8 @@ BEGIN
 	   FROM unnest(v_services, v_months) AS k (s, m);
 	v_rows := ARRAY(SELECT c FROM custfocus.rollup_compute(v_services, v_months) c);
 	v_items := ARRAY(SELECT c FROM custfocus.rollup_item_compute(v_services, v_months) c);
-	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items);
+	v_pairs := ARRAY(SELECT c FROM custfocus.rollup_pairs_compute(v_services, v_months) c);
+	PERFORM custfocus.citus_rollup_store(v_services, v_months, v_rows, v_items, v_pairs);
 	DELETE FROM custfocus.rollup_dirty d WHERE d.service_id = ANY (v_services);
 	-- This runs before the commit, but after the deferred triggers fired:
 	-- the compaction and complementary suppression that citus_rollup_store

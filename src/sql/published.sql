@@ -378,6 +378,10 @@ CREATE TABLE custfocus.report_key_drivers (
 	priority	double precision,
 	quadrant	text,
 	suppressed	boolean,
+	relative_importance double precision,
+	model_r2	double precision,
+	model_n		bigint,
+	drivers_alpha double precision,
 	PRIMARY KEY (service_id, survey_id, requirement_id)
 );
 COMMENT ON TABLE custfocus.report_key_drivers IS
@@ -398,6 +402,10 @@ COMMENT ON COLUMN custfocus.report_key_drivers.gap IS 'As custfocus.key_drivers.
 COMMENT ON COLUMN custfocus.report_key_drivers.priority IS 'As custfocus.key_drivers.priority';
 COMMENT ON COLUMN custfocus.report_key_drivers.quadrant IS 'As custfocus.key_drivers.quadrant';
 COMMENT ON COLUMN custfocus.report_key_drivers.suppressed IS 'As custfocus.key_drivers.suppressed';
+COMMENT ON COLUMN custfocus.report_key_drivers.relative_importance IS 'As custfocus.key_drivers.relative_importance';
+COMMENT ON COLUMN custfocus.report_key_drivers.model_r2 IS 'As custfocus.key_drivers.model_r2';
+COMMENT ON COLUMN custfocus.report_key_drivers.model_n IS 'As custfocus.key_drivers.model_n';
+COMMENT ON COLUMN custfocus.report_key_drivers.drivers_alpha IS 'As custfocus.key_drivers.drivers_alpha';
 REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
 ALTER TABLE custfocus.report_key_drivers ENABLE ROW LEVEL SECURITY;
 
@@ -433,40 +441,7 @@ RETURNS SETOF custfocus.report_key_drivers
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT x.service_id, x.survey_id, x.requirement_id,
-	   x.window_start, x.window_end, x.n,
-	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
-	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
-	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
-	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
-	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
-			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
-			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
-			WHEN x.performance < x.perf_low THEN 'Low priority'
-			ELSE 'Possible overkill' END AS quadrant,
-	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed
-  FROM (
-	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
-	-- it (relative): a mean equal to one of the values it averages may come
-	-- out a rounding error above or below it, depending on the order the
-	-- roll-up merged its states in
-	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
-		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
-	  FROM (
-	SELECT b.*,
-		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
-		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
-	  FROM (
-		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
-			   m.requirement_id, m.window_start, m.window_end,
-			   (lm_r).n, c.pairs_n, c.r, v.min_n,
-			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
-			   coalesce(sr.importance, rq.importance) AS stated,
-			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
-						sr.importance, rq.importance) AS importance,
-			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
-			   coalesce(ex.exposed, false) AS exposed
-		  FROM (
+WITH m AS MATERIALIZED (
 			-- each service's window in each survey (its requirement items,
 			-- the overall item excepted), and the states merged over it
 			SELECT p.code AS program_code, s.service_id, s.code AS service_code, sv.survey_id, sv.code AS survey_code,
@@ -487,7 +462,76 @@ SELECT x.service_id, x.survey_id, x.requirement_id,
 				   AND d.month >= w.window_start AND d.month <= w.window_end
 			 WHERE p_services IS NULL OR s.service_id = ANY (p_services)
 			 GROUP BY p.code, s.service_id, s.code, sv.survey_id, sv.code, i.requirement_id, w.window_start, w.window_end
-		  ) m
+),
+-- The service's model in each survey over the same window, once per
+-- (service, survey): Johnson's relative weights of the requirements'
+-- items (the drivers) for the overall item, and Cronbach's alpha of the
+-- drivers, from the pairs roll-up merged over the window (pairwise
+-- deletion); the drivers are the requirement items with answers in the
+-- window, as the rows above.
+model AS (
+	SELECT w.service_id, w.survey_id, (rw).n AS model_n, (rw).r2 AS model_r2, (al).alpha AS drivers_alpha,
+		   w.drivers, w.requirements, (rw).shares AS shares
+	  FROM (SELECT DISTINCT m.service_id, m.survey_id, m.window_start, m.window_end FROM m) w0
+	 CROSS JOIN LATERAL (
+			SELECT w0.service_id, w0.survey_id,
+				   array_agg(i.item_id ORDER BY i.item_id) AS drivers,
+				   array_agg(i.requirement_id ORDER BY i.item_id) AS requirements,
+				   (SELECT min(o.item_id) FROM custfocus.item o WHERE o.survey_id = w0.survey_id AND o.is_overall) AS outcome,
+				   (SELECT custfocus.pairwise_sum(pm.state) FROM custfocus.rollup_pairs_month pm
+					 WHERE pm.service_id = w0.service_id AND pm.survey_id = w0.survey_id
+					   AND pm.month >= w0.window_start AND pm.month <= w0.window_end) AS state
+			  FROM custfocus.item i
+			 WHERE i.survey_id = w0.survey_id AND i.requirement_id IS NOT NULL AND NOT i.is_overall
+			   AND EXISTS (SELECT FROM custfocus.rollup_item_month d
+							WHERE d.service_id = w0.service_id AND d.item_id = i.item_id
+							  AND d.month >= w0.window_start AND d.month <= w0.window_end AND d.n > 0)) w
+	 CROSS JOIN LATERAL (SELECT custfocus.pairwise_relative_weights(w.state, w.outcome, w.drivers) AS rw,
+								custfocus.pairwise_alpha(w.state, w.drivers) AS al OFFSET 0) r
+	 WHERE w.drivers IS NOT NULL AND w.state IS NOT NULL AND w.outcome IS NOT NULL
+)
+SELECT x.service_id, x.survey_id, x.requirement_id,
+	   x.window_start, x.window_end, x.n,
+	   CASE WHEN x.pairs_n >= x.min_n THEN x.r END AS correlation,
+	   x.derived AS derived_importance, x.stated AS stated_importance, x.importance,
+	   CASE WHEN x.derived IS NOT NULL THEN 'derived' WHEN x.stated IS NOT NULL THEN 'stated' END AS importance_source,
+	   x.performance, x.importance - x.performance AS gap, x.importance * (x.importance - x.performance) AS priority,
+	   CASE WHEN x.importance IS NULL OR x.performance IS NULL THEN NULL
+			WHEN x.importance >= x.imp_low AND x.performance < x.perf_low THEN 'Concentrate here'
+			WHEN x.importance >= x.imp_low THEN 'Keep up the good work'
+			WHEN x.performance < x.perf_low THEN 'Low priority'
+			ELSE 'Possible overkill' END AS quadrant,
+	   x.n < x.min_n OR (x.pairs_n > 0 AND x.pairs_n < x.min_n) OR x.exposed AS suppressed,
+	   CASE WHEN x.model_n >= x.min_n THEN 100 * x.share END AS relative_importance,
+	   CASE WHEN x.model_n >= x.min_n THEN x.model_r2 END AS model_r2,
+	   x.model_n,
+	   CASE WHEN x.model_n >= x.min_n THEN x.drivers_alpha END AS drivers_alpha
+  FROM (
+	-- a value on a crosshair counts as high, and "on" means within 1e-9 of
+	-- it (relative): a mean equal to one of the values it averages may come
+	-- out a rounding error above or below it, depending on the order the
+	-- roll-up merged its states in
+	SELECT c.*, c.imp_mid - 1e-9 * greatest(abs(c.imp_mid), 1) AS imp_low,
+		   c.perf_mid - 1e-9 * greatest(abs(c.perf_mid), 1) AS perf_low
+	  FROM (
+	SELECT b.*,
+		   avg(b.importance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS imp_mid,
+		   avg(b.performance) FILTER (WHERE b.importance IS NOT NULL AND b.performance IS NOT NULL) OVER w AS perf_mid
+	  FROM (
+		SELECT m.program_code, m.service_id, m.service_code, m.survey_id, m.survey_code,
+			   m.requirement_id, m.window_start, m.window_end,
+			   (lm_r).n, c.pairs_n, c.r, v.min_n,
+			   CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END AS derived,
+			   coalesce(sr.importance, rq.importance) AS stated,
+			   coalesce(CASE WHEN c.pairs_n >= v.min_n AND c.r IS NOT NULL THEN 100 * greatest(c.r, 0) END,
+						sr.importance, rq.importance) AS importance,
+			   CASE WHEN (lm_r).n >= v.min_n AND NOT coalesce(ex.exposed, false) THEN (lm_r).mean END AS performance,
+			   coalesce(ex.exposed, false) AS exposed,
+			   md.model_n, md.model_r2, md.drivers_alpha,
+			   (SELECT sum(md.shares[o.k]) FROM unnest(md.requirements) WITH ORDINALITY AS o (requirement_id, k)
+				 WHERE o.requirement_id = m.requirement_id) AS share
+		  FROM m
+		  LEFT JOIN model md ON md.service_id = m.service_id AND md.survey_id = m.survey_id
 		 -- each result computed once (see the scorecard)
 		 CROSS JOIN LATERAL custfocus.linear_mean_stats_final(m.perf) AS lm_r
 		 CROSS JOIN LATERAL (SELECT m.pairs[1]::bigint AS pairs_n, custfocus.pairs_corr(m.pairs) AS r OFFSET 0) c
@@ -1663,7 +1707,7 @@ CREATE VIEW custfocus.key_drivers WITH (security_barrier) AS
 SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
 	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
 	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
-	   f.suppressed
+	   f.suppressed, f.relative_importance, f.model_r2, f.model_n, f.drivers_alpha
   FROM custfocus.report_key_drivers f
   JOIN custfocus.service s ON s.service_id = f.service_id
   JOIN custfocus.program p ON p.program_id = s.program_id
@@ -1676,7 +1720,7 @@ UNION ALL
 SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
 	   rq.name AS requirement_name, f.window_start, f.window_end, f.n, f.correlation, f.derived_importance,
 	   f.stated_importance, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant,
-	   f.suppressed
+	   f.suppressed, f.relative_importance, f.model_r2, f.model_n, f.drivers_alpha
   FROM custfocus.key_drivers_live_rows(CURRENT_USER) f
   JOIN custfocus.service s ON s.service_id = f.service_id
   JOIN custfocus.program p ON p.program_id = s.program_id
@@ -1704,6 +1748,10 @@ COMMENT ON COLUMN custfocus.key_drivers.gap IS 'Importance minus performance';
 COMMENT ON COLUMN custfocus.key_drivers.priority IS 'Importance x gap';
 COMMENT ON COLUMN custfocus.key_drivers.quadrant IS 'Concentrate here, Keep up the good work, Low priority or Possible overkill, around crosshairs at the mean importance and performance of the service''s plotted requirements (a value on a crosshair, to 1e-9 relative, counts as high)';
 COMMENT ON COLUMN custfocus.key_drivers.suppressed IS 'True when the performance (fewer than custfocus.min_responses answers, or a measure of the requirement at the service would let the window give a hidden or small group away) or the derived importance (fewer pairs with the overall item, but some) is not shown';
+COMMENT ON COLUMN custfocus.key_drivers.relative_importance IS 'Johnson''s relative weight of the requirement''s items in the regression of the overall item on all the service''s requirement items in the survey (the drivers), as a percent of R squared (the requirements of a service and survey sum to 100), from pairwise correlations over the window; NULL when model_n is below custfocus.min_responses or the weights are undetermined (too few respondents, an item that does not vary, collinear drivers, no overall item)';
+COMMENT ON COLUMN custfocus.key_drivers.model_r2 IS 'R squared of that regression (the same on every row of the service and survey); NULL as relative_importance';
+COMMENT ON COLUMN custfocus.key_drivers.model_n IS 'The fewest respondents who answered both items of any pair of the overall item and the drivers in the window (pairwise deletion)';
+COMMENT ON COLUMN custfocus.key_drivers.drivers_alpha IS 'Cronbach''s alpha of the drivers (their oriented scores), from their variances and pairwise covariances over the window; NULL when model_n is below custfocus.min_responses or fewer than two drivers';
 
 -- The headline view: every (service, requirement) of key_drivers with a
 -- priority, ranked over all the role sees (so a filter cannot reach below

@@ -197,6 +197,33 @@ COMMENT ON COLUMN custfocus.rollup_item_month.w_detractors IS 'Weights of answer
 COMMENT ON COLUMN custfocus.rollup_item_month.perf IS 'linear_mean_state of the oriented answers, weighted';
 COMMENT ON COLUMN custfocus.rollup_item_month.pairs IS 'State of the correlation of (overall answer, this answer) of the same respondent, oriented, unweighted: n, sum x, centred Sxx, sum y, Syy, Sxy, the x and the y all pairs share (NaN once two differ); merge with pairs_sum, finish with pairs_corr';
 
+-- The pairs roll-up: per service, month and survey, the pairwise state
+-- (custfocus.pairwise_state, src/matrix.c) of the respondents' oriented
+-- scores, its variables the items they answered (item ids): for each pair
+-- of items, the respondents who answered both, their means and
+-- co-moments.  So the correlations among the key drivers and with the
+-- overall item, Johnson's relative weights and alpha, over any window, are
+-- a merge of a few rows (pairwise_sum) instead of a pass over the answers
+-- (key_drivers).  Pairwise deletion: each pair counts every respondent who
+-- answered both, whatever they did with the other items.  Unweighted, as
+-- the correlations are.  Kept like the item roll-up: inserts append
+-- deltas (the pairs an answer makes with the response's other answers),
+-- other changes recompute keys.  A state's variables are those answered,
+-- so an item added to a survey or given a scale changes no row.
+CREATE TABLE custfocus.rollup_pairs_month (
+	service_id	integer NOT NULL,
+	month		date NOT NULL,
+	survey_id	integer NOT NULL,
+	state		double precision[] NOT NULL
+);
+CREATE INDEX rollup_pairs_month_key_idx ON custfocus.rollup_pairs_month (service_id, month, survey_id);
+COMMENT ON TABLE custfocus.rollup_pairs_month IS
+'Roll-up of the pairs of answers of each respondent per service, month of the reporting time zone and survey: a pairwise state of the survey''s scaled items, possibly several rows per key until compacted (merge them with pairwise_sum); derived data, kept by triggers, not dumped';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.service_id IS 'Service of the responses';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.month IS 'First day of the month, in the reporting time zone';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.survey_id IS 'Survey of the responses';
+COMMENT ON COLUMN custfocus.rollup_pairs_month.state IS 'pairwise_state(item ids, oriented scores) of the respondents: for each pair of items answered, the respondents who answered both, means and co-moments';
+
 -- Whether a statement is the transaction's first to append since it last
 -- compacted (src/rollup.c): its rollup_pending row fires the compaction at
 -- commit; the others only add their keys, so that commit compacts once, not
@@ -360,7 +387,8 @@ COMMENT ON FUNCTION custfocus.rollup_import_begin(integer) IS
 -- (the unit roll-up's rows, and the keys for the compaction and the
 -- complementary suppression at commit).
 CREATE FUNCTION custfocus.rollup_import_apply(p_months custfocus.rollup_service_month[],
-											  p_items custfocus.rollup_item_month[], p_answers bigint[])
+											  p_items custfocus.rollup_item_month[],
+											  p_pairs custfocus.rollup_pairs_month[], p_answers bigint[])
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -370,13 +398,14 @@ BEGIN
 	INSERT INTO custfocus.rollup_service_month SELECT * FROM unnest(p_months);
 	INSERT INTO custfocus.rollup_unit_period SELECT x.* FROM custfocus.rollup_units_delta(p_months) x;
 	INSERT INTO custfocus.rollup_item_month SELECT * FROM unnest(p_items);
+	INSERT INTO custfocus.rollup_pairs_month SELECT * FROM unnest(p_pairs);
 	INSERT INTO custfocus.rollup_pending (services, months, answers)
 	SELECT array_agg(m.service_id ORDER BY m.o), array_agg(m.month ORDER BY m.o), array_agg(p_answers[m.o] ORDER BY m.o)
 	  FROM unnest(p_months) WITH ORDINALITY AS m (service_id, month, responses, csat, csat_counts, nps, lm, o)
 	HAVING count(*) > 0;
 END
 $$;
-COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) IS
+COMMENT ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[], bigint[]) IS
 'Import only (called from C): appends an import''s roll-up deltas, the unit roll-up''s, and its keys for the compaction at commit';
 
 -- The item roll-up of the given (service, month) keys computed from the
@@ -444,10 +473,17 @@ BEGIN
 	)
 	INSERT INTO custfocus.rollup_item_month
 	SELECT * FROM custfocus.rollup_item_compute(p_services, p_months);
+	WITH k AS (SELECT DISTINCT service_id, month FROM unnest(p_services, p_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+	)
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT * FROM custfocus.rollup_pairs_compute(p_services, p_months);
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) IS
-'Recomputes the item roll-up of the given (service, month) keys from the raw data';
+'Recomputes the item and pairs roll-ups of the given (service, month) keys from the raw data';
 
 -- Merge each item key's rows into one, skipping keys others hold (the
 -- locks of the service-month keys).
@@ -489,6 +525,80 @@ END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) IS
 'Merges the item roll-up rows of each key (of the given service-month keys, or of all) into one per item; returns how many rows it wrote';
+
+-- The pairs roll-up of the given (service, month) keys from the raw data.
+CREATE FUNCTION custfocus.rollup_pairs_compute(p_services integer[], p_months date[])
+RETURNS SETOF custfocus.rollup_pairs_month
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- (PL/pgSQL, as rollup_item_compute, for Citus)
+	RETURN QUERY
+	WITH k AS (
+		SELECT DISTINCT k.service_id, k.month, (SELECT custfocus.reporting_time_zone()) AS tz
+		  FROM unnest(p_services, p_months) AS k (service_id, month)
+	),
+	ans AS (
+		SELECT k.service_id, k.month, r.survey_id, r.response_id, a.item_id,
+			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score
+		  FROM k
+		  JOIN custfocus.response r ON r.service_id = k.service_id
+			   AND r.submitted_at >= pg_catalog.timezone(k.tz, k.month::timestamp)
+			   AND r.submitted_at < pg_catalog.timezone(k.tz, k.month + interval '1 month')
+		  JOIN custfocus.answer a ON a.response_id = r.response_id
+		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+		 WHERE a.value IS NOT NULL
+	)
+	SELECT x.service_id, x.month, x.survey_id, custfocus.pairwise_state(x.ids, x.scores)
+	  FROM (SELECT a.service_id, a.month, a.survey_id, a.response_id, array_agg(a.item_id) AS ids,
+				   array_agg(a.score) AS scores
+			  FROM ans a GROUP BY 1, 2, 3, 4) x
+	 GROUP BY 1, 2, 3;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) IS
+'The pairs roll-up of the given (service, month) keys computed from the raw responses and answers';
+
+-- Merge each pairs key's rows into one (the caller holds the keys' locks,
+-- or skips keys others hold, as rollup_item_compact).
+CREATE FUNCTION custfocus.rollup_pairs_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_services integer[];
+	v_months date[];
+	v_n bigint;
+BEGIN
+	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
+	  INTO v_services, v_months
+	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_pairs_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.survey_id)) k
+	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
+	IF v_services IS NULL THEN
+		RETURN 0;
+	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT g.service_id, g.month, g.survey_id, custfocus.pairwise_sum(g.state)
+	  FROM gone g GROUP BY 1, 2, 3;
+	GET DIAGNOSTICS v_n = ROW_COUNT;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) IS
+'Merges the rows of each pairs roll-up key (all keys, or those of the given service-months) into one; returns the rows written';
+
 
 -- The roll-up rows of the given keys, computed from the raw data: what
 -- every row of a key merges to.  Keys with no response give no row.
@@ -612,7 +722,8 @@ BEGIN
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN CASE WHEN p_services IS NULL
-					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact() ELSE 0 END;
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
+						 + custfocus.rollup_pairs_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -626,13 +737,14 @@ BEGIN
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	IF p_services IS NULL THEN
-		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact();
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
+			   + custfocus.rollup_pairs_compact();
 	END IF;
 	RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_compact(integer[], date[]) IS
-'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit and item roll-ups'' too) into one; returns how many keys it compacted';
+'Merges the roll-up rows of each key (of the given service-month keys; or of all keys, the unit, item and pairs roll-ups'' too) into one; returns how many keys it compacted';
 
 CREATE FUNCTION custfocus.rollup_rebuild() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -645,6 +757,7 @@ BEGIN
 	-- nobody appends while the table is rebuilt
 	LOCK TABLE custfocus.rollup_service_month IN EXCLUSIVE MODE;
 	LOCK TABLE custfocus.rollup_item_month IN EXCLUSIVE MODE;
+	LOCK TABLE custfocus.rollup_pairs_month IN EXCLUSIVE MODE;
 	PERFORM custfocus.report_unit_refresh();
 	DELETE FROM custfocus.rollup_service_month;
 	INSERT INTO custfocus.rollup_service_month
@@ -664,6 +777,14 @@ BEGIN
 				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
 	) keys
 	CROSS JOIN LATERAL custfocus.rollup_item_compute(keys.s, keys.m) c;
+	DELETE FROM custfocus.rollup_pairs_month;
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT c.* FROM (
+		SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+		  FROM (SELECT DISTINCT r.service_id, date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+				  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+	) keys
+	CROSS JOIN LATERAL custfocus.rollup_pairs_compute(keys.s, keys.m) c;
 	-- and every service's themes published again at commit (a restore with
 	-- triggers off loaded documents no trigger saw)
 	PERFORM custfocus.report_touch(ARRAY(SELECT s.service_id FROM custfocus.service s), true);
@@ -1351,6 +1472,43 @@ AS $$
 			   END AS problem) p
 	 WHERE p.problem IS NOT NULL
 	UNION ALL
+	-- and every pairs key that differs from a recomputation: the same
+	-- items, counts equal, means and co-moments to 1e-12 relative (the
+	-- co-moments of the largest they could be, n times 100 squared, as
+	-- they may cancel to near zero; the means of 100, as a scale may
+	-- straddle zero)
+	SELECT c.service_id, c.month, format('pairs of survey %s: %s', c.survey_id, p.problem)
+	  FROM (
+		SELECT coalesce(s.service_id, f.service_id) AS service_id, coalesce(s.month, f.month) AS month,
+			   coalesce(s.survey_id, f.survey_id) AS survey_id, s.state AS s_st, f.state AS f_st,
+			   coalesce(f.state[1], 0)::integer AS p
+		  FROM (SELECT r.service_id, r.month, r.survey_id, custfocus.pairwise_sum(r.state) AS state
+				  FROM custfocus.rollup_pairs_month r GROUP BY 1, 2, 3) s
+		  FULL JOIN (
+				SELECT c.* FROM (
+					SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
+					  FROM (SELECT DISTINCT r.service_id,
+								   date_trunc('month', timezone((SELECT custfocus.reporting_time_zone()), r.submitted_at))::date AS month
+							  FROM custfocus.response r WHERE r.service_id IS NOT NULL) k
+				) keys
+				CROSS JOIN LATERAL custfocus.rollup_pairs_compute(keys.s, keys.m) c) f
+			ON f.service_id = s.service_id AND f.month = s.month AND f.survey_id = s.survey_id
+	  ) c
+	 CROSS JOIN LATERAL (
+		-- (elements: p, the p item ids, then six per pair: n, two means,
+		-- three co-moments; ids and counts equal, the rest to 1e-12)
+		SELECT CASE WHEN cardinality(c.s_st) IS DISTINCT FROM cardinality(c.f_st)
+					  OR EXISTS (SELECT FROM unnest(c.s_st, c.f_st) WITH ORDINALITY AS x (a, b, i)
+								  CROSS JOIN LATERAL (SELECT (x.i - c.p - 2) % 6 AS o) y
+								  WHERE x.a <> x.b
+									AND (x.i <= c.p + 1 OR y.o = 0
+										 OR abs(x.a - x.b) > 1e-12 * greatest(abs(x.a), abs(x.b),
+																			  CASE WHEN y.o IN (1, 2) THEN 100
+																				   ELSE c.f_st[x.i - y.o] * 1e4 END)))
+					THEN format('states %s, recomputed %s', c.s_st, c.f_st)
+			   END AS problem) p
+	 WHERE p.problem IS NOT NULL
+	UNION ALL
 	-- the complementary suppression: the stored cells must protect every
 	-- small group as the roll-ups stand, i.e. a computation that starts
 	-- from them adds none (and they must be cells of the table).  Not
@@ -1636,6 +1794,36 @@ BEGIN
 	SELECT array_agg(k.service_id), array_agg(k.month), array_agg(k.answers)
 	  FROM (SELECT a.service_id, a.month, count(*) AS answers FROM ans a GROUP BY 1, 2) k
 	HAVING count(*) > 0;
+	-- The pairs roll-up: each response's answers, the pairs with at least
+	-- one answer of this statement (fresh) added; pairs among its earlier
+	-- answers were counted when they came.  A statement of its own, reading
+	-- the transition table and the responses' earlier answers directly:
+	-- as one more reader of the CTEs above, once they spilled to disk, it
+	-- made a COPY of 500,000 answers into stored responses run for many
+	-- minutes instead of seconds (readers at different places in a spilled
+	-- tuplestore).
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT x.service_id, x.month, x.survey_id, custfocus.pairwise_state(x.ids, x.scores, x.fresh)
+	  FROM (SELECT r.service_id, r.month, r.survey_id, a.response_id, array_agg(a.item_id) AS ids,
+				   array_agg(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value)) AS scores,
+				   array_agg(a.fresh) AS fresh
+			  FROM (SELECT n.response_id, n.item_id, n.value, true AS fresh
+					  FROM new_answer n WHERE n.value IS NOT NULL
+					UNION ALL
+					SELECT a.response_id, a.item_id, a.value, false
+					  FROM custfocus.answer a
+					 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL
+					   AND NOT EXISTS (SELECT FROM new_answer n WHERE n.response_id = a.response_id
+										  AND n.item_id = a.item_id)) a
+			  JOIN (SELECT r.response_id, r.service_id, r.survey_id,
+						   date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
+					  FROM custfocus.response r
+					 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL) r
+				ON r.response_id = a.response_id
+			  JOIN custfocus.item i ON i.item_id = a.item_id
+			  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
+			 GROUP BY 1, 2, 3, 4) x
+	 GROUP BY 1, 2, 3;
 	RETURN NULL;
 END
 $$;
@@ -2143,6 +2331,15 @@ BEGIN
 	IF v_keys.s IS NOT NULL THEN
 		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
 	END IF;
+	-- service-months with a pairs key of many rows
+	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
+	  FROM unnest(v_services, v_months) AS x (service_id, month)
+	 WHERE EXISTS (SELECT FROM custfocus.rollup_pairs_month r
+					WHERE r.service_id = x.service_id AND r.month = x.month
+					GROUP BY r.survey_id HAVING count(*) > 4);
+	IF v_keys.s IS NOT NULL THEN
+		PERFORM custfocus.rollup_pairs_compact(v_keys.s, v_keys.m);
+	END IF;
 	-- the unit keys they count for, with many rows
 	SELECT array_agg(x.program_id) AS p, array_agg(x.unit_service_id) AS s, array_agg(x.grain) AS g,
 		   array_agg(x.period_start) AS t
@@ -2210,10 +2407,12 @@ REVOKE ALL ON FUNCTION custfocus.rollup_pending_consumed() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_fresh_take(bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_import_claimed(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_import_begin(integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], bigint[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_import_apply(custfocus.rollup_service_month[], custfocus.rollup_item_month[], custfocus.rollup_pairs_month[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) FROM PUBLIC;
 
 -- A new reporting time zone moves every period's edges: rebuild the roll-up.
 CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger

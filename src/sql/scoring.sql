@@ -855,6 +855,81 @@ CREATE AGGREGATE custfocus.relative_weights(outcome double precision, drivers do
 COMMENT ON AGGREGATE custfocus.relative_weights(double precision, double precision[]) IS
 'Johnson''s relative weights of the drivers for the outcome: R squared, raw weights summing to it and shares of it; NULL fields when undetermined';
 
+-- Pairwise states (src/matrix.c): the statistics of every pair of a row's
+-- variables over the rows that have both, so that correlations, relative
+-- weights and alpha of any subset of the variables come from merged states
+-- (the key drivers' roll-up of them per service, month and survey, whose
+-- variables are items: rollup_pairs_month).
+CREATE FUNCTION custfocus.pairwise_accum(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_accum(double precision[], double precision[]) IS
+'Aggregate support for custfocus.pairwise_state(x): adds one row (variables 1 to n, NULL elements missing) to every pair of values it has';
+CREATE FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_ids_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[]) IS
+'Aggregate support for custfocus.pairwise_state(ids, x): adds one row of values of the given variables';
+CREATE FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[], boolean[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_ids_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_ids_accum(double precision[], integer[], double precision[], boolean[]) IS
+'Aggregate support for custfocus.pairwise_state(ids, x, fresh): adds one row to the pairs of values it has of which at least one is fresh';
+CREATE FUNCTION custfocus.pairwise_combine(double precision[], double precision[]) RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'pairwise_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_combine(double precision[], double precision[]) IS
+'Merges two pairwise states (Chan''s formula, pair by pair, over the union of their variables)';
+CREATE AGGREGATE custfocus.pairwise_state(x double precision[]) (
+	SFUNC = custfocus.pairwise_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(double precision[]) IS
+'Pairwise state of the rows'' arrays (variable i is element i, NULL where missing): for each pair of variables, its rows, means and co-moments over the rows that have both; merge with pairwise_sum, finish with pairwise_relative_weights or pairwise_alpha';
+CREATE AGGREGATE custfocus.pairwise_state(ids integer[], x double precision[]) (
+	SFUNC = custfocus.pairwise_ids_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(integer[], double precision[]) IS
+'Pairwise state of rows given as the ids of their variables and the values (e.g. one respondent''s item ids and scores): rows need not have the same variables';
+CREATE AGGREGATE custfocus.pairwise_state(ids integer[], x double precision[], fresh boolean[]) (
+	SFUNC = custfocus.pairwise_ids_accum,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_state(integer[], double precision[], boolean[]) IS
+'Pairwise state of the pairs each row makes with at least one fresh value (what values added to a row already counted add)';
+CREATE AGGREGATE custfocus.pairwise_sum(double precision[]) (
+	SFUNC = custfocus.pairwise_combine,
+	STYPE = double precision[],
+	INITCOND = '{}',
+	COMBINEFUNC = custfocus.pairwise_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE custfocus.pairwise_sum(double precision[]) IS
+'Merges pairwise states into one state, over the union of their variables';
+CREATE FUNCTION custfocus.pairwise_relative_weights(state double precision[], outcome integer, drivers integer[])
+RETURNS custfocus.relative_weights_result
+AS 'MODULE_PATHNAME', 'pairwise_relative_weights'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_relative_weights(double precision[], integer, integer[]) IS
+'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite)';
+CREATE FUNCTION custfocus.pairwise_alpha(state double precision[], items integer[])
+RETURNS custfocus.alpha_result
+AS 'MODULE_PATHNAME', 'pairwise_alpha'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.pairwise_alpha(double precision[], integer[]) IS
+'Cronbach''s alpha of the items (variable ids of the state) from their variances and pairwise covariances (n - 1 divisors), standardized alpha from the mean pairwise correlation; n is the fewest rows of any pair; on rows without missing values, the same as cronbach_alpha';
+
 -- Two-stage aggregation: an aggregate's transition state computed over small
 -- groups (a service in a month) and merged into bigger ones (a program in a
 -- year) gives exactly the one-stage result, because the states are additive
