@@ -624,6 +624,8 @@ CREATE FUNCTION pg_temp.uncompacted_keys() RETURNS bigint LANGUAGE sql AS $$
 								   GROUP BY service_id, month, item_id HAVING count(*) > 1) k)
 		 + (SELECT count(*) FROM (SELECT FROM custfocus.rollup_unit_period
 								   GROUP BY program_id, unit_service_id, grain, period_start HAVING count(*) > 1) k)
+		 + (SELECT count(*) FROM (SELECT FROM custfocus.rollup_pairs_month
+								   GROUP BY service_id, month, survey_id HAVING count(*) > 1) k)
 $$;
 SELECT custfocus.rollup_compact() >= 0 AS compacted_all, pg_temp.uncompacted_keys();
 BEGIN;

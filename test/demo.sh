@@ -63,6 +63,18 @@ SELECT rank, service_code AS service, requirement_name AS requirement, survey_co
 SELECT reason FROM custfocus.improvement_opportunities WHERE rank = 1;
 
 \echo
+\echo '== Key drivers: what explains overall satisfaction, the largest samples =='
+\echo '(relative importance: Johnson''s relative weights of the requirements, percent of R squared;'
+\echo ' alpha of the requirement items; pairwise, from the pairs roll-up over the 12-month window)'
+SELECT service_code AS service, survey_code AS survey, requirement_name AS requirement,
+	   round(importance::numeric) AS importance, round(relative_importance::numeric, 1) AS relative_pct,
+	   round(model_r2::numeric, 2) AS r2, model_n, round(drivers_alpha::numeric, 2) AS alpha
+  FROM custfocus.key_drivers
+ WHERE relative_importance IS NOT NULL
+ ORDER BY model_n DESC, service_code, survey_code, relative_importance DESC
+ LIMIT 8;
+
+\echo
 \echo '== Performance measures, latest period =='
 SELECT DISTINCT ON (measure_code) measure_code, period_label, n, round(actual::numeric, 1) AS actual,
 	   target, met, trend

@@ -500,17 +500,34 @@ DECLARE
 	v_services integer[];
 	v_months date[];
 	v_n bigint;
+	v_pairs bigint;
 BEGIN
 	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
 	  INTO v_services, v_months
 	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_item_month r
 			 WHERE p_services IS NULL
 				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
-			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.item_id)) k
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.item_id)
+			UNION
+			-- the pairs roll-up has the same keys
+			SELECT r.service_id, r.month FROM custfocus.rollup_pairs_month r
+			 WHERE p_services IS NULL
+				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
+			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.survey_id)) k
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN 0;
 	END IF;
+	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
+	gone AS (
+		DELETE FROM custfocus.rollup_pairs_month r USING k
+		 WHERE r.service_id = k.service_id AND r.month = k.month
+		RETURNING r.*
+	)
+	INSERT INTO custfocus.rollup_pairs_month
+	SELECT g.service_id, g.month, g.survey_id, custfocus.pairwise_sum(g.state)
+	  FROM gone g GROUP BY 1, 2, 3;
+	GET DIAGNOSTICS v_pairs = ROW_COUNT;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
 		DELETE FROM custfocus.rollup_item_month r USING k
@@ -524,11 +541,11 @@ BEGIN
 		   custfocus.moments_sum(g.perf), custfocus.pairs_sum(g.pairs)
 	  FROM gone g GROUP BY 1, 2, 3;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
-	RETURN v_n;
+	RETURN v_n + v_pairs;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) IS
-'Merges the item roll-up rows of each key (of the given service-month keys, or of all) into one per item; returns how many rows it wrote';
+'Merges the rows of each item and pairs roll-up key (all keys, or those of the given service-months) into one; returns the rows written';
 
 -- The pairs roll-up of the given (service, month) keys from the raw data.
 CREATE FUNCTION custfocus.rollup_pairs_compute(p_services integer[], p_months date[])
@@ -565,43 +582,6 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) IS
 'The pairs roll-up of the given (service, month) keys computed from the raw responses and answers';
 
--- Merge each pairs key's rows into one (the caller holds the keys' locks,
--- or skips keys others hold, as rollup_item_compact).
-CREATE FUNCTION custfocus.rollup_pairs_compact(p_services integer[] DEFAULT NULL, p_months date[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v_services integer[];
-	v_months date[];
-	v_n bigint;
-BEGIN
-	SELECT array_agg(k.service_id ORDER BY k.service_id, k.month), array_agg(k.month ORDER BY k.service_id, k.month)
-	  INTO v_services, v_months
-	  FROM (SELECT r.service_id, r.month FROM custfocus.rollup_pairs_month r
-			 WHERE p_services IS NULL
-				OR (r.service_id, r.month) IN (SELECT * FROM unnest(p_services, p_months))
-			 GROUP BY 1, 2 HAVING count(*) > count(DISTINCT r.survey_id)) k
-	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
-	IF v_services IS NULL THEN
-		RETURN 0;
-	END IF;
-	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
-	gone AS (
-		DELETE FROM custfocus.rollup_pairs_month r USING k
-		 WHERE r.service_id = k.service_id AND r.month = k.month
-		RETURNING r.*
-	)
-	INSERT INTO custfocus.rollup_pairs_month
-	SELECT g.service_id, g.month, g.survey_id, custfocus.pairwise_sum(g.state)
-	  FROM gone g GROUP BY 1, 2, 3;
-	GET DIAGNOSTICS v_n = ROW_COUNT;
-	RETURN v_n;
-END
-$$;
-COMMENT ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) IS
-'Merges the rows of each pairs roll-up key (all keys, or those of the given service-months) into one; returns the rows written';
 
 
 -- The roll-up rows of the given keys, computed from the raw data: what
@@ -726,8 +706,7 @@ BEGIN
 	 WHERE pg_try_advisory_xact_lock(pg_catalog.hashtextextended('custfocus.rollup ' || k.service_id || ' ' || k.month, 0));
 	IF v_services IS NULL THEN
 		RETURN CASE WHEN p_services IS NULL
-					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
-						 + custfocus.rollup_pairs_compact() ELSE 0 END;
+					THEN custfocus.rollup_units_compact() + custfocus.rollup_item_compact() ELSE 0 END;
 	END IF;
 	WITH k AS (SELECT * FROM unnest(v_services, v_months) AS u (service_id, month)),
 	gone AS (
@@ -741,8 +720,7 @@ BEGIN
 	  FROM gone g GROUP BY g.service_id, g.month;
 	GET DIAGNOSTICS v_n = ROW_COUNT;
 	IF p_services IS NULL THEN
-		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact()
-			   + custfocus.rollup_pairs_compact();
+		v_n := v_n + custfocus.rollup_units_compact() + custfocus.rollup_item_compact();
 	END IF;
 	RETURN v_n;
 END
@@ -2327,23 +2305,17 @@ BEGIN
 	IF v_keys.s IS NOT NULL THEN
 		PERFORM custfocus.rollup_compact(v_keys.s, v_keys.m);
 	END IF;
-	-- service-months with an item key of many rows
+	-- service-months with an item or pairs key of many rows
 	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
 	  FROM unnest(v_services, v_months) AS x (service_id, month)
 	 WHERE EXISTS (SELECT FROM custfocus.rollup_item_month r
 					WHERE r.service_id = x.service_id AND r.month = x.month
-					GROUP BY r.item_id HAVING count(*) > 4);
-	IF v_keys.s IS NOT NULL THEN
-		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
-	END IF;
-	-- service-months with a pairs key of many rows
-	SELECT array_agg(x.service_id) AS s, array_agg(x.month) AS m INTO v_keys
-	  FROM unnest(v_services, v_months) AS x (service_id, month)
-	 WHERE EXISTS (SELECT FROM custfocus.rollup_pairs_month r
+					GROUP BY r.item_id HAVING count(*) > 4)
+		OR EXISTS (SELECT FROM custfocus.rollup_pairs_month r
 					WHERE r.service_id = x.service_id AND r.month = x.month
 					GROUP BY r.survey_id HAVING count(*) > 4);
 	IF v_keys.s IS NOT NULL THEN
-		PERFORM custfocus.rollup_pairs_compact(v_keys.s, v_keys.m);
+		PERFORM custfocus.rollup_item_compact(v_keys.s, v_keys.m);
 	END IF;
 	-- the unit keys they count for, with many rows
 	SELECT array_agg(x.program_id) AS p, array_agg(x.unit_service_id) AS s, array_agg(x.grain) AS g,
@@ -2417,7 +2389,6 @@ REVOKE ALL ON FUNCTION custfocus.rollup_item_compute(integer[], date[]) FROM PUB
 REVOKE ALL ON FUNCTION custfocus.rollup_item_refresh(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_item_compact(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compute(integer[], date[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_pairs_compact(integer[], date[]) FROM PUBLIC;
 
 -- A new reporting time zone moves every period's edges: rebuild the roll-up.
 CREATE FUNCTION custfocus.rollup_time_zone_change() RETURNS trigger
