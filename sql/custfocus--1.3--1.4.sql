@@ -1077,7 +1077,7 @@ AS $$
 	 WHERE s.node IS NULL OR f.node IS NULL
 $$;
 COMMENT ON FUNCTION custfocus.rollup_verify() IS
-'Lists every (service, month) whose roll-up (service-month or item) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
+'Lists every (service, month) whose roll-up (service-month, item or pairs) differs from a recomputation from the raw data, and every unit key whose roll-up differs from the merge of its service-months (none when all is well)';
 
 CREATE OR REPLACE FUNCTION custfocus.rollup_refresh(p_services integer[], p_months date[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER
