@@ -788,9 +788,23 @@ SET ROLE regress_ru_reader;
 SELECT DISTINCT program_code, service_code FROM custfocus.satisfaction_trend ORDER BY 1, 2;
 -- the same for the key drivers and the ranked opportunities
 SELECT DISTINCT program_code, service_code FROM custfocus.key_drivers ORDER BY 1, 2;
+-- the models of its services, as the owner reads them (relative
+-- importance, R squared, n and alpha from the pairs roll-up)
+CREATE TEMP TABLE reader_models AS
+SELECT service_code, survey_code, requirement_code, relative_importance, model_r2, model_n, drivers_alpha
+  FROM custfocus.key_drivers;
 SELECT DISTINCT program_code, service_code FROM custfocus.improvement_opportunities ORDER BY 1, 2;
 SELECT count(*) FROM custfocus.rollup_item_month;
 RESET ROLE;
+SELECT count(*) > 0 AS some_models,
+	   count(*) FILTER (WHERE k.service_code IS NULL
+						   OR r.relative_importance IS DISTINCT FROM k.relative_importance
+						   OR r.model_r2 IS DISTINCT FROM k.model_r2 OR r.model_n IS DISTINCT FROM k.model_n
+						   OR r.drivers_alpha IS DISTINCT FROM k.drivers_alpha) AS differ_from_the_owners
+  FROM reader_models r
+  LEFT JOIN custfocus.key_drivers k
+	ON k.service_code = r.service_code AND k.survey_code = r.survey_code AND k.requirement_code = r.requirement_code
+ WHERE r.relative_importance IS NOT NULL OR k.relative_importance IS NOT NULL;
 TRUNCATE peeked;
 SET ROLE regress_ru_reader;
 SELECT count(*) > 0 AS rows_shown FROM custfocus.key_drivers WHERE pg_temp.peek(program_code, service_code);
