@@ -404,18 +404,23 @@ $$;
 -- loaded (skipped), in batches of random size.
 CREATE FUNCTION pg_temp.import_some(k integer) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
+	v_survey text := CASE WHEN random() < 0.6 THEN 'ru-a' ELSE 'ru-b' END;
 	v_csv text;
 BEGIN
+	-- (a repeated respondent is one already loaded in the same survey and
+	-- service, which the import skips: no two responses share a respondent
+	-- id, so that moving responses between services never collides)
 	SELECT 'respondent_id,submitted_at,service,weight,SAT,WAIT,NPS,CES,STAFF,COMMENT' || E'\n'
 		   || string_agg(array_to_string(ARRAY[
-				CASE WHEN x.r_dup < 0.05 THEN (SELECT min(external_id) FROM custfocus.response WHERE external_id LIKE 'rui%')
+				CASE WHEN x.r_dup < 0.05 AND d.external_id IS NOT NULL THEN d.external_id
 					 ELSE 'rui' || nextval('custfocus.response_response_id_seq') END,
 				to_char(CASE WHEN x.r_edge < 0.2
 							 THEN timezone(custfocus.reporting_time_zone(), make_timestamp(2025, 1 + (x.g % 12), 1, 0, 0, 0))
 								  - interval '1 second' * (x.r_time < 0.5)::int
 							 ELSE timestamptz '2025-01-01' + x.r_time * interval '700 days' END
 						AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-				CASE WHEN x.r_service < 0.9 THEN 'RU_S' || (1 + floor(x.r_service / 0.9 * 4))::int END,
+				CASE WHEN x.r_dup < 0.05 AND d.external_id IS NOT NULL THEN d.service_code
+					 WHEN x.r_service < 0.9 THEN 'RU_S' || (1 + floor(x.r_service / 0.9 * 4))::int END,
 				CASE WHEN x.r_weight < 0.3 THEN round((0.25 + x.r_w * 3)::numeric, 3)::text ELSE '1' END,
 				CASE WHEN random() < 0.9 THEN (1 + floor(random() * 5))::text END,
 				CASE WHEN random() < 0.85 THEN (1 + floor(random() * 5))::text END,
@@ -426,8 +431,14 @@ BEGIN
 	  INTO v_csv
 	  FROM (SELECT g, random() AS r_dup, random() AS r_edge, random() AS r_time, random() AS r_service,
 				   random() AS r_weight, random() AS r_w
-			  FROM generate_series(1, k) g) x;
-	PERFORM custfocus.import_responses(CASE WHEN random() < 0.6 THEN 'ru-a' ELSE 'ru-b' END, v_csv,
+			  FROM generate_series(1, k) g) x
+	  LEFT JOIN (SELECT r.external_id, sv.code AS service_code
+				   FROM custfocus.response r
+				   JOIN custfocus.survey s ON s.survey_id = r.survey_id AND s.code = v_survey
+				   LEFT JOIN custfocus.service sv ON sv.service_id = r.service_id
+				  WHERE r.external_id LIKE 'rui%'
+				  ORDER BY r.response_id LIMIT 1) d ON true;
+	PERFORM custfocus.import_responses(v_survey, v_csv,
 									   jsonb_build_object('batch_size', 1 + floor(random() * 12)::int,
 														  'allow_missing_id', true));
 END
