@@ -816,6 +816,7 @@ SELECT count(*) > 0 AS some_models,
   LEFT JOIN custfocus.key_drivers k
 	ON k.service_code = r.service_code AND k.survey_code = r.survey_code AND k.requirement_code = r.requirement_code
  WHERE r.relative_importance IS NOT NULL OR k.relative_importance IS NOT NULL;
+DROP TABLE reader_models;   -- the reader's: before the reader is dropped
 TRUNCATE peeked;
 SET ROLE regress_ru_reader;
 SELECT count(*) > 0 AS rows_shown FROM custfocus.key_drivers WHERE pg_temp.peek(program_code, service_code);
@@ -955,8 +956,7 @@ SELECT count(*) AS verify_problems_after_analyst FROM custfocus.rollup_verify();
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;
-DELETE FROM custfocus.import_batch WHERE imported_by = 'regress_ru_importer';
-DROP ROLE regress_ru_importer;
+DROP ROLE regress_ru_importer;   -- (its import's batch row goes with the surveys, below)
 
 UPDATE custfocus.setting SET min_responses = 10, reporting_time_zone = current_setting('TimeZone');
 DELETE FROM custfocus.measure WHERE code LIKE 'RU-%';
