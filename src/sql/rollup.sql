@@ -1798,10 +1798,14 @@ BEGIN
 					 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL
 					   AND NOT EXISTS (SELECT FROM new_answer n WHERE n.response_id = a.response_id
 										  AND n.item_id = a.item_id)) a
+			  -- (the responses by primary key alone: "= ANY (v_responses)" here
+			  -- went into every probe of a nested loop, the array sorted
+			  -- again each time, on PostgreSQL 19: a COPY into stored
+			  -- responses ran for an hour)
 			  JOIN (SELECT r.response_id, r.service_id, r.survey_id,
 						   date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
 					  FROM custfocus.response r
-					 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL) r
+					 WHERE r.service_id IS NOT NULL) r
 				ON r.response_id = a.response_id
 			  JOIN custfocus.item i ON i.item_id = a.item_id
 			  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
