@@ -645,7 +645,7 @@ RETURNS custfocus.relative_weights_result
 AS 'MODULE_PATHNAME', 'pairwise_relative_weights'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.pairwise_relative_weights(double precision[], integer, integer[]) IS
-'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite)';
+'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite, pairwise correlations no one set of rows could have: R squared above 1)';
 CREATE FUNCTION custfocus.pairwise_alpha(state double precision[], items integer[])
 RETURNS custfocus.alpha_result
 AS 'MODULE_PATHNAME', 'pairwise_alpha'
@@ -1476,25 +1476,45 @@ BEGIN
 	-- The item roll-up pairs each answer with the same respondent's overall
 	-- answer (as rollup_item_compute does).  A response had no answers
 	-- before this statement when it is fresh (rollup_fresh_take: every
-	-- import); otherwise its earlier answers are read (by the response's
-	-- key, so only the touched responses': through the join with resp alone,
-	-- never "= ANY (v_responses)" as well, which a nested loop adds to every
-	-- probe of the index and sorts again each time: a COPY of 500,000
-	-- answers into stored responses took minutes), and the delta is exact:
-	-- a response has one overall answer at most, so what a statement adds
-	-- is its own answers (paired with the overall answer, old or new) and,
-	-- when it brings the overall answer, the pairs of the earlier answers
-	-- with it.  Nothing earlier changes.
+	-- import); otherwise its earlier answers are read, and the delta is
+	-- exact: a response has one overall answer at most, so what a statement
+	-- adds is its own answers (paired with the overall answer, old or new)
+	-- and, when it brings the overall answer, the pairs of the earlier
+	-- answers with it.  Nothing earlier changes.
+	-- The earlier answers are the touched responses' answers that are not
+	-- in the transition table.  They are told apart by grouping both on the
+	-- primary key (a new answer is in both), never by joining the table
+	-- with the transition table: an anti-join there, with the table's rows
+	-- misestimated (statistics taken halfway through a load, or none since
+	-- a TRUNCATE), became a nested loop over the transition table, and a
+	-- COPY of 500,000 answers into stored responses ran for an hour.  The
+	-- responses are then read by primary key, one probe per row, in a
+	-- LATERAL subquery that OFFSET 0 keeps from being flattened: as a
+	-- plain join, the planner (wanting the responses' order for a GROUP
+	-- BY) scanned the responses and rescanned the materialized answers
+	-- for each, and "= ANY (v_responses)" in the probe sorted the array
+	-- again each time on PostgreSQL 19.  Both ran for an hour.
 	old_ans AS MATERIALIZED (
-		SELECT r.service_id, r.month, a.response_id, a.item_id, i.is_overall,
-			   custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
+		SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month,
+			   o.response_id, o.item_id, i.is_overall,
+			   custfocus.oriented_score(o.value, i.reverse_coded, sc.min_value, sc.max_value) AS score,
 			   sc.min_value, sc.max_value
-		  FROM custfocus.answer a
-		  JOIN resp r ON r.response_id = a.response_id
-		  JOIN custfocus.item i ON i.item_id = a.item_id
+		  FROM (SELECT u.response_id, u.item_id, max(u.value) AS value
+				  FROM (SELECT n.response_id, n.item_id, NULL::real AS value, true AS fresh
+						  FROM new_answer n
+						 WHERE NOT v_fresh
+						UNION ALL
+						SELECT a.response_id, a.item_id, a.value, false
+						  FROM custfocus.answer a
+						 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL) u
+				 GROUP BY 1, 2
+				HAVING NOT bool_or(u.fresh)) o
+		 CROSS JOIN LATERAL (SELECT r.service_id, r.submitted_at
+							   FROM custfocus.response r
+							  WHERE r.response_id = o.response_id AND r.service_id IS NOT NULL
+							 OFFSET 0) r
+		  JOIN custfocus.item i ON i.item_id = o.item_id
 		  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-		  LEFT JOIN new_answer n ON n.response_id = a.response_id AND n.item_id = a.item_id
-		 WHERE NOT v_fresh AND a.value IS NOT NULL AND r.service_id IS NOT NULL AND n.response_id IS NULL
 	),
 	-- each response's overall score, and whether this statement brought it
 	ovr AS MATERIALIZED (
@@ -1536,36 +1556,34 @@ BEGIN
 	-- The pairs roll-up: each response's answers, the pairs with at least
 	-- one answer of this statement (fresh) added; pairs among its earlier
 	-- answers were counted when they came.  A statement of its own, reading
-	-- the transition table and the responses' earlier answers directly:
-	-- as one more reader of the CTEs above, once they spilled to disk, it
-	-- made a COPY of 500,000 answers into stored responses run for many
-	-- minutes instead of seconds (readers at different places in a spilled
-	-- tuplestore).
+	-- the transition table and the responses' answers again: as one more
+	-- reader of the CTEs above, once they spilled to disk, it made a COPY
+	-- of 500,000 answers into stored responses run for many minutes instead
+	-- of seconds (readers at different places in a spilled tuplestore).
+	-- New and earlier answers told apart by grouping, each response read
+	-- by one probe of its primary key (LATERAL ... OFFSET 0), as in old_ans
+	-- above, here once per response.
 	INSERT INTO custfocus.rollup_pairs_month
-	SELECT x.service_id, x.month, x.survey_id, custfocus.pairwise_state(x.ids, x.scores, x.fresh)
-	  FROM (SELECT r.service_id, r.month, r.survey_id, a.response_id, array_agg(a.item_id) AS ids,
+	SELECT r.service_id, date_trunc('month', timezone(v_tz, r.submitted_at))::date, r.survey_id,
+		   custfocus.pairwise_state(g.ids, g.scores, g.fresh)
+	  FROM (SELECT a.response_id, array_agg(a.item_id) AS ids,
 				   array_agg(custfocus.oriented_score(a.value, i.reverse_coded, sc.min_value, sc.max_value)) AS scores,
 				   array_agg(a.fresh) AS fresh
-			  FROM (SELECT n.response_id, n.item_id, n.value, true AS fresh
-					  FROM new_answer n WHERE n.value IS NOT NULL
-					UNION ALL
-					SELECT a.response_id, a.item_id, a.value, false
-					  FROM custfocus.answer a
-					 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL
-					   AND NOT EXISTS (SELECT FROM new_answer n WHERE n.response_id = a.response_id
-										  AND n.item_id = a.item_id)) a
-			  -- (the responses by primary key alone: "= ANY (v_responses)" here
-			  -- went into every probe of a nested loop, the array sorted
-			  -- again each time, on PostgreSQL 19: a COPY into stored
-			  -- responses ran for an hour)
-			  JOIN (SELECT r.response_id, r.service_id, r.survey_id,
-						   date_trunc('month', timezone(v_tz, r.submitted_at))::date AS month
-					  FROM custfocus.response r
-					 WHERE r.service_id IS NOT NULL) r
-				ON r.response_id = a.response_id
+			  FROM (SELECT u.response_id, u.item_id, max(u.value) AS value, bool_or(u.fresh) AS fresh
+					  FROM (SELECT n.response_id, n.item_id, n.value, true AS fresh
+							  FROM new_answer n WHERE n.value IS NOT NULL
+							UNION ALL
+							SELECT a.response_id, a.item_id, a.value, false
+							  FROM custfocus.answer a
+							 WHERE NOT v_fresh AND a.response_id = ANY (v_responses) AND a.value IS NOT NULL) u
+					 GROUP BY 1, 2) a
 			  JOIN custfocus.item i ON i.item_id = a.item_id
 			  JOIN custfocus.scale sc ON sc.scale_id = i.scale_id
-			 GROUP BY 1, 2, 3, 4) x
+			 GROUP BY 1) g
+	 CROSS JOIN LATERAL (SELECT r.service_id, r.survey_id, r.submitted_at
+						   FROM custfocus.response r
+						  WHERE r.response_id = g.response_id AND r.service_id IS NOT NULL
+						 OFFSET 0) r
 	 GROUP BY 1, 2, 3;
 	RETURN NULL;
 END
@@ -2847,6 +2865,7 @@ SET jit = off
 AS $$
 DECLARE
 	v_services integer[];
+	v_responses bigint[];
 BEGIN
 	IF TG_OP = 'TRUNCATE' THEN
 		v_services := ARRAY(SELECT s.service_id FROM custfocus.service s);
@@ -2863,30 +2882,31 @@ BEGIN
 								 WHERE (o.body, o.service_id) IS DISTINCT FROM (n.body, n.service_id) AND n.service_id IS NOT NULL);
 		END IF;
 	ELSIF TG_TABLE_NAME = 'answer' THEN
+		-- the responses first, then their services: with the responses' ids
+		-- in a sub-select of the same statement, the planner could not see
+		-- how many there were, walked every response with a service and
+		-- tested each against the whole array (a COPY of 500,000 answers
+		-- spent 13 s here); as a variable, the array is known when the
+		-- statement is planned, and the primary key is probed with it
 		IF TG_OP = 'INSERT' THEN
-			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
-								 WHERE r.response_id = ANY (ARRAY(SELECT n.response_id FROM new_rows n WHERE n.text_value IS NOT NULL))
-								   AND r.service_id IS NOT NULL);
+			v_responses := ARRAY(SELECT DISTINCT n.response_id FROM new_rows n WHERE n.text_value IS NOT NULL);
 		ELSIF TG_OP = 'DELETE' THEN
-			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
-								 WHERE r.response_id = ANY (ARRAY(SELECT o.response_id FROM old_rows o WHERE o.text_value IS NOT NULL))
-								   AND r.service_id IS NOT NULL);
+			v_responses := ARRAY(SELECT DISTINCT o.response_id FROM old_rows o WHERE o.text_value IS NOT NULL);
 		ELSE
-			v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
-								 WHERE r.response_id = ANY (ARRAY(
-										SELECT o.response_id FROM old_rows o
-										  JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
-										 WHERE o.text_value IS DISTINCT FROM n.text_value
-										UNION
-										SELECT n.response_id FROM new_rows n
-										  LEFT JOIN old_rows o ON o.response_id = n.response_id AND o.item_id = n.item_id
-										 WHERE o.response_id IS NULL AND n.text_value IS NOT NULL
-										UNION
-										SELECT o.response_id FROM old_rows o
-										  LEFT JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
-										 WHERE n.response_id IS NULL AND o.text_value IS NOT NULL))
-								   AND r.service_id IS NOT NULL);
+			v_responses := ARRAY(SELECT o.response_id FROM old_rows o
+								   JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+								  WHERE o.text_value IS DISTINCT FROM n.text_value
+								 UNION
+								 SELECT n.response_id FROM new_rows n
+								   LEFT JOIN old_rows o ON o.response_id = n.response_id AND o.item_id = n.item_id
+								  WHERE o.response_id IS NULL AND n.text_value IS NOT NULL
+								 UNION
+								 SELECT o.response_id FROM old_rows o
+								   LEFT JOIN new_rows n ON n.response_id = o.response_id AND n.item_id = o.item_id
+								  WHERE n.response_id IS NULL AND o.text_value IS NOT NULL);
 		END IF;
+		v_services := ARRAY(SELECT DISTINCT r.service_id FROM custfocus.response r
+							 WHERE r.response_id = ANY (v_responses) AND r.service_id IS NOT NULL);
 	ELSIF TG_OP = 'DELETE' THEN
 		-- responses deleted: their answers went with them, and the answer
 		-- trigger could no longer find their services

@@ -260,6 +260,23 @@ SELECT abs((custfocus.pairwise_relative_weights(st, 1, ARRAY[2])).r2 - r1 ^ 2) <
 	   abs((SELECT sum(w) FROM unnest((custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3, 4])).weights) w)
 		   - (custfocus.pairwise_relative_weights(st, 1, ARRAY[2, 3, 4])).r2) < 1e-12 AS weights_sum_to_r2
   FROM s;
+-- Pairwise correlations no one set of rows could have: y equals x1 among
+-- the rows with both, y equals x2 among others, and x1, x2 are
+-- uncorrelated among a third set: r' Rxx^-1 r = 2.  Undetermined (R squared
+-- above 1 is impossible), not an R squared of 2 and weights summing to it;
+-- rows of the same shape whose correlations are consistent (r1 = r2 = 0.8,
+-- r12 = 0.6: R squared (0.64 + 0.64 - 2 * 0.64 * 0.6) / (1 - 0.36) = 0.8)
+-- are shown.
+SELECT (w).n, (w).k, (w).r2, (w).weights, (w).shares
+  FROM (SELECT custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[1, 2, 3], ARRAY[y, x1, x2]), 1, ARRAY[2, 3]) AS w
+		  FROM (VALUES (1, 1, NULL), (2, 2, NULL), (3, 3, NULL), (4, 4, NULL),
+					   (1, NULL, 1), (2, NULL, 2), (3, NULL, 3), (4, NULL, 4),
+					   (NULL, 1, 1), (NULL, 2, 1), (NULL, 1, 2), (NULL, 2, 2)) v(y, x1, x2)) s;
+SELECT (w).n, (w).k, abs((w).r2 - 0.8) < 1e-12 AS r2_08, abs((w).shares[1] - 0.5) < 1e-12 AS equal_shares
+  FROM (SELECT custfocus.pairwise_relative_weights(custfocus.pairwise_state(ARRAY[1, 2, 3], ARRAY[y, x1, x2]), 1, ARRAY[2, 3]) AS w
+		  FROM (VALUES (1, 1, NULL), (2, 3, NULL), (3, 2, NULL), (4, 4, NULL),
+					   (1, NULL, 1), (2, NULL, 3), (3, NULL, 2), (4, NULL, 4),
+					   (NULL, 1, 2), (NULL, 2, 1), (NULL, 3, 4), (NULL, 4, 3)) v(y, x1, x2)) s;
 -- States merge: by parts (and in another order) equal to one pass, to
 -- 1e-12; rows given as variable ids in any order, and with variables the
 -- others lack, merge over the union (a variable only some rows have).

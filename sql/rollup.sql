@@ -543,7 +543,7 @@ SELECT count(*) > 1000 AS enough_answers FROM custfocus.answer;
 -- the key drivers' models have figures to compare: relative importances
 -- that sum to 100 per service and survey, R squared and alpha
 SELECT count(*) > 0 AS models, bool_and(abs(total - 100) < 1e-9) AS shares_sum_to_100,
-	   bool_and(r2 > 0 AND r2 < 1) AS r2_in_range, count(alpha) > 0 AS some_alpha
+	   bool_and(r2 > 0 AND r2 <= 1) AS r2_in_range, count(alpha) > 0 AS some_alpha
   FROM (SELECT service_code, survey_code, sum(relative_importance) AS total, max(model_r2) AS r2,
 			   max(drivers_alpha) AS alpha
 		  FROM custfocus.key_drivers WHERE service_code LIKE 'RU_S%' AND relative_importance IS NOT NULL

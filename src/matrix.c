@@ -56,6 +56,19 @@
 #define RW_ZERO_R2			1e-12
 
 /*
+ * R^2 above 1 by more than this: pairwise correlations (each pair from the
+ * respondents who answered both) that no one set of respondents could
+ * have, since R^2 = r' Rxx^-1 r <= 1 exactly when the correlation matrix of
+ * the outcome and the drivers together is positive semidefinite (its Schur
+ * complement, 1 - R^2).  Pairwise deletion can break that (R's lm on
+ * cor(use = "pairwise.complete.obs") gives the same impossible R^2); the
+ * model is then reported undetermined rather than with an R^2 of, say,
+ * 1.4 and weights summing to it.  The tolerance is rounding: complete rows
+ * that a model fits exactly give 1 within a few ulps.
+ */
+#define RW_R2_ABOVE_ONE		1e-9
+
+/*
  * Total variance of the summed scale, relative to the sum of the item
  * variances, below which alpha is undefined rather than hugely negative.
  */
@@ -1200,6 +1213,8 @@ pairwise_relative_weights(PG_FUNCTION_ARGS)
 		}
 	}
 	status = JohnsonWeights(rxx, rxy, k, &r2, weights, shares);
+	if (status == RW_OK && r2 > 1.0 + RW_R2_ABOVE_ONE)
+		status = RW_UNDETERMINED;
 	PG_RETURN_DATUM(WeightsRecord(fcinfo, n, k, status, r2, weights, shares));
 }
 

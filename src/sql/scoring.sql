@@ -922,7 +922,7 @@ RETURNS custfocus.relative_weights_result
 AS 'MODULE_PATHNAME', 'pairwise_relative_weights'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.pairwise_relative_weights(double precision[], integer, integer[]) IS
-'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite)';
+'Johnson''s relative weights of the drivers for the outcome (variable ids of the state) from pairwise correlations (R: cor(use = "pairwise.complete.obs")); n is the fewest rows of any pair (NULL result when 0); NULL fields when undetermined (n <= k + 1, a variable that does not vary, a correlation matrix that is not positive definite, pairwise correlations no one set of rows could have: R squared above 1)';
 CREATE FUNCTION custfocus.pairwise_alpha(state double precision[], items integer[])
 RETURNS custfocus.alpha_result
 AS 'MODULE_PATHNAME', 'pairwise_alpha'
