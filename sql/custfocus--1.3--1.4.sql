@@ -2173,6 +2173,80 @@ COMMENT ON COLUMN custfocus.report_key_drivers.drivers_alpha IS 'As custfocus.ke
 REVOKE ALL ON custfocus.report_key_drivers FROM PUBLIC;
 ALTER TABLE custfocus.report_key_drivers ENABLE ROW LEVEL SECURITY;
 
+-- The improvement opportunities as published: every published key driver
+-- with a priority, its figures and its rank among all of them, so that
+-- improvement_opportunities reads them instead of ranking the key drivers
+-- again for every query (the priorities and gaps rounded to 6 decimals as
+-- numeric, sorted, then each row's reason written: as much for a BI tile's
+-- "top 10" or one program's rows as for the whole view, since the rank is
+-- over all the rows a role sees and no filter reaches below it).  A role
+-- that sees some programs is ranked among its own rows by this rank (the
+-- same order restricted to its rows).  Ranked again whenever key drivers
+-- are published (report_refresh, at its end: a few hundred rows) and when a
+-- code the ranks break ties with changes (report_importance_change).
+CREATE TABLE custfocus.report_opportunities (
+	service_id	integer NOT NULL,
+	survey_id	integer NOT NULL,
+	requirement_id integer NOT NULL,
+	rank		integer NOT NULL,
+	n			bigint,
+	importance	double precision,
+	importance_source text,
+	performance double precision,
+	gap			double precision,
+	priority	double precision NOT NULL,
+	quadrant	text,
+	PRIMARY KEY (service_id, survey_id, requirement_id)
+);
+COMMENT ON TABLE custfocus.report_opportunities IS
+'The published key drivers with a priority and their rank among all of them (custfocus.improvement_opportunities'' rule), as published by the last commit that changed them; derived data, kept at commit, not dumped';
+COMMENT ON COLUMN custfocus.report_opportunities.service_id IS 'The service';
+COMMENT ON COLUMN custfocus.report_opportunities.survey_id IS 'The survey';
+COMMENT ON COLUMN custfocus.report_opportunities.requirement_id IS 'The requirement';
+COMMENT ON COLUMN custfocus.report_opportunities.rank IS 'As custfocus.improvement_opportunities.rank, among every program''s rows';
+COMMENT ON COLUMN custfocus.report_opportunities.n IS 'As custfocus.key_drivers.n';
+COMMENT ON COLUMN custfocus.report_opportunities.importance IS 'As custfocus.key_drivers.importance';
+COMMENT ON COLUMN custfocus.report_opportunities.importance_source IS 'As custfocus.key_drivers.importance_source';
+COMMENT ON COLUMN custfocus.report_opportunities.performance IS 'As custfocus.key_drivers.performance';
+COMMENT ON COLUMN custfocus.report_opportunities.gap IS 'As custfocus.key_drivers.gap';
+COMMENT ON COLUMN custfocus.report_opportunities.priority IS 'As custfocus.key_drivers.priority';
+COMMENT ON COLUMN custfocus.report_opportunities.quadrant IS 'As custfocus.key_drivers.quadrant';
+REVOKE ALL ON custfocus.report_opportunities FROM PUBLIC;
+ALTER TABLE custfocus.report_opportunities ENABLE ROW LEVEL SECURITY;
+
+-- Ranks by improvement_opportunities' rule (priority, then gap, both to 6
+-- decimals, then service and requirement code) of the given key drivers'
+-- rows with a priority.
+CREATE FUNCTION custfocus.opportunities_rank(p_drivers custfocus.report_key_drivers[])
+RETURNS SETOF custfocus.report_opportunities
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT f.service_id, f.survey_id, f.requirement_id,
+		   rank() OVER (ORDER BY round(f.priority::numeric, 6) DESC, round(f.gap::numeric, 6) DESC,
+							s.code, rq.code)::integer,
+		   f.n, f.importance, f.importance_source, f.performance, f.gap, f.priority, f.quadrant
+	  FROM unnest(p_drivers) f
+	  JOIN custfocus.service s ON s.service_id = f.service_id
+	  JOIN custfocus.requirement rq ON rq.requirement_id = f.requirement_id
+	 WHERE f.priority IS NOT NULL
+$$;
+COMMENT ON FUNCTION custfocus.opportunities_rank(custfocus.report_key_drivers[]) IS
+'The rows of the given key drivers with a priority, ranked by custfocus.improvement_opportunities'' rule';
+REVOKE ALL ON FUNCTION custfocus.opportunities_rank(custfocus.report_key_drivers[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.report_opportunities_refresh() RETURNS void
+LANGUAGE sql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	DELETE FROM custfocus.report_opportunities;
+	INSERT INTO custfocus.report_opportunities
+	SELECT * FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.report_key_drivers f));
+$$;
+COMMENT ON FUNCTION custfocus.report_opportunities_refresh() IS
+'Ranks the published key drivers again (report_opportunities); called by report_refresh, under its lock';
+REVOKE ALL ON FUNCTION custfocus.report_opportunities_refresh() FROM PUBLIC;
+
 -- Key drivers and importance-performance analysis, over a window of the
 -- latest 12 months of each service's data in each survey, read from the
 -- item roll-up (rollup_item_month) rather than from the answers.
@@ -2803,10 +2877,12 @@ BEGIN
 	DELETE FROM custfocus.report_key_drivers r WHERE NOT (r.service_id = ANY (v_s));
 	v_m := ARRAY(SELECT m.measure_id FROM custfocus.measure m WHERE m.active);
 	DELETE FROM custfocus.report_measure_status r WHERE NOT (r.measure_id = ANY (v_m));
+	-- the opportunities' ranks are over every service's key drivers
+	PERFORM custfocus.report_opportunities_refresh();
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) IS
-'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, the key drivers of the given services and of the given units'' services, and the measures of their scopes (at commit)';
+'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, the key drivers of the given services and of the given units'' services (and the opportunities'' ranks), and the measures of their scopes (at commit)';
 REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) FROM PUBLIC;
 
 -- Publish the given services' figures again when the transaction commits
@@ -3079,7 +3155,8 @@ CREATE TRIGGER feedback_figures_truncate AFTER TRUNCATE ON custfocus.feedback
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.feedback_figures_change();
 
 -- Stated importance: of a requirement (every service with key drivers), or
--- of a requirement at a service.
+-- of a requirement at a service; and the codes of services and requirements
+-- (the opportunities' ranks break ties with them).
 CREATE FUNCTION custfocus.report_importance_change() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -3089,6 +3166,11 @@ BEGIN
 	IF TG_TABLE_NAME = 'requirement' THEN
 		-- every service, listed at commit
 		PERFORM custfocus.report_touch(NULL);
+	ELSIF TG_TABLE_NAME = 'service' THEN
+		-- the services whose code changed
+		PERFORM custfocus.report_touch(ARRAY(SELECT n.service_id FROM new_rows n
+											   JOIN old_rows o ON o.service_id = n.service_id
+											  WHERE n.code IS DISTINCT FROM o.code));
 	ELSIF TG_OP = 'DELETE' THEN
 		PERFORM custfocus.report_touch(ARRAY(SELECT DISTINCT o.service_id FROM old_rows o));
 	ELSIF TG_OP = 'INSERT' THEN
@@ -3100,7 +3182,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_importance_change() IS
-'Trigger: a stated importance changed, the key drivers of the services it counts for are published again at commit';
+'Trigger: a stated importance (or the code of a service or a requirement) changed, the key drivers of the services it counts for are published again at commit, and the opportunities'' ranks';
 REVOKE ALL ON FUNCTION custfocus.report_importance_change() FROM PUBLIC;
 CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
@@ -3112,6 +3194,14 @@ CREATE TRIGGER report_service_requirement_update AFTER UPDATE ON custfocus.servi
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
 CREATE TRIGGER report_service_requirement_delete AFTER DELETE ON custfocus.service_requirement
 	REFERENCING OLD TABLE AS old_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
+-- The codes the opportunities' ranks break ties with (report_opportunities):
+-- a renamed service's figures, every service's for a renamed requirement,
+-- are published again at commit, and the ranks with them.
+CREATE TRIGGER report_service_code AFTER UPDATE ON custfocus.service
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
+CREATE TRIGGER report_requirement_code AFTER UPDATE OF code ON custfocus.requirement
 	FOR EACH STATEMENT EXECUTE FUNCTION custfocus.report_importance_change();
 
 -- Whether two arrays of figures are equal: both NULL, or to p_tol relative
@@ -3239,9 +3329,22 @@ AS $$
 	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
 	 WHERE p.service_id IS NULL OR c.service_id IS NULL OR p.open_count <> c.open_count
 		OR NOT custfocus.report_same(ARRAY[p.median_days_to_close], ARRAY[c.median_days_to_close], 1e-12)
+	UNION ALL
+	-- the opportunities' ranks: those of the published key drivers (which
+	-- are compared with a computation above)
+	SELECT 'improvement_opportunities', s.program_id, coalesce(p.service_id, c.service_id), NULL, NULL,
+		   CASE WHEN p.service_id IS NULL THEN 'not published' WHEN c.service_id IS NULL THEN 'published, not computed'
+				ELSE 'published figures differ' END
+	  FROM custfocus.report_opportunities p
+	  FULL JOIN custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.report_key_drivers f)) c
+		ON c.service_id = p.service_id AND c.survey_id = p.survey_id AND c.requirement_id = p.requirement_id
+	  LEFT JOIN custfocus.service s ON s.service_id = coalesce(p.service_id, c.service_id)
+	 WHERE p.service_id IS NULL OR c.service_id IS NULL
+		OR (p.rank, p.n, p.importance, p.importance_source, p.performance, p.gap, p.priority, p.quadrant)
+		   IS DISTINCT FROM (c.rank, c.n, c.importance, c.importance_source, c.performance, c.gap, c.priority, c.quadrant)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver, measure, theme or closed-loop row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Every published scorecard, trend, key-driver, measure, theme, closed-loop or opportunity row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS
@@ -3378,34 +3481,75 @@ SELECT p.code AS program_code, s.code AS service_code, sv.code AS survey_code, r
  ORDER BY 1, 2, 3, 4;
 
 CREATE OR REPLACE VIEW custfocus_reports.key_drivers WITH (security_barrier) AS SELECT * FROM custfocus.key_drivers;
+CREATE FUNCTION custfocus.improvement_opportunities_live_rows(p_role name)
+RETURNS TABLE (rank integer, program_code text, service_code text, survey_code text, requirement_code text,
+			   requirement_name text, importance double precision, importance_source text,
+			   performance double precision, gap double precision, priority double precision, quadrant text,
+			   n bigint, open_n bigint, titles text)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT o.rank, p.code, s.code, sv.code, rq.code, rq.name, o.importance, o.importance_source, o.performance,
+		   o.gap, o.priority, o.quadrant, o.n, coalesce(act.n, 0), act.titles
+	  FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.key_drivers_live_rows(p_role) f)) o
+	  JOIN custfocus.service s ON s.service_id = o.service_id
+	  JOIN custfocus.program p ON p.program_id = s.program_id
+	  JOIN custfocus.survey sv ON sv.survey_id = o.survey_id
+	  JOIN custfocus.requirement rq ON rq.requirement_id = o.requirement_id
+	  LEFT JOIN (
+			SELECT a.service_id, a.requirement_id, count(*) AS n,
+				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+			  FROM custfocus.improvement_action a
+			 WHERE a.status IN ('planned', 'in_progress')
+			 GROUP BY 1, 2) act
+		ON act.service_id = o.service_id AND act.requirement_id = o.requirement_id
+$$;
+COMMENT ON FUNCTION custfocus.improvement_opportunities_live_rows(name) IS
+'The improvement opportunities of the services the role may see, ranked among them, computed at read time (what custfocus.improvement_opportunities reads when the published figures are not the session''s)';
+
+REVOKE ALL ON FUNCTION custfocus.improvement_opportunities_live_rows(name) FROM PUBLIC;
+
 CREATE OR REPLACE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
 SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
 	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
-	   x.open_n AS open_actions, x.titles AS open_action_titles,
-	   format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
-			  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
-			  x.importance_source || CASE WHEN x.importance_source = 'derived'
-										  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
-			  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
-			  x.quadrant,
-			  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
-				   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+	   x.open_n AS open_actions, x.titles AS open_action_titles, r.reason
   FROM (
-	SELECT rank() OVER (ORDER BY round(k.priority::numeric, 6) DESC, round(k.gap::numeric, 6) DESC,
-							k.service_code, k.requirement_code)::integer AS rnk,
-		   k.*, coalesce(act.n, 0) AS open_n, act.titles
-	  FROM custfocus.key_drivers k
+	SELECT rank() OVER (ORDER BY o.rank)::integer AS rnk, p.code AS program_code, s.code AS service_code,
+		   sv.code AS survey_code, rq.code AS requirement_code, rq.name AS requirement_name, o.importance,
+		   o.importance_source, o.performance, o.gap, o.priority, o.quadrant, o.n,
+		   coalesce(act.n, 0) AS open_n, act.titles
+	  FROM custfocus.report_opportunities o
+	  JOIN custfocus.service s ON s.service_id = o.service_id
+	  JOIN custfocus.program p ON p.program_id = s.program_id
+	  JOIN custfocus.survey sv ON sv.survey_id = o.survey_id
+	  JOIN custfocus.requirement rq ON rq.requirement_id = o.requirement_id
 	  LEFT JOIN (
-			SELECT s.code AS service_code, rq.code AS requirement_code, count(*) AS n,
+			SELECT a.service_id, a.requirement_id, count(*) AS n,
 				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
 			  FROM custfocus.improvement_action a
-			  JOIN custfocus.service s ON s.service_id = a.service_id
-			  JOIN custfocus.requirement rq ON rq.requirement_id = a.requirement_id
 			 WHERE a.status IN ('planned', 'in_progress')
-			 GROUP BY s.code, rq.code) act
-		ON act.service_code = k.service_code AND act.requirement_code = k.requirement_code
-	 WHERE k.priority IS NOT NULL
+			 GROUP BY 1, 2) act
+		ON act.service_id = o.service_id AND act.requirement_id = o.requirement_id
+	 WHERE (SELECT custfocus.report_published())
+	   AND ((SELECT custfocus.sees_all_programs())
+			OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
+	UNION ALL
+	SELECT l.rank, l.program_code, l.service_code, l.survey_code, l.requirement_code, l.requirement_name,
+		   l.importance, l.importance_source, l.performance, l.gap, l.priority, l.quadrant, l.n, l.open_n, l.titles
+	  FROM custfocus.improvement_opportunities_live_rows(CURRENT_USER) l
+	 WHERE NOT (SELECT custfocus.report_published())
+	 ORDER BY 1, 3, 5
   ) x
+ CROSS JOIN LATERAL (
+	SELECT format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
+				  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
+				  x.importance_source || CASE WHEN x.importance_source = 'derived'
+											  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
+				  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
+				  x.quadrant,
+				  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
+					   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+	OFFSET 0) r
  ORDER BY x.rnk, x.service_code, x.requirement_code;
 
 COMMENT ON COLUMN custfocus.key_drivers.relative_importance IS 'Johnson''s relative weight of the requirement''s items in the regression of the overall item on all the service''s requirement items in the survey (the drivers), as a percent of R squared (the requirements of a service and survey sum to 100), from pairwise correlations over the window; NULL when model_n is below custfocus.min_responses or the weights are undetermined (too few respondents, an item that does not vary, collinear drivers, pairwise correlations that give an R squared above 1, no overall item)';
@@ -4098,7 +4242,8 @@ REVOKE ALL ON FUNCTION custfocus.citus_rollup_hidden_all() FROM PUBLIC;
 
 -- report_importance_change on the placements of requirement and
 -- service_requirement (a stated importance changed: the key drivers are
--- published again at commit), acting on the coordinator's: rollup_pending
+-- published again at commit), and of service and requirement when a code
+-- changes (the opportunities' ranks), acting on the coordinator's: rollup_pending
 -- and the published figures are the coordinator's.  Every service's, since
 -- a placement's trigger has no transition tables to say which.
 CREATE FUNCTION custfocus.citus_report_importance_change() RETURNS trigger
@@ -4116,7 +4261,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
-'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
+'Trigger on the placements of requirement, service_requirement and service (Citus; a stated importance or a code changed): the key drivers of every service published again at commit, and the opportunities'' ranks, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
 -- feedback_figures_change on the placements of feedback (the queue's
@@ -4616,6 +4761,10 @@ BEGIN
 	CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER report_service_code AFTER UPDATE OF code ON custfocus.service
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER report_requirement_code AFTER UPDATE OF code ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER feedback_figures_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_feedback_figures_change();
@@ -5720,7 +5869,8 @@ BEGIN
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.scorecard_live_rows(name), '
 								  'custfocus.satisfaction_trend_live_rows(name), custfocus.key_drivers_live_rows(name), '
-								  'custfocus.measure_status_live_rows(name), custfocus.voc_themes_live_rows(name) TO %I',
+								  'custfocus.measure_status_live_rows(name), custfocus.voc_themes_live_rows(name), '
+								  'custfocus.improvement_opportunities_live_rows(name) TO %I',
 								  r.role_name);
 		IF r.level = 'admin' THEN
 			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION custfocus.report_verify() TO %I', r.role_name);

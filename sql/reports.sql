@@ -131,12 +131,19 @@ SELECT count(*) AS rows FROM custfocus.satisfaction_trend WHERE pg_temp.peek_fig
 SELECT count(*) AS rows FROM custfocus.key_drivers WHERE pg_temp.peek_figure('key_drivers', n);
 SELECT count(*) AS rows FROM custfocus.measure_status WHERE pg_temp.peek_figure('measure_status', n);
 SELECT count(*) AS rows FROM custfocus.voc_themes WHERE pg_temp.peek_figure('voc_themes', documents);
+SELECT count(*) AS opportunities FROM custfocus.improvement_opportunities WHERE pg_temp.peek_figure('opportunities', priority) \gset
 SET custfocus.live_reports = on;
 SELECT count(*) AS rows FROM custfocus.scorecard WHERE pg_temp.peek_figure('scorecard, live', responses);
 SELECT count(*) AS rows FROM custfocus.satisfaction_trend WHERE pg_temp.peek_figure('trend, live', n);
+SELECT count(*) AS opportunities_live FROM custfocus.improvement_opportunities WHERE pg_temp.peek_figure('opportunities, live', priority) \gset
 RESET custfocus.live_reports;
 RESET ROLE;
-SELECT view, count(*) AS rows_shown FROM peeked_figures GROUP BY view ORDER BY view;
+SELECT view, count(*) AS rows_shown FROM peeked_figures WHERE view NOT LIKE 'opportunities%' GROUP BY view ORDER BY view;
+-- (the opportunities: as many as the rows the reader got, some)
+SELECT :opportunities > 0 AND :opportunities = :opportunities_live AS some_rows,
+	   count(*) FILTER (WHERE view = 'opportunities') = :opportunities
+	   AND count(*) FILTER (WHERE view = 'opportunities, live') = :opportunities AS opportunities_shown_its_rows_only
+  FROM peeked_figures;
 DROP TABLE peeked_figures;
 
 -- The published tables are the owner's alone: an analyst reads none and
@@ -175,6 +182,90 @@ SELECT count(*) AS rows, md5(string_agg(s::text, '|' ORDER BY s::text)) = :'publ
   FROM custfocus.scorecard s;
 RESET custfocus.live_reports;
 RESET SESSION AUTHORIZATION;
+
+-- The improvement opportunities, published (ranked by the rank published
+-- among every program's rows, report_opportunities) or computed at read
+-- time: the same rows, ranks and reasons, for the reader of one program
+-- (ranked among its own rows: 1, 2, ...) and for the admin.  Figures
+-- compared to 12 significant digits (a commit and a computation now may
+-- merge the roll-up's states in another order).
+CREATE FUNCTION pg_temp.opportunities_text() RETURNS text LANGUAGE sql AS $$
+	SELECT md5(string_agg(concat_ws('|', o.rank, o.program_code, o.service_code, o.survey_code, o.requirement_code,
+									o.importance_source, o.quadrant, o.n, o.open_actions, o.open_action_titles, o.reason,
+									to_char(o.importance, '9.99999999999EEEE'), to_char(o.performance, '9.99999999999EEEE'),
+									to_char(o.gap, '9.99999999999EEEE'), to_char(o.priority, '9.99999999999EEEE')),
+						  E'\n' ORDER BY o.rank, o.service_code, o.requirement_code, o.survey_code))
+	  FROM custfocus.improvement_opportunities o
+$$;
+GRANT EXECUTE ON FUNCTION pg_temp.opportunities_text() TO PUBLIC;
+CREATE FUNCTION pg_temp.explain_lines(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q;
+END
+$$;
+SET SESSION AUTHORIZATION regress_rp_reader;
+SELECT count(*) AS rows, min(rank) AS first, max(rank) = count(*) AS ranked_among_its_rows,
+	   bool_and(program_code = 'WIC') AS its_program_only, pg_temp.opportunities_text() AS published
+  FROM custfocus.improvement_opportunities \gset reader_
+SELECT :reader_rows > 0 AS rows, :reader_first AS first, :'reader_ranked_among_its_rows' AS ranked_among_its_rows,
+	   :'reader_its_program_only' AS its_program_only;
+SET custfocus.live_reports = on;
+SELECT pg_temp.opportunities_text() = :'reader_published' AS same_computed;
+RESET custfocus.live_reports;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_rp_admin;
+SELECT pg_temp.opportunities_text() AS published \gset admin_
+SET custfocus.live_reports = on;
+SELECT pg_temp.opportunities_text() = :'admin_published' AS same_computed;
+RESET custfocus.live_reports;
+-- a BI tile's top 10 reads the published ranks and writes ten reasons
+SELECT bool_or(p ~ 'Scan (using \w+ )?on report_opportunities') AS reads_published_ranks,
+	   bool_or(p ~ 'Result \(actual rows=1(\.00)? loops=10\)') AS ten_reasons,
+	   bool_or(p ~ 'loops=(1[1-9]|[2-9][0-9]|[0-9]{3,})\)') AS more_than_ten_loops
+  FROM (SELECT t AS p FROM pg_temp.explain_lines('SELECT * FROM custfocus.improvement_opportunities ORDER BY rank LIMIT 10') t) e;
+RESET SESSION AUTHORIZATION;
+
+-- Ties in priority and gap rank by service code: two services with the same
+-- answers tie, and renaming one reorders them; the published ranks follow
+-- the rename (report_verify compares them with a ranking now).
+-- (a copy of the service with the most opportunities, its requirements'
+-- stated importance included)
+SELECT s.service_id AS tie_source FROM custfocus.service s
+  JOIN custfocus.improvement_opportunities o ON o.service_code = s.code
+ GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1 \gset
+INSERT INTO custfocus.service (program_id, code, name)
+SELECT s.program_id, c, 'Tie ' || c FROM custfocus.service s CROSS JOIN unnest(ARRAY['TIE-A', 'TIE-B']) c
+ WHERE s.service_id = :tie_source;
+INSERT INTO custfocus.service_requirement (service_id, requirement_id, importance)
+SELECT t.service_id, sr.requirement_id, sr.importance
+  FROM custfocus.service_requirement sr
+ CROSS JOIN (SELECT service_id FROM custfocus.service WHERE code IN ('TIE-A', 'TIE-B')) t
+ WHERE sr.service_id = :tie_source;
+CREATE TEMP TABLE tie_map AS
+SELECT r.response_id AS old_id, t.service_id, nextval('custfocus.response_response_id_seq') AS new_id
+  FROM custfocus.response r
+ CROSS JOIN (SELECT service_id FROM custfocus.service WHERE code IN ('TIE-A', 'TIE-B')) t
+ WHERE r.service_id = :tie_source;
+INSERT INTO custfocus.response (response_id, survey_id, service_id, segment_id, submitted_at, weight)
+SELECT m.new_id, r.survey_id, m.service_id, r.segment_id, r.submitted_at, r.weight
+  FROM tie_map m JOIN custfocus.response r ON r.response_id = m.old_id;
+INSERT INTO custfocus.answer (response_id, item_id, value, text_value)
+SELECT m.new_id, a.item_id, a.value, a.text_value FROM tie_map m JOIN custfocus.answer a ON a.response_id = m.old_id;
+CREATE FUNCTION pg_temp.tie_order() RETURNS text LANGUAGE sql AS $$
+	SELECT string_agg(service_code, ' before ' ORDER BY rank)
+	  FROM (SELECT service_code, rank FROM custfocus.improvement_opportunities WHERE service_code LIKE 'TIE-%'
+			 ORDER BY rank LIMIT 2) t
+$$;
+SELECT pg_temp.tie_order(), (SELECT count(*) FROM custfocus.report_verify()) AS verify_problems;
+UPDATE custfocus.service SET code = 'TIE-C' WHERE code = 'TIE-A';
+SELECT pg_temp.tie_order(), (SELECT count(*) FROM custfocus.report_verify()) AS verify_problems;
+SET custfocus.live_reports = on;
+SELECT pg_temp.tie_order() AS computed;
+RESET custfocus.live_reports;
+DELETE FROM custfocus.answer WHERE response_id IN (SELECT new_id FROM tie_map);
+DELETE FROM custfocus.response WHERE response_id IN (SELECT new_id FROM tie_map);
+DELETE FROM custfocus.service WHERE code LIKE 'TIE-%';
+DROP TABLE tie_map;
 
 -- revoke_access takes the reports schema back too.
 SELECT custfocus.revoke_access('regress_rp_reader');

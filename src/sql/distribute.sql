@@ -521,7 +521,8 @@ REVOKE ALL ON FUNCTION custfocus.citus_rollup_hidden_all() FROM PUBLIC;
 
 -- report_importance_change on the placements of requirement and
 -- service_requirement (a stated importance changed: the key drivers are
--- published again at commit), acting on the coordinator's: rollup_pending
+-- published again at commit), and of service and requirement when a code
+-- changes (the opportunities' ranks), acting on the coordinator's: rollup_pending
 -- and the published figures are the coordinator's.  Every service's, since
 -- a placement's trigger has no transition tables to say which.
 CREATE FUNCTION custfocus.citus_report_importance_change() RETURNS trigger
@@ -539,7 +540,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION custfocus.citus_report_importance_change() IS
-'Trigger on the placements of requirement and service_requirement (Citus): the key drivers of every service published again at commit, on the coordinator only';
+'Trigger on the placements of requirement, service_requirement and service (Citus; a stated importance or a code changed): the key drivers of every service published again at commit, and the opportunities'' ranks, on the coordinator only';
 REVOKE ALL ON FUNCTION custfocus.citus_report_importance_change() FROM PUBLIC;
 
 -- feedback_figures_change on the placements of feedback (the queue's
@@ -1039,6 +1040,10 @@ BEGIN
 	CREATE TRIGGER report_requirement_importance AFTER UPDATE OF importance ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER report_service_requirement_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.service_requirement
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER report_service_code AFTER UPDATE OF code ON custfocus.service
+		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
+	CREATE TRIGGER report_requirement_code AFTER UPDATE OF code ON custfocus.requirement
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_report_importance_change();
 	CREATE TRIGGER feedback_figures_change AFTER INSERT OR UPDATE OR DELETE ON custfocus.feedback
 		FOR EACH STATEMENT EXECUTE FUNCTION custfocus.citus_feedback_figures_change();
