@@ -2134,6 +2134,7 @@ BEGIN
 	DELETE FROM custfocus.report_scorecard;
 	DELETE FROM custfocus.report_trend;
 	DELETE FROM custfocus.report_key_drivers;
+	DELETE FROM custfocus.report_opportunities;
 	DELETE FROM custfocus.report_measure_status;
 	PERFORM custfocus.rollup_hidden_touch(NULL, NULL);
 END
