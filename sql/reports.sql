@@ -221,7 +221,7 @@ RESET custfocus.live_reports;
 -- a BI tile's top 10 reads the published ranks and writes ten reasons
 SELECT bool_or(p ~ 'Scan (using \w+ )?on report_opportunities') AS reads_published_ranks,
 	   bool_or(p ~ 'Result \(actual rows=1(\.00)? loops=10\)') AS ten_reasons,
-	   bool_or(p ~ 'loops=(1[1-9]|[2-9][0-9]|[0-9]{3,})\)') AS more_than_ten_loops
+	   bool_or(p ~ 'Result \(actual rows=1(\.00)? loops=(1[1-9]|[2-9][0-9]|[0-9]{3,})\)') AS more_reasons
   FROM (SELECT t AS p FROM pg_temp.explain_lines('SELECT * FROM custfocus.improvement_opportunities ORDER BY rank LIMIT 10') t) e;
 RESET SESSION AUTHORIZATION;
 

@@ -1859,31 +1859,15 @@ COMMENT ON COLUMN custfocus.key_drivers.model_n IS 'The fewest respondents who a
 COMMENT ON COLUMN custfocus.key_drivers.drivers_alpha IS 'Cronbach''s alpha of the drivers (their oriented scores), from their variances and pairwise covariances over the window; NULL when model_n is below custfocus.min_responses or fewer than two drivers';
 
 -- The improvement opportunities of the services the role may see, ranked
--- among them, computed at read time from key_drivers_live_rows (what
--- custfocus.improvement_opportunities reads when the published figures are
--- not the session's); without the reason, which the view writes.
+-- among them, computed at read time from key_drivers_live_rows, as
+-- report_opportunities holds them (what custfocus.improvement_opportunities
+-- reads when the published figures are not the session's).
 CREATE FUNCTION custfocus.improvement_opportunities_live_rows(p_role name)
-RETURNS TABLE (rank integer, program_code text, service_code text, survey_code text, requirement_code text,
-			   requirement_name text, importance double precision, importance_source text,
-			   performance double precision, gap double precision, priority double precision, quadrant text,
-			   n bigint, open_n bigint, titles text)
+RETURNS SETOF custfocus.report_opportunities
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT o.rank, p.code, s.code, sv.code, rq.code, rq.name, o.importance, o.importance_source, o.performance,
-		   o.gap, o.priority, o.quadrant, o.n, coalesce(act.n, 0), act.titles
-	  FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.key_drivers_live_rows(p_role) f)) o
-	  JOIN custfocus.service s ON s.service_id = o.service_id
-	  JOIN custfocus.program p ON p.program_id = s.program_id
-	  JOIN custfocus.survey sv ON sv.survey_id = o.survey_id
-	  JOIN custfocus.requirement rq ON rq.requirement_id = o.requirement_id
-	  LEFT JOIN (
-			SELECT a.service_id, a.requirement_id, count(*) AS n,
-				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
-			  FROM custfocus.improvement_action a
-			 WHERE a.status IN ('planned', 'in_progress')
-			 GROUP BY 1, 2) act
-		ON act.service_id = o.service_id AND act.requirement_id = o.requirement_id
+	SELECT * FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.key_drivers_live_rows(p_role) f))
 $$;
 COMMENT ON FUNCTION custfocus.improvement_opportunities_live_rows(name) IS
 'The improvement opportunities of the services the role may see, ranked among them, computed at read time (what custfocus.improvement_opportunities reads when the published figures are not the session''s)';
@@ -1896,45 +1880,42 @@ REVOKE ALL ON FUNCTION custfocus.improvement_opportunities_live_rows(name) FROM 
 -- merged from float states, and the order of merging moves their last
 -- bits).  Open actions are those planned or in progress for the same
 -- service and requirement.
--- Reading the published figures, a role's rows are ranked by their
--- published rank among every program's (report_opportunities): the same
--- order, restricted to its rows, without rounding a priority.  The rows are
--- ordered before the reason is written, in a LATERAL subquery kept apart
--- by OFFSET 0: a BI tile's "ORDER BY rank LIMIT 10" writes ten reasons, not
--- one per row (their rounding of five figures each cost more than the
--- rest).  The computation at read time is a function (planned only when it
--- runs), as key_drivers' is.
+-- A role's rows are ranked by their rank among every program's, published
+-- (report_opportunities) or computed for the role at read time: the same
+-- order, restricted to its rows, without rounding a priority again.  The
+-- rows are ordered before their open actions are looked up and their
+-- reason is written, in LATERAL subqueries (the reason's kept apart by
+-- OFFSET 0): a BI tile's "ORDER BY rank LIMIT 10" does that ten times, not
+-- once per row (the reasons' rounding of five figures each cost more than
+-- the rest; and the open actions, as a join, were aggregated again for each
+-- row when the planner chose a nested loop).  The computation at read time
+-- is a function (planned only when it runs), as key_drivers' is.
 CREATE VIEW custfocus.improvement_opportunities WITH (security_barrier) AS
 SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requirement_code, x.requirement_name,
 	   x.importance, x.importance_source, x.performance, x.gap, x.priority, x.quadrant, x.n,
-	   x.open_n AS open_actions, x.titles AS open_action_titles, r.reason
+	   act.open_n AS open_actions, act.titles AS open_action_titles, r.reason
   FROM (
-	SELECT rank() OVER (ORDER BY o.rank)::integer AS rnk, p.code AS program_code, s.code AS service_code,
-		   sv.code AS survey_code, rq.code AS requirement_code, rq.name AS requirement_name, o.importance,
-		   o.importance_source, o.performance, o.gap, o.priority, o.quadrant, o.n,
-		   coalesce(act.n, 0) AS open_n, act.titles
-	  FROM custfocus.report_opportunities o
+	SELECT rank() OVER (ORDER BY o.rank)::integer AS rnk, o.service_id, o.requirement_id, p.code AS program_code,
+		   s.code AS service_code, sv.code AS survey_code, rq.code AS requirement_code,
+		   rq.name AS requirement_name, o.importance, o.importance_source, o.performance, o.gap, o.priority,
+		   o.quadrant, o.n
+	  FROM (SELECT * FROM custfocus.report_opportunities WHERE (SELECT custfocus.report_published())
+			UNION ALL
+			SELECT * FROM custfocus.improvement_opportunities_live_rows(CURRENT_USER)
+			 WHERE NOT (SELECT custfocus.report_published())) o
 	  JOIN custfocus.service s ON s.service_id = o.service_id
 	  JOIN custfocus.program p ON p.program_id = s.program_id
 	  JOIN custfocus.survey sv ON sv.survey_id = o.survey_id
 	  JOIN custfocus.requirement rq ON rq.requirement_id = o.requirement_id
-	  LEFT JOIN (
-			SELECT a.service_id, a.requirement_id, count(*) AS n,
-				   string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
-			  FROM custfocus.improvement_action a
-			 WHERE a.status IN ('planned', 'in_progress')
-			 GROUP BY 1, 2) act
-		ON act.service_id = o.service_id AND act.requirement_id = o.requirement_id
-	 WHERE (SELECT custfocus.report_published())
-	   AND ((SELECT custfocus.sees_all_programs())
-			OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[]))
-	UNION ALL
-	SELECT l.rank, l.program_code, l.service_code, l.survey_code, l.requirement_code, l.requirement_name,
-		   l.importance, l.importance_source, l.performance, l.gap, l.priority, l.quadrant, l.n, l.open_n, l.titles
-	  FROM custfocus.improvement_opportunities_live_rows(CURRENT_USER) l
-	 WHERE NOT (SELECT custfocus.report_published())
-	 ORDER BY 1, 3, 5
+	 WHERE (SELECT custfocus.sees_all_programs())
+		OR s.program_id = ANY ((SELECT custfocus.visible_program_ids())::integer[])
+	 ORDER BY 1, 5, 7
   ) x
+ CROSS JOIN LATERAL (
+	SELECT count(*) AS open_n, string_agg(a.title, '; ' ORDER BY a.opened_on, a.action_id) AS titles
+	  FROM custfocus.improvement_action a
+	 WHERE a.service_id = x.service_id AND a.requirement_id = x.requirement_id
+	   AND a.status IN ('planned', 'in_progress')) act
  CROSS JOIN LATERAL (
 	SELECT format('%s at %s (survey %s): importance %s (%s) against performance %s on 0..100, a gap of %s, so priority %s (importance x gap); %s; %s',
 				  x.requirement_name, x.service_code, x.survey_code, round(x.importance::numeric),
@@ -1942,8 +1923,8 @@ SELECT x.rnk AS rank, x.program_code, x.service_code, x.survey_code, x.requireme
 											  THEN format(', r = %s', round((x.importance / 100)::numeric, 2)) ELSE '' END,
 				  round(x.performance::numeric), round(x.gap::numeric), round(x.priority::numeric),
 				  x.quadrant,
-				  CASE WHEN x.open_n = 0 THEN 'no open improvement action'
-					   ELSE format('%s open action(s): %s', x.open_n, x.titles) END) AS reason
+				  CASE WHEN act.open_n = 0 THEN 'no open improvement action'
+					   ELSE format('%s open action(s): %s', act.open_n, act.titles) END) AS reason
 	OFFSET 0) r
  ORDER BY x.rnk, x.service_code, x.requirement_code;
 COMMENT ON VIEW custfocus.improvement_opportunities IS
