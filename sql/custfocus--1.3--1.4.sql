@@ -2236,13 +2236,37 @@ COMMENT ON FUNCTION custfocus.opportunities_rank(custfocus.report_key_drivers[])
 'The rows of the given key drivers with a priority, ranked by custfocus.improvement_opportunities'' rule';
 REVOKE ALL ON FUNCTION custfocus.opportunities_rank(custfocus.report_key_drivers[]) FROM PUBLIC;
 
+-- Only the rows whose rank or figures changed are written: a commit that
+-- publishes one service moves the ranks between its rows' old and new
+-- places, not every row (rewriting them all left as many dead rows per
+-- commit as the agency has key drivers).
 CREATE FUNCTION custfocus.report_opportunities_refresh() RETURNS void
 LANGUAGE sql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	DELETE FROM custfocus.report_opportunities;
+	WITH n AS MATERIALIZED (
+		SELECT * FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.report_key_drivers f))
+	),
+	gone AS (
+		DELETE FROM custfocus.report_opportunities r
+		 WHERE NOT EXISTS (SELECT FROM n WHERE n.service_id = r.service_id AND n.survey_id = r.survey_id
+							  AND n.requirement_id = r.requirement_id)
+	),
+	moved AS (
+		UPDATE custfocus.report_opportunities r
+		   SET rank = n.rank, n = n.n, importance = n.importance, importance_source = n.importance_source,
+			   performance = n.performance, gap = n.gap, priority = n.priority, quadrant = n.quadrant
+		  FROM n
+		 WHERE n.service_id = r.service_id AND n.survey_id = r.survey_id AND n.requirement_id = r.requirement_id
+		   AND (r.rank, r.n, r.importance, r.importance_source, r.performance, r.gap, r.priority, r.quadrant)
+			   IS DISTINCT FROM (n.rank, n.n, n.importance, n.importance_source, n.performance, n.gap, n.priority,
+								 n.quadrant)
+	)
 	INSERT INTO custfocus.report_opportunities
-	SELECT * FROM custfocus.opportunities_rank(ARRAY(SELECT f FROM custfocus.report_key_drivers f));
+	SELECT n.* FROM n
+	 WHERE NOT EXISTS (SELECT FROM custfocus.report_opportunities r
+						WHERE r.service_id = n.service_id AND r.survey_id = n.survey_id
+						  AND r.requirement_id = n.requirement_id);
 $$;
 COMMENT ON FUNCTION custfocus.report_opportunities_refresh() IS
 'Ranks the published key drivers again (report_opportunities); called by report_refresh, under its lock';
