@@ -257,11 +257,14 @@ CREATE FUNCTION pg_temp.tie_order() RETURNS text LANGUAGE sql AS $$
 			 ORDER BY rank LIMIT 2) t
 $$;
 SELECT pg_temp.tie_order(), (SELECT count(*) FROM custfocus.report_verify()) AS verify_problems;
+-- (renamed by the admin, as an agency renames a service)
+SET SESSION AUTHORIZATION regress_rp_admin;
 UPDATE custfocus.service SET code = 'TIE-C' WHERE code = 'TIE-A';
 SELECT pg_temp.tie_order(), (SELECT count(*) FROM custfocus.report_verify()) AS verify_problems;
 SET custfocus.live_reports = on;
 SELECT pg_temp.tie_order() AS computed;
 RESET custfocus.live_reports;
+RESET SESSION AUTHORIZATION;
 DELETE FROM custfocus.answer WHERE response_id IN (SELECT new_id FROM tie_map);
 DELETE FROM custfocus.response WHERE response_id IN (SELECT new_id FROM tie_map);
 DELETE FROM custfocus.service WHERE code LIKE 'TIE-%';
