@@ -497,7 +497,8 @@ Float8ArrayDatum(const double *values, int n)
  *
  * rxx (k x k, row-major) is overwritten.  Returns RW_UNDETERMINED when the
  * drivers are collinear (or R is not positive definite, which a matrix of
- * pairwise correlations need not be), RW_ZERO when no driver explains
+ * pairwise correlations need not be) or R^2 exceeds 1 (RW_R2_ABOVE_ONE:
+ * outcome correlations R cannot go with), RW_ZERO when no driver explains
  * anything beyond rounding (r2 and the weights 0, no shares), RW_OK.
  */
 typedef enum RwStatus
@@ -556,6 +557,10 @@ JohnsonWeights(double *rxx, const double *rxy, int k, double *r2_out,
 				h += vec[i * k + m] * sqrt(rxx[m * k + m]) * vec[j * k + m];
 			half[i * k + j] = half[j * k + i] = h;
 		}
+
+	/* correlations no one set of rows could have (see RW_R2_ABOVE_ONE) */
+	if (r2 > 1.0 + RW_R2_ABOVE_ONE)
+		return RW_UNDETERMINED;
 
 	/*
 	 * No driver correlates with the outcome beyond rounding: R^2 is 0, each
@@ -1213,8 +1218,6 @@ pairwise_relative_weights(PG_FUNCTION_ARGS)
 		}
 	}
 	status = JohnsonWeights(rxx, rxy, k, &r2, weights, shares);
-	if (status == RW_OK && r2 > 1.0 + RW_R2_ABOVE_ONE)
-		status = RW_UNDETERMINED;
 	PG_RETURN_DATUM(WeightsRecord(fcinfo, n, k, status, r2, weights, shares));
 }
 
