@@ -74,6 +74,28 @@ SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4}', '{t}
 SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4}', '{t}', '{0}', '{1}', '{1}', 10);
 SELECT custfocus.complementary_suppression_grid('{1}', '{1}', '{0}', '{4,5}', '{t}', '{0}', '{}', '{}', 10);
 
+-- The same score, item and rest built from roll-up rows, as
+-- rollup_hidden_compute gives them (rollup_hidden_grid): the score's cell
+-- of unit 1 in month 0 (40 answers), the item's answers in service 7's
+-- month 0 (35: counted in unit 1's month, quarter and year), shown by
+-- month; the rest (the score less the item) is made here.  The item's
+-- month is hidden; its quarter and year are not shown.  Then the stored
+-- cells kept (the item's month: nothing more), and bad tables.
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{0,0,2},{2,1,0}}', '{{3,2}}', '{0}', '{{7,1}}',
+										   '{{1,1,0,40}}', '{{2,7,0,35}}', '{{2,1,0}}', '{{1,2},{1,3}}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{0,0,2},{2,1,0}}', '{{3,2}}', '{0}', '{{7,1}}',
+										   '{{1,1,0,40}}', '{{2,7,0,35}}', '{{2,1,0}}', '{{1,2},{1,3}}', 10, '{{2,1,0}}');
+-- a service no unit counts is left out; a score with no cells, empty tables
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{0,0,2},{2,1,0}}', '{{3,2}}', '{0}', '{{8,1}}',
+										   '{{1,1,0,40}}', '{{2,7,0,35}}', '{{2,1,0}}', '{{1,2},{1,3}}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{}', '{}', '{}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{2,0,1}}', '{}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{1,0,2}}', '{{1,2}}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{1,0,2}}', '{}', '{0}', '{}', '{{2,1,0,5}}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1}}', '{}', '{0}', '{{7,1}}', '{}', '{{1,7,12,5}}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{0,0,1}', '{}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1}}', '{}', '{0}', '{{7,2}}', '{}', '{}', '{}', '{}', 10, NULL);
+
 -- An agency: AG over programs PA (services SA, SB, SC) and PB (SD, SE),
 -- an overall rating item and an NPS item.
 INSERT INTO custfocus.program (program_id, code, name, level) VALUES (901, 'AG', 'Agency', 'agency');

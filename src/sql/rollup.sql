@@ -886,6 +886,15 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.complementary_suppression_grid(integer[], integer[], integer[], bigint[], boolean[], integer[], integer[], integer[], integer, boolean[]) IS
 'complementary_suppression of the reporting layer''s table of a year, its relations following from where each cell is: entity (1..E) in unit (1..U) at slot (0..11 months, 12..15 quarters, 16 the year); a unit''s cell is the sum of those of the units whose unit_parent it is, a quarter''s of its months, the year''s of its quarters, entity_parent[k]''s of its entity_child[k]s (see src/suppress.c)';
 
+CREATE FUNCTION custfocus.rollup_hidden_grid(entities integer[], members integer[], unit_parent integer[],
+											  service_units integer[], unit_cells bigint[], service_cells bigint[],
+											  shown integer[], relations integer[], floor integer, stored integer[])
+RETURNS TABLE (entity integer, unit integer, slot integer)
+AS 'MODULE_PATHNAME', 'rollup_hidden_grid'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.rollup_hidden_grid(integer[], integer[], integer[], integer[], bigint[], bigint[], integer[], integer[], integer, integer[]) IS
+'complementary_suppression_grid of a year''s table built from the roll-ups'' rows (rollup_hidden_compute''s): entities (kind 0 given, 1 sum of its members, 2 its base less its members; base; published 0 never, 1 always, 2 where shown), members (entity, given entity), unit_parent, service_units (service, unit), unit_cells (entity, unit, slot, n), service_cells (entity, service, month 0..11, n: counted in its units'' month, quarter and year), shown (entity, unit, grain 0 month, 1 quarter, 2 year), relations (entity_parent, entity_child), floor, stored (entity, unit, slot: hidden from the start); returns the published cells to hide beyond the small ones (see src/suppress.c)';
+
 -- The complementary cells of one year (a date in it).  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
 -- of one view can be subtracted from another's:
@@ -907,10 +916,13 @@ COMMENT ON FUNCTION custfocus.complementary_suppression_grid(integer[], integer[
 -- A measure shows other figures of its answers than the scorecard (top box,
 -- means), but the table counts every figure of a cell as given away with
 -- any: the cells it hides protect each of them.
--- (The planner cannot know how many cells the CTEs hold, guesses a few
--- dozen, and joined a year's thousand cells by nested loops: 120 ms of the
--- benchmark's 140 ms per year.  Hash joins it is; and no JIT, which the
--- cost of a plan with nested loops priced out would set off for every year.)
+-- The SQL below reads the roll-ups' rows and the entities, units and
+-- relations (a few hundred rows); the cells are summed, made, numbered and
+-- solved in C (rollup_hidden_grid): assembled in SQL, the benchmark
+-- agency's 12,000 cells of a year cost 75 ms, now about 20.  (The planner
+-- cannot know how many rows the CTEs hold, guesses a few dozen, and joined
+-- them by nested loops: hash joins it is; and no JIT, which the cost of a
+-- plan with nested loops priced out would set off for every year.)
 CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date, p_from_stored boolean DEFAULT false)
 RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
@@ -919,15 +931,6 @@ SET enable_nestloop = off
 SET jit = off
 AS $$
 	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
-	-- the three scores, from the unit roll-up
-	score AS MATERIALIZED (
-		SELECT r.program_id, r.unit_service_id, r.grain, r.period_start,
-			   coalesce(sum(r.csat[1]), 0)::bigint AS n_csat, coalesce(sum(r.nps[1]), 0)::bigint AS n_nps,
-			   coalesce(sum(r.lm[1]), 0)::bigint AS n_lm
-		  FROM custfocus.rollup_unit_period r, y
-		 WHERE r.period_start >= y.y0 AND r.period_start < y.y1
-		 GROUP BY r.program_id, r.unit_service_id, r.grain, r.period_start
-	),
 	-- what active measures show: their item or requirement, unit and grain
 	shows AS (
 		SELECT DISTINCT CASE WHEN m.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END AS node,
@@ -938,37 +941,7 @@ AS $$
 		  LEFT JOIN custfocus.service s ON s.service_id = m.service_id
 		 WHERE m.active AND m.metric <> 'response_count'
 	),
-	leaf AS (SELECT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
-	-- their rows of the item roll-up, first (joined to the units first, the
-	-- planner spread the whole year's item roll-up over every unit and
-	-- grain: 400 ms of the benchmark's year), and not read at all without
-	-- measures
-	leaf_row AS MATERIALIZED (
-		SELECT r.service_id, r.month, r.item_id, r.n
-		  FROM custfocus.rollup_item_month r, y
-		 WHERE (SELECT EXISTS (SELECT FROM leaf))
-		   AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
-		   AND r.month >= y.y0 AND r.month < y.y1
-	),
-	-- per unit and month, then quarters and years from those
-	leaf_month AS MATERIALIZED (
-		SELECT r.item_id, u.program_id, u.unit_service_id, r.month, sum(r.n)::bigint AS n
-		  FROM leaf_row r
-		  JOIN custfocus.report_unit u ON u.service_id = r.service_id
-		 GROUP BY 1, 2, 3, 4
-	),
-	leaf_cell AS MATERIALIZED (
-		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'month' AS grain, lm.month AS period_start, lm.n
-		  FROM leaf_month lm
-		UNION ALL
-		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'quarter', date_trunc('quarter', lm.month)::date,
-			   sum(lm.n)::bigint
-		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
-		UNION ALL
-		SELECT lm.item_id, lm.program_id, lm.unit_service_id, 'year', date_trunc('year', lm.month)::date,
-			   sum(lm.n)::bigint
-		  FROM leaf_month lm GROUP BY 1, 2, 3, 5
-	),
+	leaf AS (SELECT DISTINCT x.item_id FROM custfocus.rollup_measured_items() AS x (item_id)),
 	-- which score each measured item counts for
 	leaf_score AS (
 		SELECT i.item_id, x.score
@@ -985,38 +958,38 @@ AS $$
 		 GROUP BY 1, 2
 		HAVING count(*) = (SELECT count(*) FROM custfocus.item i2 WHERE i2.requirement_id = i.requirement_id)
 	),
-	ent AS MATERIALIZED (
-		SELECT x.node, 0 AS node_id, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start, x.n, true AS published
-		  FROM score sc
-		 CROSS JOIN LATERAL (VALUES ('csat', sc.n_csat), ('nps', sc.n_nps), ('lm', sc.n_lm)) AS x (node, n)
+	-- every entity the table may have, numbered in the order the cells
+	-- are (one without cells this year has none), with how its cells'
+	-- counts are made (0: given; 1: the sum of its members; 2: its base
+	-- less its members) and where it is published (0: never; 1: always;
+	-- 2: where a measure shows it)
+	entity AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY d.node, d.node_id)::integer AS e, d.*
+		  FROM (SELECT x.node, 0 AS node_id, 0 AS kind, NULL::text AS base, 1 AS published
+				  FROM (VALUES ('csat'), ('nps'), ('lm')) AS x (node)
+				UNION ALL
+				SELECT 'item', l.item_id, 0, NULL, 2 FROM leaf l
+				UNION ALL
+				SELECT DISTINCT 'requirement', i.requirement_id, 1, NULL::text, 2
+				  FROM custfocus.item i
+				 WHERE i.item_id IN (SELECT leaf.item_id FROM leaf)
+				   AND i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
+				UNION ALL
+				-- the rest of a score's answers, where it has measured items
+				SELECT DISTINCT 'rest_' || ls.score, 0, 2, ls.score, 0 FROM leaf_score ls) d
+	),
+	-- a requirement's cells are the sums of its measured items', a rest's
+	-- its score's less those of the measured items that count for it
+	member AS (
+		SELECT ep.e AS parent, ec.e AS child
+		  FROM entity ep
+		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
+		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
 		UNION ALL
-		SELECT 'item', lc.item_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, lc.n,
-			   sh.node IS NOT NULL
-		  FROM leaf_cell lc
-		  LEFT JOIN shows sh ON sh.node = 'item' AND sh.node_id = lc.item_id AND sh.program_id = lc.program_id
-			   AND sh.unit_service_id = lc.unit_service_id AND sh.grain = lc.grain
-		UNION ALL
-		SELECT 'requirement', r.requirement_id, r.program_id, r.unit_service_id, r.grain, r.period_start, r.n,
-			   sh.node IS NOT NULL
-		  FROM (SELECT i.requirement_id, lc.program_id, lc.unit_service_id, lc.grain, lc.period_start, sum(lc.n)::bigint AS n
-				  FROM leaf_cell lc
-				  JOIN custfocus.item i ON i.item_id = lc.item_id
-				 WHERE i.requirement_id IN (SELECT sh.node_id FROM shows sh WHERE sh.node = 'requirement')
-				 GROUP BY 1, 2, 3, 4, 5) r
-		  LEFT JOIN shows sh ON sh.node = 'requirement' AND sh.node_id = r.requirement_id AND sh.program_id = r.program_id
-			   AND sh.unit_service_id = r.unit_service_id AND sh.grain = r.grain
-		UNION ALL
-		-- the rest of a score's answers, where it has measured items
-		SELECT 'rest_' || ls.score, 0, sc.program_id, sc.unit_service_id, sc.grain, sc.period_start,
-			   max(CASE ls.score WHEN 'csat' THEN sc.n_csat WHEN 'nps' THEN sc.n_nps ELSE sc.n_lm END)
-				   - coalesce(sum(lc.n), 0)::bigint,
-			   false
-		  FROM score sc
-		 CROSS JOIN (SELECT DISTINCT leaf_score.score FROM leaf_score) s0
-		  JOIN leaf_score ls ON ls.score = s0.score
-		  LEFT JOIN leaf_cell lc ON lc.item_id = ls.item_id AND lc.program_id = sc.program_id
-			   AND lc.unit_service_id = sc.unit_service_id AND lc.grain = sc.grain AND lc.period_start = sc.period_start
-		 GROUP BY 1, 2, 3, 4, 5, 6
+		SELECT ep.e, ec.e
+		  FROM leaf_score ls
+		  JOIN entity ep ON ep.node = 'rest_' || ls.score AND ep.node_id = 0
+		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = ls.item_id
 	),
 	-- the units numbered, with the unit above each: a service's program, a
 	-- program's parent (0: none)
@@ -1026,22 +999,6 @@ AS $$
 					   CASE WHEN ru.unit_service_id <> 0 THEN ru.program_id ELSE p.parent_id END AS parent_program_id
 				  FROM custfocus.report_unit ru
 				  JOIN custfocus.program p ON p.program_id = ru.program_id) x
-	),
-	entity AS MATERIALIZED (
-		SELECT row_number() OVER (ORDER BY d.node, d.node_id)::integer AS e, d.node, d.node_id
-		  FROM (SELECT DISTINCT ent.node, ent.node_id FROM ent) d
-	),
-	-- each cell: its entity, unit and slot (months 0..11, quarters 12..15,
-	-- the year 16: the relations between them are laid out in C)
-	cell AS MATERIALIZED (
-		SELECT row_number() OVER (ORDER BY en.e, un.u, sl.slot)::integer AS c, en.e, un.u, sl.slot, x.*
-		  FROM ent x
-		  JOIN entity en ON en.node = x.node AND en.node_id = x.node_id
-		  JOIN unit un ON un.program_id = x.program_id AND un.unit_service_id = x.unit_service_id
-		 CROSS JOIN LATERAL (
-			SELECT CASE x.grain WHEN 'month' THEN extract(month FROM x.period_start)::integer - 1
-								WHEN 'quarter' THEN 12 + (extract(month FROM x.period_start)::integer - 1) / 3
-								ELSE 16 END AS slot) sl
 	),
 	-- a score is the sum of its measured requirements (whose items all
 	-- count for it: a published requirement is one node of the sum; as two
@@ -1061,49 +1018,79 @@ AS $$
 		  JOIN entity ep ON ep.node = m.score AND ep.node_id = 0
 		  JOIN entity ec ON ec.node = m.node AND ec.node_id = m.node_id
 		UNION ALL
-		SELECT ep.e, ec.e
-		  FROM entity ep
-		  JOIN custfocus.item i ON ep.node = 'requirement' AND i.requirement_id = ep.node_id
-		  JOIN entity ec ON ec.node = 'item' AND ec.node_id = i.item_id
+		SELECT m.parent, m.child FROM member m JOIN entity ep ON ep.e = m.parent AND ep.node = 'requirement'
 	),
-	-- One pass over the cells gives every array the C function takes, in
-	-- the same order, and the cells' numbers in that order, so that they
-	-- agree whatever the order (sorting each array by cell, one sort per
-	-- array, cost more than the method itself; the cells come out of the
-	-- CTE in their numbers' order, which keeps the method's ties the same
-	-- from one computation to the next); materialized, so that the
-	-- function runs once.
-	hidden AS MATERIALIZED (
-		SELECT a.ids,
-			   custfocus.complementary_suppression_grid(
-				   a.es, a.us, a.slots, a.ns, a.pubs,
-				   (SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
-					  FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
-				   coalesce((SELECT array_agg(r.parent ORDER BY r.parent, r.child) FROM erel r), '{}'),
-				   coalesce((SELECT array_agg(r.child ORDER BY r.parent, r.child) FROM erel r), '{}'),
+	-- the cells built and solved in C (a slot: months 0..11, quarters
+	-- 12..15, the year 16)
+	hidden AS (
+		SELECT g.*
+		  FROM custfocus.rollup_hidden_grid(
+				   (SELECT array_agg(ARRAY[en.kind, coalesce(b.e, 0), en.published] ORDER BY en.e)
+					  FROM entity en LEFT JOIN entity b ON b.node = en.base AND b.node_id = 0),
+				   coalesce((SELECT array_agg(ARRAY[m.parent, m.child]) FROM member m), '{}'),
+				   coalesce((SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
+							   FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
+							'{}'),
+				   coalesce((SELECT array_agg(ARRAY[ru.service_id, un.u])
+							   FROM custfocus.report_unit ru
+							   JOIN unit un ON un.program_id = ru.program_id AND un.unit_service_id = ru.unit_service_id),
+							'{}'),
+				   -- the three scores' cells, from the unit roll-up
+				   coalesce((SELECT array_agg(ARRAY[en.e, un.u,
+												CASE r.grain WHEN 'month' THEN extract(month FROM r.period_start)::integer - 1
+															 WHEN 'quarter' THEN 12 + (extract(month FROM r.period_start)::integer - 1) / 3
+															 ELSE 16 END,
+												coalesce(x.n, 0)::bigint])
+							   FROM custfocus.rollup_unit_period r
+							   JOIN unit un ON un.program_id = r.program_id AND un.unit_service_id = r.unit_service_id
+							  CROSS JOIN LATERAL (VALUES ('csat', r.csat[1]), ('nps', r.nps[1]), ('lm', r.lm[1])) AS x (node, n)
+							   JOIN entity en ON en.node = x.node AND en.node_id = 0,
+								    y
+							  WHERE r.period_start >= y.y0 AND r.period_start < y.y1),
+							'{}'),
+				   -- the measured items' cells, from the item roll-up (not
+				   -- read at all without measures)
+				   coalesce((SELECT array_agg(ARRAY[en.e, r.service_id, extract(month FROM r.month)::integer - 1, r.n])
+							   FROM custfocus.rollup_item_month r
+							   JOIN entity en ON en.node = 'item' AND en.node_id = r.item_id,
+								    y
+							  WHERE (SELECT EXISTS (SELECT FROM leaf))
+							    AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
+								AND r.month >= y.y0 AND r.month < y.y1),
+							'{}'),
+				   coalesce((SELECT array_agg(ARRAY[en.e, un.u, CASE sh.grain WHEN 'month' THEN 0 WHEN 'quarter' THEN 1 ELSE 2 END])
+							   FROM shows sh
+							   JOIN entity en ON en.node = sh.node AND en.node_id = sh.node_id
+							   JOIN unit un ON un.program_id = sh.program_id AND un.unit_service_id = sh.unit_service_id
+							  WHERE sh.grain IN ('month', 'quarter', 'year')),
+							'{}'),
+				   coalesce((SELECT array_agg(ARRAY[r.parent, r.child] ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
-				   a.stored) AS h
-		  FROM (SELECT array_agg(c.c) AS ids, array_agg(c.e) AS es, array_agg(c.u) AS us, array_agg(c.slot) AS slots,
-					   array_agg(c.n) AS ns, array_agg(c.published) AS pubs,
-					   -- p_from_stored: the stored cells, kept and completed
-					   CASE WHEN p_from_stored THEN
-					   array_agg(EXISTS (SELECT FROM custfocus.rollup_hidden h
-										  WHERE c.node IN ('csat', 'nps', 'lm') AND h.program_id = c.program_id
-											AND h.unit_service_id = c.unit_service_id AND h.grain = c.grain
-											AND h.period_start = c.period_start
-											AND CASE c.node WHEN 'csat' THEN h.csat WHEN 'nps' THEN h.nps ELSE h.lm END)
-								 OR EXISTS (SELECT FROM custfocus.rollup_hidden_measure h
-											 WHERE h.node = c.node AND h.node_id = c.node_id
-											   AND h.program_id = c.program_id AND h.unit_service_id = c.unit_service_id
-											   AND h.grain = c.grain AND h.period_start = c.period_start)) END AS stored
-				  FROM cell c) a
-		 WHERE a.ids IS NOT NULL
+				   -- p_from_stored: the stored cells, kept and completed
+				   CASE WHEN p_from_stored THEN coalesce((
+					   SELECT array_agg(ARRAY[en.e, un.u,
+											  CASE h.grain WHEN 'month' THEN extract(month FROM h.period_start)::integer - 1
+														   WHEN 'quarter' THEN 12 + (extract(month FROM h.period_start)::integer - 1) / 3
+														   ELSE 16 END])
+						 FROM (SELECT x.node, 0 AS node_id, h.program_id, h.unit_service_id, h.grain, h.period_start
+								 FROM custfocus.rollup_hidden h
+								CROSS JOIN LATERAL (VALUES ('csat', h.csat), ('nps', h.nps), ('lm', h.lm)) AS x (node, hidden)
+								WHERE x.hidden
+								UNION ALL
+								SELECT h.node, h.node_id, h.program_id, h.unit_service_id, h.grain, h.period_start
+								  FROM custfocus.rollup_hidden_measure h) h
+						 JOIN entity en ON en.node = h.node AND en.node_id = h.node_id
+						 JOIN unit un ON un.program_id = h.program_id AND un.unit_service_id = h.unit_service_id,
+							  y
+						WHERE h.period_start >= y.y0 AND h.period_start < y.y1), '{}') END) AS g (entity, unit, slot)
 	)
-	SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
+	SELECT en.node, en.node_id, un.program_id, un.unit_service_id,
+		   CASE WHEN h.slot < 12 THEN 'month' WHEN h.slot < 16 THEN 'quarter' ELSE 'year' END,
+		   (y.y0 + make_interval(months => CASE WHEN h.slot < 12 THEN h.slot WHEN h.slot < 16 THEN 3 * (h.slot - 12) ELSE 0 END))::date
 	  FROM hidden h
-	 CROSS JOIN LATERAL unnest(h.ids, h.h) AS x (c, hidden)
-	  JOIN cell c ON c.c = x.c
-	 WHERE x.hidden AND c.published
+	  JOIN entity en ON en.e = h.entity
+	  JOIN unit un ON un.u = h.unit,
+		   y
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
 'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
@@ -2379,6 +2366,7 @@ REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_grid(integer[], integer[], integer[], integer[], bigint[], bigint[], integer[], integer[], integer, integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_compute(integer[], date[]) FROM PUBLIC;
