@@ -1036,20 +1036,22 @@ AS $$
 							   JOIN unit un ON un.program_id = ru.program_id AND un.unit_service_id = ru.unit_service_id),
 							'{}'),
 				   -- the three scores' cells, from the unit roll-up
-				   coalesce((SELECT array_agg(ARRAY[en.e, un.u,
+				   coalesce((SELECT array_agg(ARRAY[x.e, un.u,
 												CASE r.grain WHEN 'month' THEN extract(month FROM r.period_start)::integer - 1
 															 WHEN 'quarter' THEN 12 + (extract(month FROM r.period_start)::integer - 1) / 3
 															 ELSE 16 END,
 												coalesce(x.n, 0)::bigint])
 							   FROM custfocus.rollup_unit_period r
 							   JOIN unit un ON un.program_id = r.program_id AND un.unit_service_id = r.unit_service_id
-							  CROSS JOIN LATERAL (VALUES ('csat', r.csat[1]), ('nps', r.nps[1]), ('lm', r.lm[1])) AS x (node, n)
-							   JOIN entity en ON en.node = x.node AND en.node_id = 0,
+							  CROSS JOIN LATERAL (VALUES ((SELECT en.e FROM entity en WHERE en.node = 'csat'), r.csat[1]),
+														 ((SELECT en.e FROM entity en WHERE en.node = 'nps'), r.nps[1]),
+														 ((SELECT en.e FROM entity en WHERE en.node = 'lm'), r.lm[1])) AS x (e, n),
 								    y
 							  WHERE r.period_start >= y.y0 AND r.period_start < y.y1),
 							'{}'),
 				   -- the measured items' cells, from the item roll-up (not
-				   -- read at all without measures)
+				   -- read at all without measures; one scan: a probe per
+				   -- service and measured item took longer)
 				   coalesce((SELECT array_agg(ARRAY[en.e, r.service_id, extract(month FROM r.month)::integer - 1, r.n])
 							   FROM custfocus.rollup_item_month r
 							   JOIN entity en ON en.node = 'item' AND en.node_id = r.item_id,
