@@ -136,7 +136,8 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.rollup_hidden_grid(integer[], integer[], integer[], integer[], bigint[], bigint[], integer[], integer[], integer, integer[]) IS
 'complementary_suppression_grid of a year''s table built from the roll-ups'' rows (rollup_hidden_compute''s): entities (kind 0 given, 1 sum of its members, 2 its base less its members; base; published 0 never, 1 always, 2 where shown), members (entity, given entity), unit_parent, service_units (service, unit), unit_cells (entity, unit, slot, n), service_cells (entity, service, month 0..11, n: counted in its units'' month, quarter and year), shown (entity, unit, grain 0 month, 1 quarter, 2 year), relations (entity_parent, entity_child), floor, stored (entity, unit, slot: hidden from the start); returns the published cells to hide beyond the small ones (see src/suppress.c)';
 
--- The complementary cells of one year (a date in it).  One table of cells
+-- The complementary cells of the given years (dates in them), each year
+-- on its own.  One table of cells
 -- for everything the views publish of a year's answers, so that no figure
 -- of one view can be subtracted from another's:
 --   * entities: the scorecard's three scores ('csat': overall items, 'nps':
@@ -164,14 +165,19 @@ COMMENT ON FUNCTION custfocus.rollup_hidden_grid(integer[], integer[], integer[]
 -- cannot know how many rows the CTEs hold, guesses a few dozen, and joined
 -- them by nested loops: hash joins it is; and no JIT, which the cost of a
 -- plan with nested loops priced out would set off for every year.)
-CREATE FUNCTION custfocus.rollup_hidden_compute(p_year date, p_from_stored boolean DEFAULT false)
+CREATE FUNCTION custfocus.rollup_hidden_compute(p_years date[], p_from_stored boolean DEFAULT false)
 RETURNS TABLE (node text, node_id integer, program_id integer, unit_service_id integer, grain text, period_start date)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET enable_nestloop = off
 SET jit = off
 AS $$
-	WITH y AS (SELECT date_trunc('year', p_year)::date AS y0, (date_trunc('year', p_year) + interval '1 year')::date AS y1),
+	-- the years (of dates in them), numbered from 0
+	WITH y AS MATERIALIZED (
+		SELECT (row_number() OVER (ORDER BY d.yr) - 1)::integer AS yi, d.yr, make_date(d.yr, 1, 1) AS y0
+		  FROM (SELECT DISTINCT extract(year FROM x)::integer AS yr FROM unnest(p_years) AS x WHERE x IS NOT NULL) d
+	),
+	yb AS (SELECT min(y.y0) AS lo, (max(y.y0) + interval '1 year')::date AS hi FROM y),
 	-- what active measures show: their item or requirement, unit and grain
 	shows AS (
 		SELECT DISTINCT CASE WHEN m.item_id IS NOT NULL THEN 'item' ELSE 'requirement' END AS node,
@@ -241,6 +247,17 @@ AS $$
 				  FROM custfocus.report_unit ru
 				  JOIN custfocus.program p ON p.program_id = ru.program_id) x
 	),
+	-- Several years are one table of disjoint blocks: year yi's unit u is
+	-- yi x U + u, and its services' months are counted in its own units
+	-- (service key yi x S + s).  No relation joins two years, and the
+	-- method finds in each what it finds alone (its choices follow the
+	-- order of each block's cells and relations, which is the same); the
+	-- roll-ups are read and the statement planned once, not once a year.
+	svc AS MATERIALIZED (
+		SELECT row_number() OVER (ORDER BY d.service_id)::integer AS s, d.service_id
+		  FROM (SELECT DISTINCT ru.service_id FROM custfocus.report_unit ru) d
+	),
+	nb AS (SELECT (SELECT count(*) FROM unit)::integer AS nu, (SELECT count(*) FROM svc)::integer AS ns),
 	-- a score is the sum of its measured requirements (whose items all
 	-- count for it: a published requirement is one node of the sum; as two
 	-- items, the score minus the requirement gave the rest away, found a
@@ -269,15 +286,18 @@ AS $$
 				   (SELECT array_agg(ARRAY[en.kind, coalesce(b.e, 0), en.published] ORDER BY en.e)
 					  FROM entity en LEFT JOIN entity b ON b.node = en.base AND b.node_id = 0),
 				   coalesce((SELECT array_agg(ARRAY[m.parent, m.child]) FROM member m), '{}'),
-				   coalesce((SELECT array_agg(coalesce(pu.u, 0) ORDER BY x.u)
-							   FROM unit x LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
+				   coalesce((SELECT array_agg(CASE WHEN pu.u IS NULL THEN 0 ELSE y.yi * nb.nu + pu.u END ORDER BY y.yi, x.u)
+							   FROM y CROSS JOIN nb CROSS JOIN unit x
+							   LEFT JOIN unit pu ON pu.program_id = x.parent_program_id AND pu.unit_service_id = 0),
 							'{}'),
-				   coalesce((SELECT array_agg(ARRAY[ru.service_id, un.u])
+				   coalesce((SELECT array_agg(ARRAY[y.yi * nb.ns + sv.s, y.yi * nb.nu + un.u])
 							   FROM custfocus.report_unit ru
-							   JOIN unit un ON un.program_id = ru.program_id AND un.unit_service_id = ru.unit_service_id),
+							   JOIN svc sv ON sv.service_id = ru.service_id
+							   JOIN unit un ON un.program_id = ru.program_id AND un.unit_service_id = ru.unit_service_id
+							  CROSS JOIN y CROSS JOIN nb),
 							'{}'),
 				   -- the three scores' cells, from the unit roll-up
-				   coalesce((SELECT array_agg(ARRAY[x.e, un.u,
+				   coalesce((SELECT array_agg(ARRAY[x.e, y.yi * nb.nu + un.u,
 												CASE r.grain WHEN 'month' THEN extract(month FROM r.period_start)::integer - 1
 															 WHEN 'quarter' THEN 12 + (extract(month FROM r.period_start)::integer - 1) / 3
 															 ELSE 16 END,
@@ -286,32 +306,36 @@ AS $$
 							   JOIN unit un ON un.program_id = r.program_id AND un.unit_service_id = r.unit_service_id
 							  CROSS JOIN LATERAL (VALUES ((SELECT en.e FROM entity en WHERE en.node = 'csat'), r.csat[1]),
 														 ((SELECT en.e FROM entity en WHERE en.node = 'nps'), r.nps[1]),
-														 ((SELECT en.e FROM entity en WHERE en.node = 'lm'), r.lm[1])) AS x (e, n),
-								    y
-							  WHERE r.period_start >= y.y0 AND r.period_start < y.y1),
+														 ((SELECT en.e FROM entity en WHERE en.node = 'lm'), r.lm[1])) AS x (e, n)
+							   JOIN y ON y.yr = extract(year FROM r.period_start)::integer
+							  CROSS JOIN nb CROSS JOIN yb
+							  WHERE r.period_start >= yb.lo AND r.period_start < yb.hi),
 							'{}'),
 				   -- the measured items' cells, from the item roll-up (not
 				   -- read at all without measures; one scan: a probe per
 				   -- service and measured item took longer)
-				   coalesce((SELECT array_agg(ARRAY[en.e, r.service_id, extract(month FROM r.month)::integer - 1, r.n])
+				   coalesce((SELECT array_agg(ARRAY[en.e, y.yi * nb.ns + sv.s, extract(month FROM r.month)::integer - 1, r.n])
 							   FROM custfocus.rollup_item_month r
-							   JOIN entity en ON en.node = 'item' AND en.node_id = r.item_id,
-								    y
+							   JOIN entity en ON en.node = 'item' AND en.node_id = r.item_id
+							   JOIN svc sv ON sv.service_id = r.service_id
+							   JOIN y ON y.yr = extract(year FROM r.month)::integer
+							  CROSS JOIN nb CROSS JOIN yb
 							  WHERE (SELECT EXISTS (SELECT FROM leaf))
 							    AND r.item_id = ANY (ARRAY(SELECT leaf.item_id FROM leaf))
-								AND r.month >= y.y0 AND r.month < y.y1),
+								AND r.month >= yb.lo AND r.month < yb.hi),
 							'{}'),
-				   coalesce((SELECT array_agg(ARRAY[en.e, un.u, CASE sh.grain WHEN 'month' THEN 0 WHEN 'quarter' THEN 1 ELSE 2 END])
+				   coalesce((SELECT array_agg(ARRAY[en.e, y.yi * nb.nu + un.u, CASE sh.grain WHEN 'month' THEN 0 WHEN 'quarter' THEN 1 ELSE 2 END])
 							   FROM shows sh
 							   JOIN entity en ON en.node = sh.node AND en.node_id = sh.node_id
 							   JOIN unit un ON un.program_id = sh.program_id AND un.unit_service_id = sh.unit_service_id
+							  CROSS JOIN y CROSS JOIN nb
 							  WHERE sh.grain IN ('month', 'quarter', 'year')),
 							'{}'),
 				   coalesce((SELECT array_agg(ARRAY[r.parent, r.child] ORDER BY r.parent, r.child) FROM erel r), '{}'),
 				   (SELECT s.min_responses FROM custfocus.setting s),
 				   -- p_from_stored: the stored cells, kept and completed
 				   CASE WHEN p_from_stored THEN coalesce((
-					   SELECT array_agg(ARRAY[en.e, un.u,
+					   SELECT array_agg(ARRAY[en.e, y.yi * nb.nu + un.u,
 											  CASE h.grain WHEN 'month' THEN extract(month FROM h.period_start)::integer - 1
 														   WHEN 'quarter' THEN 12 + (extract(month FROM h.period_start)::integer - 1) / 3
 														   ELSE 16 END])
@@ -323,20 +347,21 @@ AS $$
 								SELECT h.node, h.node_id, h.program_id, h.unit_service_id, h.grain, h.period_start
 								  FROM custfocus.rollup_hidden_measure h) h
 						 JOIN entity en ON en.node = h.node AND en.node_id = h.node_id
-						 JOIN unit un ON un.program_id = h.program_id AND un.unit_service_id = h.unit_service_id,
-							  y
-						WHERE h.period_start >= y.y0 AND h.period_start < y.y1), '{}') END) AS g (entity, unit, slot)
+						 JOIN unit un ON un.program_id = h.program_id AND un.unit_service_id = h.unit_service_id
+						 JOIN y ON y.yr = extract(year FROM h.period_start)::integer
+						CROSS JOIN nb), '{}') END) AS g (entity, unit, slot)
 	)
 	SELECT en.node, en.node_id, un.program_id, un.unit_service_id,
 		   CASE WHEN h.slot < 12 THEN 'month' WHEN h.slot < 16 THEN 'quarter' ELSE 'year' END,
-		   (y.y0 + make_interval(months => CASE WHEN h.slot < 12 THEN h.slot WHEN h.slot < 16 THEN 3 * (h.slot - 12) ELSE 0 END))::date
+		   make_date(y.yr, CASE WHEN h.slot < 12 THEN h.slot + 1 WHEN h.slot < 16 THEN 3 * (h.slot - 12) + 1 ELSE 1 END, 1)
 	  FROM hidden h
+	 CROSS JOIN nb
+	  JOIN y ON y.yi = (h.unit - 1) / nb.nu
+	  JOIN unit un ON un.u = (h.unit - 1) % nb.nu + 1
 	  JOIN entity en ON en.e = h.entity
-	  JOIN unit un ON un.u = h.unit,
-		   y
 $$;
-COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) IS
-'The complementary suppression of the year of p_year: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
+COMMENT ON FUNCTION custfocus.rollup_hidden_compute(date[], boolean) IS
+'The complementary suppression of the years of p_years (dates in them), each year''s table on its own: the published cells (scorecard scores, measured items and requirements) to hide besides those of too few answers, computed from the roll-ups at the agency floor (p_from_stored: starting from the stored cells, which it keeps)';
 
 -- Whether the complementary cells stay right after answers were added to
 -- the given keys (p_answers: how many to each), without computing them
@@ -418,11 +443,13 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_year date;
+	v_years date[] := '{}';
 	v_old custfocus.rollup_hidden[];
 	v_old_measure custfocus.rollup_hidden_measure[];
 BEGIN
 	FOR v_year IN SELECT DISTINCT date_trunc('year', y)::date FROM unnest(p_months) AS y WHERE y IS NOT NULL ORDER BY 1 LOOP
-		-- one computation or check of a year at a time (see rollup_hidden)
+		-- one computation or check of a year at a time (see rollup_hidden);
+		-- every year locked, in order, before any is computed
 		INSERT INTO custfocus.rollup_hidden_year AS h (year, computations) VALUES (v_year, 0)
 			ON CONFLICT (year) DO NOTHING;
 		PERFORM 1 FROM custfocus.rollup_hidden_year h WHERE h.year = v_year FOR UPDATE;
@@ -437,52 +464,57 @@ BEGIN
 			CONTINUE;
 		END IF;
 		UPDATE custfocus.rollup_hidden_year h SET computations = h.computations + 1 WHERE h.year = v_year;
-		WITH gone AS (
-			DELETE FROM custfocus.rollup_hidden h
-			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-			RETURNING h.*
-		)
-		SELECT array_agg(g) INTO v_old FROM gone g;
-		WITH gone AS (
-			DELETE FROM custfocus.rollup_hidden_measure h
-			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-			RETURNING h.*
-		)
-		SELECT array_agg(g) INTO v_old_measure FROM gone g;
-		WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_year)),
-		m AS (
-			INSERT INTO custfocus.rollup_hidden_measure
-			SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
-			  FROM c WHERE c.node IN ('item', 'requirement')
-		)
-		INSERT INTO custfocus.rollup_hidden
-		SELECT c.program_id, c.unit_service_id, c.grain, c.period_start,
-			   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
-		  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
-		 GROUP BY 1, 2, 3, 4;
-		-- the units whose cells changed (to publish), of the scores and of
-		-- the measures (what the key drivers' windows are checked against):
-		-- the symmetric difference of the year's cells before and after,
-		-- each cell its unit and its row as text (the two tables' rows
-		-- never read alike)
-		RETURN QUERY
-		WITH cells_before AS (
-			SELECT o.program_id, o.unit_service_id, o::text AS cell FROM unnest(v_old) AS o
-			UNION ALL
-			SELECT o.program_id, o.unit_service_id, o::text FROM unnest(v_old_measure) AS o
-		),
-		cells_after AS (
-			SELECT h.program_id, h.unit_service_id, h::text AS cell FROM custfocus.rollup_hidden h
-			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-			UNION ALL
-			SELECT h.program_id, h.unit_service_id, h::text FROM custfocus.rollup_hidden_measure h
-			 WHERE h.period_start >= v_year AND h.period_start < (v_year + interval '1 year')::date
-		)
-		SELECT DISTINCT d.program_id, d.unit_service_id
-		  FROM ((SELECT * FROM cells_before EXCEPT SELECT * FROM cells_after)
-				UNION ALL
-				(SELECT * FROM cells_after EXCEPT SELECT * FROM cells_before)) d;
+		v_years := v_years || v_year;
 	END LOOP;
+	IF cardinality(v_years) = 0 THEN
+		RETURN;
+	END IF;
+	-- the years computed again at once (one reading of the roll-ups)
+	WITH gone AS (
+		DELETE FROM custfocus.rollup_hidden h
+		 WHERE date_trunc('year', h.period_start)::date = ANY (v_years)
+		RETURNING h.*
+	)
+	SELECT array_agg(g) INTO v_old FROM gone g;
+	WITH gone AS (
+		DELETE FROM custfocus.rollup_hidden_measure h
+		 WHERE date_trunc('year', h.period_start)::date = ANY (v_years)
+		RETURNING h.*
+	)
+	SELECT array_agg(g) INTO v_old_measure FROM gone g;
+	WITH c AS MATERIALIZED (SELECT * FROM custfocus.rollup_hidden_compute(v_years)),
+	m AS (
+		INSERT INTO custfocus.rollup_hidden_measure
+		SELECT c.node, c.node_id, c.program_id, c.unit_service_id, c.grain, c.period_start
+		  FROM c WHERE c.node IN ('item', 'requirement')
+	)
+	INSERT INTO custfocus.rollup_hidden
+	SELECT c.program_id, c.unit_service_id, c.grain, c.period_start,
+		   bool_or(c.node = 'csat'), bool_or(c.node = 'nps'), bool_or(c.node = 'lm')
+	  FROM c WHERE c.node IN ('csat', 'nps', 'lm')
+	 GROUP BY 1, 2, 3, 4;
+	-- the units whose cells changed (to publish), of the scores and of
+	-- the measures (what the key drivers' windows are checked against):
+	-- the symmetric difference of the years' cells before and after,
+	-- each cell its unit and its row as text (the two tables' rows
+	-- never read alike)
+	RETURN QUERY
+	WITH cells_before AS (
+		SELECT o.program_id, o.unit_service_id, o::text AS cell FROM unnest(v_old) AS o
+		UNION ALL
+		SELECT o.program_id, o.unit_service_id, o::text FROM unnest(v_old_measure) AS o
+	),
+	cells_after AS (
+		SELECT h.program_id, h.unit_service_id, h::text AS cell FROM custfocus.rollup_hidden h
+		 WHERE date_trunc('year', h.period_start)::date = ANY (v_years)
+		UNION ALL
+		SELECT h.program_id, h.unit_service_id, h::text FROM custfocus.rollup_hidden_measure h
+		 WHERE date_trunc('year', h.period_start)::date = ANY (v_years)
+	)
+	SELECT DISTINCT d.program_id, d.unit_service_id
+	  FROM ((SELECT * FROM cells_before EXCEPT SELECT * FROM cells_after)
+			UNION ALL
+			(SELECT * FROM cells_after EXCEPT SELECT * FROM cells_before)) d;
 END
 $$;
 COMMENT ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) IS
@@ -1058,9 +1090,8 @@ AS $$
 			 WHERE x.hidden
 			UNION ALL
 			SELECT * FROM custfocus.rollup_hidden_measure) s
-	  FULL JOIN (SELECT c.* FROM (SELECT DISTINCT date_trunc('year', r.period_start)::date AS y
-									FROM custfocus.rollup_unit_period r) y
-				 CROSS JOIN LATERAL custfocus.rollup_hidden_compute(y.y, true) c) f
+	  FULL JOIN custfocus.rollup_hidden_compute(ARRAY(SELECT DISTINCT r.period_start FROM custfocus.rollup_unit_period r),
+												true) f
 		ON f.node = s.node AND f.node_id = s.node_id AND f.program_id = s.program_id
 		   AND f.unit_service_id = s.unit_service_id AND f.grain = s.grain AND f.period_start = s.period_start
 	 WHERE s.node IS NULL OR f.node IS NULL
@@ -5851,7 +5882,7 @@ SELECT c.* FROM (SELECT array_agg(k.service_id) AS s, array_agg(k.month) AS m
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_refresh(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_unchanged(integer[], date[], bigint[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_measured_items() FROM PUBLIC;
-REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION custfocus.rollup_hidden_compute(date[], boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_grid(integer[], integer[], integer[], integer[], bigint[], bigint[], integer[], integer[], integer, integer[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_touch(integer[], date[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION custfocus.rollup_hidden_all() FROM PUBLIC;

@@ -812,7 +812,10 @@ ServiceUnitCmp(const void *a, const void *b)
  *	stored: (entity, unit, slot) hidden from the start, or NULL.
  *
  * Cells are numbered by entity, unit and slot, as the SQL that built them
- * before did, so that the method breaks its ties as it did.
+ * before did, so that the method breaks its ties as it did.  Several years
+ * go in as one table of disjoint blocks (each year its own units and
+ * service keys): no relation joins two blocks, and each block's cells and
+ * relations keep their order, so each year gets the cells it gets alone.
  */
 PG_FUNCTION_INFO_V1(rollup_hidden_grid);
 Datum
