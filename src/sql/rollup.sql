@@ -2027,12 +2027,25 @@ RETURNS SETOF custfocus.rollup_unit_period
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT u.program_id, u.unit_service_id, g.grain, date_trunc(g.grain, b.month)::date, sum(b.responses),
-		   custfocus.sums_sum(b.csat), custfocus.counts_sum(b.csat_counts), custfocus.sums_sum(b.nps),
-		   custfocus.moments_sum(b.lm)
-	  FROM unnest(p_rows) AS b
-	  JOIN custfocus.report_unit u ON u.service_id = b.service_id
-	 CROSS JOIN (VALUES ('month'), ('quarter'), ('year')) AS g (grain)
+	-- each unit's months first, its quarters and years merged from them
+	-- (each service-month merged once, not once a grain: an import into
+	-- every month of the benchmark agency, 19 ms to 11)
+	WITH um AS MATERIALIZED (
+		SELECT u.program_id, u.unit_service_id, b.month, sum(b.responses) AS responses,
+			   custfocus.sums_sum(b.csat) AS csat, custfocus.counts_sum(b.csat_counts) AS csat_counts,
+			   custfocus.sums_sum(b.nps) AS nps, custfocus.moments_sum(b.lm) AS lm
+		  FROM unnest(p_rows) AS b
+		  JOIN custfocus.report_unit u ON u.service_id = b.service_id
+		 GROUP BY 1, 2, 3
+	)
+	SELECT m.program_id, m.unit_service_id, 'month', m.month, m.responses, m.csat, m.csat_counts, m.nps, m.lm
+	  FROM um m
+	UNION ALL
+	SELECT m.program_id, m.unit_service_id, g.grain, date_trunc(g.grain, m.month)::date, sum(m.responses),
+		   custfocus.sums_sum(m.csat), custfocus.counts_sum(m.csat_counts), custfocus.sums_sum(m.nps),
+		   custfocus.moments_sum(m.lm)
+	  FROM um m
+	 CROSS JOIN (VALUES ('quarter'), ('year')) AS g (grain)
 	 GROUP BY 1, 2, 3, 4
 $$;
 COMMENT ON FUNCTION custfocus.rollup_units_delta(custfocus.rollup_service_month[]) IS
