@@ -943,6 +943,19 @@ $$;
 COMMENT ON FUNCTION custfocus.rollup_units_delta(custfocus.rollup_service_month[]) IS
 'The unit roll-up rows that the given service-month delta rows add, merged per unit key';
 
+CREATE OR REPLACE FUNCTION custfocus.period_label(grain text, period_start date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE grain
+		 WHEN 'month' THEN pg_catalog.lpad(pg_catalog.date_part('year', period_start)::integer::text, 4, '0')
+						   OPERATOR(pg_catalog.||) '-'
+						   OPERATOR(pg_catalog.||) pg_catalog.lpad(pg_catalog.date_part('month', period_start)::integer::text, 2, '0')
+		 WHEN 'quarter' THEN pg_catalog.lpad(pg_catalog.date_part('year', period_start)::integer::text, 4, '0')
+							 OPERATOR(pg_catalog.||) '-Q'
+							 OPERATOR(pg_catalog.||) pg_catalog.date_part('quarter', period_start)::integer::text
+		 WHEN 'year' THEN pg_catalog.lpad(pg_catalog.date_part('year', period_start)::integer::text, 4, '0') END;
+COMMENT ON FUNCTION custfocus.period_label(text, date) IS
+'A period as text: 2026-03 (month), 2026-Q1 (quarter) or 2026 (year)';
+
 CREATE OR REPLACE FUNCTION custfocus.rollup_verify()
 RETURNS TABLE (service_id integer, month date, problem text)
 LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
