@@ -413,6 +413,20 @@ SELECT s.linear_mean_n - m.n AS rest_n, s.linear_mean_weighted_sum - m.n * m.act
 SELECT count(*) AS recovered FROM pg_temp.attack('lm');
 RESET ROLE;
 SELECT count(*) AS verify_problems FROM custfocus.rollup_verify();
+-- Several years are computed in one call (a commit that touched them), as
+-- disjoint blocks of one table: each gets exactly the cells it gets alone
+SELECT (SELECT count(*) FROM custfocus.rollup_hidden_compute('{2025-03-15,2026-01-01}')) AS together,
+	   (SELECT count(*) FROM custfocus.rollup_hidden_compute('{2025-01-01}')) AS y2025,
+	   (SELECT count(*) FROM custfocus.rollup_hidden_compute('{2026-12-31}')) AS y2026,
+	   (SELECT count(*) FROM ((SELECT * FROM custfocus.rollup_hidden_compute('{2025-03-15,2026-01-01}')
+							   EXCEPT ALL
+							   (SELECT * FROM custfocus.rollup_hidden_compute('{2025-01-01}')
+								UNION ALL SELECT * FROM custfocus.rollup_hidden_compute('{2026-12-31}')))
+							  UNION ALL
+							  ((SELECT * FROM custfocus.rollup_hidden_compute('{2025-01-01}')
+								UNION ALL SELECT * FROM custfocus.rollup_hidden_compute('{2026-12-31}'))
+							   EXCEPT ALL
+							   SELECT * FROM custfocus.rollup_hidden_compute('{2025-03-15,2026-01-01}'))) d) AS differ;
 -- The key drivers' window is a sum of months too: in March 2025 only 3
 -- respondents of SF answered the waiting items (the measure hides the
 -- month), and the window's n x performance minus the measure's other
