@@ -92,6 +92,7 @@ SELECT * FROM custfocus.rollup_hidden_grid('{}', '{}', '{}', '{}', '{}', '{}', '
 SELECT * FROM custfocus.rollup_hidden_grid('{{2,0,1}}', '{}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
 SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{1,0,2}}', '{{1,2}}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
 SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{1,0,2}}', '{}', '{0}', '{}', '{{2,1,0,5}}', '{}', '{}', '{}', 10, NULL);
+SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1},{0,0,2},{2,1,0}}', '{{3,2},{3,2}}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
 SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1}}', '{}', '{0}', '{{7,1}}', '{}', '{{1,7,12,5}}', '{}', '{}', 10, NULL);
 SELECT * FROM custfocus.rollup_hidden_grid('{0,0,1}', '{}', '{0}', '{}', '{}', '{}', '{}', '{}', 10, NULL);
 SELECT * FROM custfocus.rollup_hidden_grid('{{0,0,1}}', '{}', '{0}', '{{7,2}}', '{}', '{}', '{}', '{}', 10, NULL);

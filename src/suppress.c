@@ -571,6 +571,32 @@ GridLinkCmp(const void *a, const void *b)
 
 #define GRID_SLOTS 17			/* months 0..11, quarters 12..15, the year 16 */
 
+/* the cells of a grid of entities x units x slots, refused past an allocation */
+static Size
+GridSize(int nents, int nunits, Size elem_size)
+{
+	Size		grid = (Size) nents * nunits * GRID_SLOTS;
+
+	if (grid > MaxAllocSize / elem_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d entities in %d units are too many for one table", nents, nunits)));
+	return grid;
+}
+
+/* each unit's parent: another unit, or 0 */
+static void
+CheckUnitParents(const int *unit_parent, int nunits)
+{
+	int			k;
+
+	for (k = 0; k < nunits; k++)
+		if (unit_parent[k] < 0 || unit_parent[k] > nunits || unit_parent[k] == k + 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unit_parent[%d] is %d, not another unit (1 to %d) or 0", k + 1, unit_parent[k], nunits)));
+}
+
 /*
  * The relations of a year's table laid out from where each cell is (see
  * complementary_suppression_grid), then solved: per cell, whether it is
@@ -598,11 +624,7 @@ GridSolve(int ncells, const int *ent, const int *unit, const int *slot, const in
 		nents = Max(nents, ent[i]);
 
 	/* where each cell is: entity x unit x slot -> cell + 1 (0: none) */
-	grid = (Size) nents * nunits * GRID_SLOTS;
-	if (grid > MaxAllocSize / sizeof(int))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%d entities in %d units are too many for one table", nents, nunits)));
+	grid = GridSize(nents, nunits, sizeof(int));
 	index = palloc0(sizeof(int) * Max(grid, 1));
 #define GRID_AT(e, u, s) index[(((Size) (e) - 1) * nunits + ((u) - 1)) * GRID_SLOTS + (s)]
 	for (i = 0; i < ncells; i++)
@@ -735,11 +757,7 @@ complementary_suppression_grid(PG_FUNCTION_ARGS)
 					 errmsg("cell %d is entity %d, unit %d, slot %d: entities are 1 or more, units 1 to %d, slots 0 to %d",
 							i + 1, ent[i], unit[i], slot[i], nunits, GRID_SLOTS - 1)));
 	}
-	for (k = 0; k < nunits; k++)
-		if (unit_parent[k] < 0 || unit_parent[k] > nunits || unit_parent[k] == k + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unit_parent[%d] is %d, not another unit (1 to %d) or 0", k + 1, unit_parent[k], nunits)));
+	CheckUnitParents(unit_parent, nunits);
 	for (k = 0; k < nep; k++)
 		if (ent_parent[k] < 1 || ent_child[k] < 1 || ent_parent[k] == ent_child[k])
 			ereport(ERROR,
@@ -770,8 +788,9 @@ RowsArg(ArrayType *a, Oid elemtype, int ncols, const char *name, int *nrows)
 	return CfArrayData(a);
 }
 
+/* pairs of integers, in order of the first then the second */
 static int
-ServiceUnitCmp(const void *a, const void *b)
+IntPairCmp(const void *a, const void *b)
 {
 	const int  *x = a,
 			   *y = b;
@@ -912,11 +931,20 @@ rollup_hidden_grid(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("member %d is (%d, %d): not an entity of kind 1 or 2 and a given entity", k + 1, p, c)));
 	}
-	for (k = 0; k < nunits; k++)
-		if (unit_parent[k] < 0 || unit_parent[k] > nunits || unit_parent[k] == k + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unit_parent[%d] is %d, not another unit (1 to %d) or 0", k + 1, unit_parent[k], nunits)));
+	{
+		/* each once: a member given twice would count its cells twice */
+		int		   *pairs = palloc(sizeof(int) * Max(2 * nmembers, 1));
+
+		memcpy(pairs, members, sizeof(int) * 2 * nmembers);
+		qsort(pairs, nmembers, 2 * sizeof(int), IntPairCmp);
+		for (k = 1; k < nmembers; k++)
+			if (pairs[2 * k] == pairs[2 * k - 2] && pairs[2 * k + 1] == pairs[2 * k - 1])
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("member (%d, %d) is given twice", pairs[2 * k], pairs[2 * k + 1])));
+		pfree(pairs);
+	}
+	CheckUnitParents(unit_parent, nunits);
 	for (k = 0; k < nrels; k++)
 		if (relations[2 * k] < 1 || relations[2 * k] > nents || relations[2 * k + 1] < 1 ||
 			relations[2 * k + 1] > nents || relations[2 * k] == relations[2 * k + 1])
@@ -924,11 +952,7 @@ rollup_hidden_grid(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation %d is (%d, %d): not two entities", k + 1, relations[2 * k], relations[2 * k + 1])));
 
-	grid = (Size) nents * nunits * GRID_SLOTS;
-	if (grid > MaxAllocSize / sizeof(int64))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%d entities in %d units are too many for one table", nents, nunits)));
+	grid = GridSize(nents, nunits, sizeof(int64));
 	gn = palloc0(sizeof(int64) * Max(grid, 1));
 	present = palloc0(sizeof(bool) * Max(grid, 1));
 
@@ -946,7 +970,7 @@ rollup_hidden_grid(PG_FUNCTION_ARGS)
 		gn[HG_AT(r[0], r[1], r[2])] += r[3];
 		present[HG_AT(r[0], r[1], r[2])] = true;
 	}
-	qsort(map, nmap, 2 * sizeof(int), ServiceUnitCmp);
+	qsort(map, nmap, 2 * sizeof(int), IntPairCmp);
 	for (k = 0; k < nmap; k++)
 		if (map[2 * k + 1] < 1 || map[2 * k + 1] > nunits)
 			ereport(ERROR,
