@@ -565,12 +565,18 @@ DECLARE
 	step integer := 0;
 	kind integer;
 	v_change text;
+	v_published boolean;
 BEGIN
 	FOR round IN 1 .. 2 LOOP
 		FOR kind IN SELECT k FROM generate_series(0, 15) k ORDER BY random() LOOP
 			step := step + 1;
 			v_change := pg_temp.random_change(kind);
 			COMMIT;
+			-- the publisher (a background worker the commit started, see
+			-- src/publish.c) publishes the figures, then they are verified
+			-- (two statements: one expression would test in its snapshot)
+			PERFORM custfocus.report_wait();
+			v_published := custfocus.report_published();
 			INSERT INTO run_committed
 			SELECT step, v_change,
 				   (SELECT count(*) FROM custfocus.rollup_verify()),
@@ -578,7 +584,7 @@ BEGIN
 				   CASE WHEN step % 3 = 0 THEN pg_temp.scorecard_differences() END
 				   + CASE WHEN step % 3 = 0 THEN pg_temp.drivers_differences() END
 				   + CASE WHEN step % 3 = 0 THEN pg_temp.measures_differences() END,
-				   custfocus.report_published();
+				   v_published;
 			COMMIT;
 		END LOOP;
 	END LOOP;
@@ -953,6 +959,36 @@ UPDATE custfocus.response SET weight = 2
  WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1');
 RESET ROLE;
 SELECT count(*) AS verify_problems_after_analyst FROM custfocus.rollup_verify();
+-- Publication after commit (custfocus.publish_after_commit, on by
+-- default): the analyst's commit listed what it changed and started the
+-- publisher, a background worker that publishes as the extension's owner;
+-- the analyst may wait for it, not publish, nor read the listing.
+SET ROLE regress_ru_analyst;
+SELECT custfocus.report_wait() AS published_by_the_worker;
+SELECT custfocus.report_publish_pending();
+SELECT count(*) FROM custfocus.report_stale;
+RESET ROLE;
+SELECT (SELECT count(*) FROM custfocus.report_stale) AS listed,
+	   (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
+-- Until the commit, the listing is the transaction's own (the views read
+-- its changes computed); rolled back, it is gone, and no worker starts.
+BEGIN;
+UPDATE custfocus.response SET weight = 3
+ WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1');
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT count(*) AS listed, bool_and(s.service_id = ANY (l.services)) AS the_service,
+	   custfocus.report_published() AS reads_published
+  FROM custfocus.report_stale l, custfocus.service s WHERE s.code = 'RU_S1';
+ROLLBACK;
+SELECT count(*) AS listed, custfocus.report_published() AS reads_published FROM custfocus.report_stale;
+-- With the setting off, the commit publishes before it returns: nothing
+-- listed, the views read the published figures at once.
+SET custfocus.publish_after_commit = off;
+UPDATE custfocus.response SET weight = 1
+ WHERE service_id = (SELECT service_id FROM custfocus.service WHERE code = 'RU_S1');
+SELECT count(*) AS listed, custfocus.report_published() AS reads_published FROM custfocus.report_stale;
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+RESET custfocus.publish_after_commit;
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;

@@ -52,6 +52,8 @@ _PG_init(void)
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
 
+	custfocus_publish_init();
+
 	MarkGUCPrefixReserved("custfocus");
 
 	custfocus_rollup_init();

@@ -33,6 +33,10 @@ extern void CfRollupImportBatch(CfRollupImport *ri, int nrows, const bool *inser
 								const Datum *a_value, const bool *a_value_null);
 extern void CfRollupImportApply(CfRollupImport *ri);
 
+/* publish.c: custfocus.publish_after_commit, and the publisher worker */
+extern bool custfocus_publish_after_commit;
+extern void custfocus_publish_init(void);
+
 /* citus.c: the roll-ups of a distributed custfocus (custfocus.distribute()) */
 extern bool custfocus_storing_rollups;
 extern void custfocus_citus_init(void);

@@ -42,4 +42,15 @@
 	DecodeDateTime((field), (ftype), (nf), (dtype), (tm), (fsec), (tz))
 #endif
 
+/*
+ * PostgreSQL 17 lets a background worker connect as a role without LOGIN
+ * (BGWORKER_BYPASS_ROLELOGINCHECK); before it, the publisher's role (the
+ * extension's owner) must be able to log in.
+ */
+#ifdef BGWORKER_BYPASS_ROLELOGINCHECK
+#define BGWORKER_BYPASS_ROLELOGINCHECK_COMPAT BGWORKER_BYPASS_ROLELOGINCHECK
+#else
+#define BGWORKER_BYPASS_ROLELOGINCHECK_COMPAT 0
+#endif
+
 #endif							/* CUSTFOCUS_PG_COMPAT_H */

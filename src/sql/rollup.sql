@@ -2348,7 +2348,7 @@ BEGIN
 	END IF;
 	IF v_services IS NULL THEN
 		IF cardinality(v_publish) > 0 THEN
-			PERFORM custfocus.report_refresh(v_publish);
+			PERFORM custfocus.report_publish(v_publish);
 		END IF;
 		RETURN NULL;
 	END IF;
@@ -2396,8 +2396,9 @@ BEGIN
 	SELECT array_agg(h.changed_program_id) AS p, array_agg(h.changed_unit_service_id) AS s INTO v_keys
 	  FROM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers) h;
 	-- the figures of the units the keys count for, and of the units whose
-	-- complementary cells changed, published
-	PERFORM custfocus.report_refresh(v_publish, v_keys.p, v_keys.s);
+	-- complementary cells changed, published (now, or by the publisher
+	-- right after the commit: see src/sql/published.sql)
+	PERFORM custfocus.report_publish(v_publish, v_keys.p, v_keys.s);
 	RETURN NULL;
 END
 $$;

@@ -1,0 +1,181 @@
+/*
+ * publish.c
+ *		Publication after commit: a background worker that publishes the
+ *		figures a commit changed, once that commit is visible.
+ *
+ * A commit that changed answers used to publish every figure it touched
+ * (scorecard, trend, key drivers, measures) before it returned: about
+ * 0.2 s of every import's commit on the benchmark agency, whatever the
+ * import's size.  With custfocus.publish_after_commit on (the default) the
+ * commit only lists what it changed (custfocus.report_stale) and asks for
+ * this worker; until the worker has published, the views compute the
+ * figures from the roll-ups when read (report_published() is false while
+ * anything is listed), so every reader sees the same exact numbers either
+ * way, as TimescaleDB's real-time aggregates do between refreshes.
+ *
+ * The worker is a dynamic background worker (no shared_preload_libraries
+ * needed): registered by the committing backend in its commit callback,
+ * after the commit is visible to others, so that the worker's snapshot
+ * holds what it must publish.  It connects to the same database as the
+ * extension's owner, who may run the publication function (revoked from
+ * everyone else), calls custfocus.report_publish_pending() and exits.
+ * Publications run one at a time (report_state's row lock), so workers of
+ * commits close together queue up, and the later ones find nothing left.
+ * When no worker slot is free, the commit warns, and the figures stay
+ * listed (read live, exact) until the next worker or a call of
+ * report_publish_pending().
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/ipc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+
+#include "custfocus.h"
+#include "pg_compat.h"
+
+bool		custfocus_publish_after_commit = true;
+
+/* a worker is wanted when this transaction commits, as this role */
+static bool publish_requested = false;
+static Oid	publish_role = InvalidOid;
+
+PGDLLEXPORT pg_noreturn void custfocus_publish_main(Datum arg);
+
+static void
+PublishXactCallback(XactEvent event, void *arg)
+{
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+
+	if (!publish_requested)
+		return;
+	if (event != XACT_EVENT_COMMIT)
+	{
+		/* aborted or prepared: nothing committed to publish from here */
+		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+			publish_requested = false;
+		return;
+	}
+	publish_requested = false;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, sizeof(worker.bgw_library_name), "custfocus");
+	snprintf(worker.bgw_function_name, sizeof(worker.bgw_function_name), "custfocus_publish_main");
+	snprintf(worker.bgw_name, sizeof(worker.bgw_name), "custfocus publisher");
+	snprintf(worker.bgw_type, sizeof(worker.bgw_type), "custfocus publisher");
+	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
+	memcpy(worker.bgw_extra, &publish_role, sizeof(Oid));
+	worker.bgw_notify_pid = 0;
+
+	/* the commit is done: a warning, never an error, from here */
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a custfocus publisher: no background worker slot is free"),
+				 errdetail("The reporting views compute the figures this commit changed when read, until they are published."),
+				 errhint("Raise max_worker_processes, or call custfocus.report_publish_pending().")));
+}
+
+void
+custfocus_publish_init(void)
+{
+	DefineCustomBoolVariable("custfocus.publish_after_commit",
+							 "Publish the figures a commit changed in a background worker after the commit, rather than in the commit.",
+							 "On, the default: a commit that changed answers lists what it changed and returns; a background "
+							 "worker publishes it right after, and until then the reporting views compute those figures when "
+							 "read (the same numbers). Off: the commit publishes them itself before it returns.",
+							 &custfocus_publish_after_commit,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	RegisterXactCallback(PublishXactCallback, NULL);
+}
+
+/*
+ * custfocus.publish_after_commit(): the session's setting, read through a
+ * function (see session_min_responses in custfocus.c).
+ */
+PG_FUNCTION_INFO_V1(publish_after_commit);
+Datum
+publish_after_commit(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(custfocus_publish_after_commit);
+}
+
+/*
+ * custfocus.report_publish_request(): a publisher is to start when this
+ * transaction commits, as the extension's owner (looked up now, inside the
+ * transaction: the commit callback may not read the catalogues).
+ */
+PG_FUNCTION_INFO_V1(report_publish_request);
+Datum
+report_publish_request(PG_FUNCTION_ARGS)
+{
+	Oid			ext = get_extension_oid("custfocus", false);
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "custfocus: extension %u not found", ext);
+	publish_role = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	publish_requested = true;
+	PG_RETURN_VOID();
+}
+
+/*
+ * The worker: publish what is listed, in one transaction, and exit.  An
+ * error is logged and ends the worker; what it did not publish stays listed.
+ */
+void
+custfocus_publish_main(Datum arg)
+{
+	Oid			dboid = DatumGetObjectId(arg);
+	Oid			role;
+
+	memcpy(&role, MyBgworkerEntry->bgw_extra, sizeof(Oid));
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, role, BGWORKER_BYPASS_ROLELOGINCHECK_COMPAT);
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "SELECT custfocus.report_publish_pending()");
+	if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "custfocus: publication failed");
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(true);
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
