@@ -1362,7 +1362,7 @@ BEGIN
 	END IF;
 	IF v_services IS NULL THEN
 		IF cardinality(v_publish) > 0 THEN
-			PERFORM custfocus.report_refresh(v_publish);
+			PERFORM custfocus.report_publish(v_publish);
 		END IF;
 		RETURN NULL;
 	END IF;
@@ -1410,8 +1410,9 @@ BEGIN
 	SELECT array_agg(h.changed_program_id) AS p, array_agg(h.changed_unit_service_id) AS s INTO v_keys
 	  FROM custfocus.rollup_hidden_refresh(v_services, v_months, v_answers) h;
 	-- the figures of the units the keys count for, and of the units whose
-	-- complementary cells changed, published
-	PERFORM custfocus.report_refresh(v_publish, v_keys.p, v_keys.s);
+	-- complementary cells changed, published (now, or by the publisher
+	-- right after the commit: see src/sql/published.sql)
+	PERFORM custfocus.report_publish(v_publish, v_keys.p, v_keys.s);
 	RETURN NULL;
 END
 $$;
@@ -1876,6 +1877,19 @@ REVOKE ALL ON custfocus.report_state FROM PUBLIC;
 -- as no grants: only the owner, whose views and functions read them, reads
 -- or writes them, whatever a grant on all tables of the schema gives)
 ALTER TABLE custfocus.report_state ENABLE ROW LEVEL SECURITY;
+
+CREATE TABLE custfocus.report_stale (
+	services	integer[] NOT NULL,
+	unit_programs integer[],
+	unit_services integer[]
+);
+COMMENT ON TABLE custfocus.report_stale IS
+'What committed transactions changed and the publisher (custfocus.report_publish_pending, run by a background worker after the commit) has not yet published: while it has rows, the reporting views compute their figures when read; derived data, not dumped';
+COMMENT ON COLUMN custfocus.report_stale.services IS 'Services whose figures (the units they count for, their key drivers, the measures of their scopes) are to be published again';
+COMMENT ON COLUMN custfocus.report_stale.unit_programs IS 'Programs of further units (pairs with unit_services) whose complementary cells changed';
+COMMENT ON COLUMN custfocus.report_stale.unit_services IS 'Unit services (0: the program''s roll-up) of those units';
+REVOKE ALL ON custfocus.report_stale FROM PUBLIC;
+ALTER TABLE custfocus.report_stale ENABLE ROW LEVEL SECURITY;
 
 CREATE TABLE custfocus.report_scorecard (
 	program_id	integer NOT NULL,
@@ -2906,9 +2920,11 @@ AS $$
 		   AND custfocus.session_min_responses() <= coalesce((SELECT s.min_responses FROM custfocus.setting s WHERE s.id), 10)
 		   -- nothing of this transaction's to publish yet
 		   AND NOT EXISTS (SELECT FROM custfocus.rollup_pending p WHERE p.xact = pg_current_xact_id_if_assigned())
+		   -- nor of a commit's, waiting for the publisher
+		   AND NOT EXISTS (SELECT FROM custfocus.report_stale)
 $$;
 COMMENT ON FUNCTION custfocus.report_published() IS
-'Whether custfocus.scorecard, satisfaction_trend, key_drivers, measure_status and voc_themes (and the views reading them) read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, and the transaction has no changes of answers yet to commit';
+'Whether custfocus.scorecard, satisfaction_trend, key_drivers, measure_status and voc_themes (and the views reading them) read the figures published at the last commit (true) or compute them at read time: custfocus.live_reports is off, the session asks for no threshold above the agency''s floor, the transaction has no changes of answers yet to commit, and no commit''s changes wait to be published (report_stale)';
 
 -- Publishes the figures of the units the given services count for and of
 -- the given units (pairs; 0 as the unit service of a program roll-up), all
@@ -2984,6 +3000,110 @@ $$;
 COMMENT ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) IS
 'Publishes again, at the agency''s floor, the scorecard and trend figures of the units the given services count for and of the given units, the key drivers of the given services and of the given units'' services (and the opportunities'' ranks), and the measures of their scopes (at commit)';
 REVOKE ALL ON FUNCTION custfocus.report_refresh(integer[], integer[], integer[]) FROM PUBLIC;
+
+CREATE FUNCTION custfocus.publish_after_commit() RETURNS boolean
+AS 'MODULE_PATHNAME', 'publish_after_commit'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION custfocus.publish_after_commit() IS
+'Value of the custfocus.publish_after_commit setting of the session: whether a commit leaves the publication of the figures it changed to a background worker';
+
+CREATE FUNCTION custfocus.report_publish_request() RETURNS void
+AS 'MODULE_PATHNAME', 'report_publish_request'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION custfocus.report_publish_request() IS
+'Starts a publisher (a background worker that calls report_publish_pending as the extension''s owner) when the transaction commits';
+REVOKE ALL ON FUNCTION custfocus.report_publish_request() FROM PUBLIC;
+
+-- What the commit (rollup_commit_compact) does with the figures it changed,
+-- under the publication lock: publishes them (custfocus.publish_after_commit
+-- off), or lists them for the publisher, which starts once the commit is
+-- visible.
+CREATE FUNCTION custfocus.report_publish(p_services integer[], p_unit_programs integer[] DEFAULT NULL,
+										 p_unit_services integer[] DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF custfocus.publish_after_commit() THEN
+		INSERT INTO custfocus.report_stale VALUES (p_services, p_unit_programs, p_unit_services);
+		PERFORM custfocus.report_publish_request();
+	ELSE
+		PERFORM custfocus.report_refresh(p_services, p_unit_programs, p_unit_services);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_publish(integer[], integer[], integer[]) IS
+'At commit: publishes the figures of the given services and units (custfocus.publish_after_commit off), or lists them in report_stale for the publisher that starts after the commit';
+REVOKE ALL ON FUNCTION custfocus.report_publish(integer[], integer[], integer[]) FROM PUBLIC;
+
+-- Publishes everything listed in report_stale by commits visible now, at
+-- once, under the publication lock (one publication at a time; a publisher
+-- started by a later commit waits here and then finds the rows gone).
+-- Returns how many listings it published.  The background worker calls it
+-- after each commit that listed something; an admin may call it to publish
+-- what a worker could not (no free slot), and report_verify calls it first.
+CREATE FUNCTION custfocus.report_publish_pending() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+DECLARE
+	v_n integer;
+	v_services integer[];
+	v_programs integer[];
+	v_units integer[];
+BEGIN
+	IF NOT EXISTS (SELECT FROM custfocus.report_stale) THEN
+		RETURN 0;
+	END IF;
+	PERFORM 1 FROM custfocus.report_state s WHERE s.id FOR UPDATE;
+	WITH gone AS (
+		DELETE FROM custfocus.report_stale RETURNING *
+	)
+	SELECT (SELECT count(*) FROM gone),
+		   ARRAY(SELECT DISTINCT x FROM gone g CROSS JOIN LATERAL unnest(g.services) AS x),
+		   u.p, u.s
+	  INTO v_n, v_services, v_programs, v_units
+	  FROM (SELECT array_agg(k.p ORDER BY k.p, k.s) AS p, array_agg(k.s ORDER BY k.p, k.s) AS s
+			  FROM (SELECT DISTINCT x.p, x.s FROM gone g
+					 CROSS JOIN LATERAL unnest(g.unit_programs, g.unit_services) AS x (p, s)
+					 WHERE x.p IS NOT NULL) k) u;
+	IF v_n > 0 THEN
+		PERFORM custfocus.report_refresh(v_services, v_programs, v_units);
+	END IF;
+	RETURN v_n;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_publish_pending() IS
+'Publishes the figures that committed transactions listed in report_stale (what the publisher, a background worker, runs after such a commit); returns the number of listings published, 0 when nothing waited';
+REVOKE ALL ON FUNCTION custfocus.report_publish_pending() FROM PUBLIC;
+
+-- Waits until no commit's figures wait for the publisher (each check in a
+-- snapshot of its own, so under READ COMMITTED): for a job that wants the
+-- views to read published figures when it ends (an import script before a
+-- BI refresh), and for tests.  Nothing it tells is hidden: the views'
+-- plans show as much.
+CREATE FUNCTION custfocus.report_wait(p_timeout interval DEFAULT interval '30 seconds') RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_until timestamptz := clock_timestamp() + p_timeout;
+BEGIN
+	LOOP
+		IF NOT EXISTS (SELECT FROM custfocus.report_stale) THEN
+			RETURN true;
+		END IF;
+		IF clock_timestamp() >= v_until THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_sleep(0.01);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION custfocus.report_wait(interval) IS
+'Waits until the publisher has published every commit''s figures (nothing listed in report_stale), at most p_timeout; true when it has, false on timeout (the views then still compute those figures when read)';
 
 -- Publish the given services' figures again when the transaction commits
 -- (inputs of the figures that are not answers: a requirement's stated
@@ -3328,10 +3448,13 @@ COMMENT ON FUNCTION custfocus.report_same(double precision[], double precision[]
 CREATE FUNCTION custfocus.report_verify()
 RETURNS TABLE (view_name text, program_id integer, unit_service_id integer, grain text, period_start date,
 			   problem text)
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET custfocus.min_responses = 0
 AS $$
+	-- what commits left to the publisher first: those figures are not
+	-- published yet, by design, and are read live meanwhile
+	SELECT custfocus.report_publish_pending();
 	SELECT 'scorecard', coalesce(p.program_id, c.program_id), coalesce(p.unit_service_id, c.unit_service_id),
 		   coalesce(p.grain, c.grain), coalesce(p.period_start, c.period_start),
 		   CASE WHEN p.program_id IS NULL THEN 'not published' WHEN c.program_id IS NULL THEN 'published, not computed'
@@ -3444,7 +3567,7 @@ AS $$
 		   IS DISTINCT FROM (c.rank, c.n, c.importance, c.importance_source, c.performance, c.gap, c.priority, c.quadrant)
 $$;
 COMMENT ON FUNCTION custfocus.report_verify() IS
-'Every published scorecard, trend, key-driver, measure, theme, closed-loop or opportunity row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
+'Publishes what waits for the publisher (report_publish_pending), then lists every published scorecard, trend, key-driver, measure, theme, closed-loop or opportunity row that differs from a computation from the roll-ups now, at the agency''s floor (counts equal, figures to 1e-12 relative), or is missing on either side; empty when all is well';
 REVOKE ALL ON FUNCTION custfocus.report_verify() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW custfocus.scorecard WITH (security_barrier) AS

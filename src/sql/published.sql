@@ -31,6 +31,10 @@
 --   * custfocus.live_reports is off (on: always computed at read time; for
 --     checks, and what a DBA compares with report_verify());
 --   * nothing committed waits to be published (report_stale, below).
+-- Otherwise they read the computation itself, for the caller's role (a
+-- SECURITY DEFINER function of the caller's role, as the visibility
+-- functions: *_live_rows(CURRENT_USER)).  Both branches are in the view;
+-- the planner runs only the one the one-time test selects.
 --
 -- Publication after commit (custfocus.publish_after_commit, on by default):
 -- publishing costs about 0.2 s on the benchmark agency whatever a commit's
@@ -42,10 +46,6 @@
 -- when read, as TimescaleDB's real-time aggregates add what is not yet
 -- materialized: the numbers are the same either way, only slower to read
 -- for that moment.  With the setting off, the commit publishes them itself.
--- Otherwise they read the computation itself, for the caller's role (a
--- SECURITY DEFINER function of the caller's role, as the visibility
--- functions: *_live_rows(CURRENT_USER)).  Both branches are in the view;
--- the planner runs only the one the one-time test selects.
 
 CREATE TABLE custfocus.report_state (
 	id			boolean PRIMARY KEY DEFAULT true CHECK (id),
