@@ -546,6 +546,8 @@ SELECT bool_or(p ~ '[^_]code = ''WIC-CLINIC''') AS service_filter_pushed_down,
 -- (the closed-loop figures are published: a service's row, the count of
 -- the last 90 days through feedback_closed_idx; the computation's read of
 -- the service's feedback, alias lg in the view, never runs)
+-- (after the publisher of the last commit of feedback: see src/publish.c)
+SELECT custfocus.report_wait() AS publisher_done;
 CREATE FUNCTION pg_temp.plan_run(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
 BEGIN
 	RETURN QUERY EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q;

@@ -219,6 +219,8 @@ SET custfocus.live_reports = on;
 SELECT pg_temp.opportunities_text() = :'admin_published' AS same_computed;
 RESET custfocus.live_reports;
 -- a BI tile's top 10 reads the published ranks and writes ten reasons
+-- (once the publisher of the last commit is done: see src/publish.c)
+SELECT custfocus.report_wait() AS publisher_done;
 SELECT bool_or(p ~ 'Scan (using \w+ )?on report_opportunities') AS reads_published_ranks,
 	   bool_or(p ~ 'Result \(actual rows=1(\.00)? loops=10\)') AS ten_reasons,
 	   bool_or(p ~ 'Result \(actual rows=1(\.00)? loops=(1[1-9]|[2-9][0-9]|[0-9]{3,})\)') AS more_reasons

@@ -619,9 +619,11 @@ SELECT publications AS publications_before FROM custfocus.report_state \gset
 INSERT INTO custfocus.item (survey_id, code, text, scale_id, metric, requirement_id)
 SELECT i.survey_id, 'RU-NEW', 'New question', i.scale_id, 'rating', i.requirement_id
   FROM custfocus.item i WHERE i.requirement_id IS NOT NULL ORDER BY i.item_id LIMIT 1;
+SELECT custfocus.report_wait() AS publisher_done;
 SELECT publications - :publications_before AS published, (SELECT count(*) FROM custfocus.report_verify()) AS published_problems
   FROM custfocus.report_state;
 DELETE FROM custfocus.item WHERE code = 'RU-NEW';
+SELECT custfocus.report_wait() AS publisher_done;
 SELECT publications - :publications_before AS published, (SELECT count(*) FROM custfocus.report_verify()) AS published_problems
   FROM custfocus.report_state;
 -- every measure has periods to compare

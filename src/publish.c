@@ -169,9 +169,17 @@ custfocus_publish_main(Datum arg)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "SELECT custfocus.report_publish_pending()");
-	if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "custfocus: publication failed");
+	/*
+	 * The extension may have been dropped (or the database restored without
+	 * it) since the commit that asked for this worker: then there is nothing
+	 * to publish, and no error to log.
+	 */
+	if (OidIsValid(get_extension_oid("custfocus", true)))
+	{
+		pgstat_report_activity(STATE_RUNNING, "SELECT custfocus.report_publish_pending()");
+		if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "custfocus: publication failed");
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -107,6 +107,9 @@ RESET ROLE;
 
 \echo
 \echo '== Published figures: finished when the data last changed, read by key =='
+-- (by a background worker right after each commit: see README, Publication
+-- after commit; the views compute them when read until it is done)
+SELECT custfocus.report_wait() AS published_after_the_last_commit;
 SELECT s.publications AS commits_that_published,
 	   (SELECT count(*) FROM custfocus.report_scorecard) AS scorecard_rows,
 	   (SELECT count(*) FROM custfocus.report_key_drivers) AS key_driver_rows,

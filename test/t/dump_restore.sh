@@ -57,7 +57,7 @@ SELECT format('SELECT %L || '' '' || count(*) || '' '' || coalesce(md5(string_ag
    AND c.relname NOT IN ('rollup_service_month', 'rollup_unit_period', 'rollup_item_month', 'rollup_pairs_month', 'rollup_pending', 'report_unit',
 						   'rollup_hidden', 'rollup_hidden_year', 'rollup_hidden_measure',
 						   'report_scorecard', 'report_trend', 'report_key_drivers', 'report_measure_status', 'report_themes',
-						   'report_feedback', 'report_opportunities', 'report_state')
+						   'report_feedback', 'report_opportunities', 'report_state', 'report_stale')
  ORDER BY c.relname
 \gexec
 SELECT c.relname || ' ' || pg_sequence_last_value(c.oid)

@@ -34,7 +34,10 @@ check() {
 	local problems
 	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.rollup_verify()")
 	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.rollup_verify()" >&2; fail "$1: the complementary cells do not protect the data ($problems problems)"; }
-	# and the figures published at commit (report_scorecard, ...) with the roll-ups
+	# and the figures published after the commits (report_scorecard, ...)
+	# with the roll-ups: as the publishers (background workers, see
+	# src/publish.c) left them, not as report_verify would publish them
+	[ "$(psql_q -At -c "SELECT custfocus.report_wait()")" = t ] || fail "$1: the publishers did not finish in 30 s"
 	problems=$(psql_q -At -c "SELECT count(*) FROM custfocus.report_verify()")
 	[ "$problems" = 0 ] || { psql_q -c "SELECT * FROM custfocus.report_verify()" >&2; fail "$1: the published figures differ from a computation in $problems rows"; }
 	echo "suppression_concurrent: $1: cells right"
