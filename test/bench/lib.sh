@@ -59,7 +59,8 @@ no_rollups='ALTER TABLE custfocus.response DISABLE TRIGGER rollup_response_inser
 
 # One statement that imports a file into cs_import and then fires the
 # triggers deferred to commit (the roll-ups' compaction), so that a timed,
-# rolled-back import costs what a committed one does.
+# rolled-back import costs what a committed one does; then runs $2, if
+# given (what follows the commit: the publication, see views.sh).
 import_stmt() {
-	printf "DO \$\$ BEGIN PERFORM custfocus.import_responses_file('cs_import', '%s'); SET CONSTRAINTS ALL IMMEDIATE; END \$\$;" "$1"
+	printf "DO \$\$ BEGIN PERFORM custfocus.import_responses_file('cs_import', '%s'); SET CONSTRAINTS ALL IMMEDIATE; %s END \$\$;" "$1" "${2:-}"
 }

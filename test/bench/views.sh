@@ -93,6 +93,9 @@ for n in "${sizes[@]}"; do
 	psql -c 'CREATE EXTENSION custfocus'
 	psql -v responses="$n" -f test/bench/generate.sql >/dev/null
 	psql -v responses="$n" -f test/bench/views_data.sql >/dev/null
+	# the figures those commits changed published by the background worker
+	# (README, Publication after commit), so the views read them published
+	[ "$(psql -At -c "SELECT custfocus.report_wait('10 minutes')")" = t ] || { echo "views.sh: the publisher did not finish" >&2; exit 1; }
 	psql -c 'VACUUM ANALYZE'
 	psql -At >/dev/null <<-'SQL'
 		SELECT custfocus.grant_access('bi_reader', 'reader');
@@ -156,14 +159,21 @@ for n in "${sizes[@]}"; do
 	done
 	# The roll-ups' cost to an import (issue 13: at most 10 %): the same
 	# import of a tenth of the responses with the roll-up triggers and
-	# without them, interleaved, each rolled back.
+	# without them, interleaved, each rolled back.  The import's commit
+	# leaves the publication to a background worker (README, Publication
+	# after commit), which a rolled-back import never starts: so the third
+	# statement also publishes in the transaction (report_publish_pending
+	# after the commit's triggers) and the worker's own time is printed
+	# beside the ratio, not hidden.
 	nimport=$(( n / 10 ))
 	psql -v nimport="$nimport" -v wide="$work/wide.csv" -f test/bench/import_data.sql >/dev/null
 	mapfile -t times < <(BENCH_TIMING=client interleaved "$rounds" \
 		"BEGIN; @T $(import_stmt "$work/wide.csv") ROLLBACK;" \
-		"BEGIN; $no_rollups @T $(import_stmt "$work/wide.csv") ROLLBACK;")
+		"BEGIN; $no_rollups @T $(import_stmt "$work/wide.csv") ROLLBACK;" \
+		"BEGIN; @T $(import_stmt "$work/wide.csv" 'PERFORM custfocus.report_publish_pending();') ROLLBACK;")
 	imp_ratio=$(ratio "${times[0]}" "${times[1]}")
-	emit "" "Import of $nimport responses (wide CSV, \`import_responses_file\`): ${times[0]} ms with the roll-ups, ${times[1]} ms with their triggers off: $imp_ratio (goal <= 1.10: $(awk -v x="$imp_ratio" 'BEGIN { print (x <= 1.10 ? "met" : "not met") }'))."
+	publish_ms=$(awk -v a="${times[2]}" -v b="${times[0]}" 'BEGIN { printf "%.0f", a - b }')
+	emit "" "Import of $nimport responses (wide CSV, \`import_responses_file\`): ${times[0]} ms with the roll-ups, ${times[1]} ms with their triggers off: $imp_ratio (goal <= 1.10: $(awk -v x="$imp_ratio" 'BEGIN { print (x <= 1.10 ? "met" : "not met") }')); then the background worker publishes the figures it changed in about $publish_ms ms (${times[2]} ms with the publication in the transaction: $(ratio "${times[2]}" "${times[1]}")), the views computing them when read meanwhile."
 	emit "" "A role with \`grant_access(role, 'reader')\` alone (README, Security's example; no \`grant_program_access\`) sees, of each view read whole: $(IFS=,; echo "${seen[*]}" | sed 's/,/, /g') rows."
 	psql -d postgres -c "DROP DATABASE $db"   # the disk of the next size
 done
