@@ -991,6 +991,42 @@ UPDATE custfocus.response SET weight = 1
 SELECT count(*) AS listed, custfocus.report_published() AS reads_published FROM custfocus.report_stale;
 SELECT count(*) AS published_problems FROM custfocus.report_verify();
 RESET custfocus.publish_after_commit;
+-- A burst of commits, each changing one response (a web form saving
+-- answers one at a time): a commit that sees a publisher at work asks for
+-- none (see custfocus.report_publish), and every listing is still
+-- published: nothing is left waiting, and the figures verify.
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT x.response_id, x.weight FROM custfocus.response x ORDER BY x.response_id LIMIT 40 LOOP
+		UPDATE custfocus.response SET weight = r.weight + 1 WHERE response_id = r.response_id;
+		COMMIT;
+	END LOOP;
+	FOR r IN SELECT x.response_id, x.weight FROM custfocus.response x ORDER BY x.response_id LIMIT 40 LOOP
+		UPDATE custfocus.response SET weight = r.weight - 1 WHERE response_id = r.response_id;
+		COMMIT;
+	END LOOP;
+END
+$$;
+SELECT custfocus.report_wait() AS published_after_the_burst,
+	   (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
+-- report_wait's timeout is checked.  A listing no publisher was asked for
+-- (what a commit leaves when no worker slot is free): report_wait times
+-- out, and under REPEATABLE READ, whose snapshot cannot change, answers at
+-- once (an hour's wait would time the test out); report_publish_pending
+-- publishes it.
+SELECT custfocus.report_wait(NULL);
+SELECT custfocus.report_wait(interval '-1 second');
+INSERT INTO custfocus.report_stale
+SELECT ARRAY[service_id] FROM custfocus.service WHERE code = 'RU_S2';
+SELECT custfocus.report_wait(interval '0') AS published, custfocus.report_published() AS reads_published;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT custfocus.report_wait(interval '1 hour') AS published;
+COMMIT;
+SELECT custfocus.report_publish_pending() AS listings_published;
+SELECT custfocus.report_wait(interval '0') AS published, custfocus.report_published() AS reads_published,
+	   (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;

@@ -19,8 +19,10 @@
  * holds what it must publish.  It connects to the same database as the
  * extension's owner, who may run the publication function (revoked from
  * everyone else), calls custfocus.report_publish_pending() and exits.
- * Publications run one at a time (report_state's row lock), so workers of
- * commits close together queue up, and the later ones find nothing left.
+ * Publications run one at a time (report_state's row lock); a commit
+ * that sees a worker of its database at work asks for no other, since that
+ * one will take its listing too (see report_publish), so commits closer
+ * together than a publication start about one worker each publication.
  * When no worker slot is free, the commit warns, and the figures stay
  * listed (read live, exact) until the next worker or a call of
  * report_publish_pending().
@@ -176,14 +178,34 @@ custfocus_publish_main(Datum arg)
 	 */
 	if (OidIsValid(get_extension_oid("custfocus", true)))
 	{
+		/*
+		 * Active from before the publication lock until it has taken and
+		 * published the listings: a commit that sees this worker active
+		 * (under the lock) starts no other (custfocus.report_publish).
+		 */
 		pgstat_report_activity(STATE_RUNNING, "SELECT custfocus.report_publish_pending()");
-		if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "custfocus: publication failed");
+		PG_TRY();
+		{
+			if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
+				elog(ERROR, "custfocus: publication failed");
+		}
+		PG_CATCH();
+		{
+			/* idle before the abort releases the lock, as below */
+			pgstat_report_activity(STATE_IDLE, NULL);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	SPI_finish();
 	PopActiveSnapshot();
+
+	/*
+	 * Idle before the commit releases the lock: a commit that takes the
+	 * lock after this one's must not count on it.
+	 */
+	pgstat_report_activity(STATE_IDLE, NULL);
 	CommitTransactionCommand();
 	pgstat_report_stat(true);
-	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }

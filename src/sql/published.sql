@@ -1200,8 +1200,17 @@ REVOKE ALL ON FUNCTION custfocus.report_publish_request() FROM PUBLIC;
 
 -- What the commit (rollup_commit_compact) does with the figures it changed,
 -- under the publication lock: publishes them (custfocus.publish_after_commit
--- off), or lists them for the publisher, which starts once the commit is
--- visible.
+-- off), or lists them for a publisher, which starts once the commit is
+-- visible.  One publisher at work takes every listing committed before it
+-- gets the lock (report_publish_pending), so a commit asks for none while
+-- one of this database is at work: commits closer together than a
+-- publication lasts (a web form saving answers one by one) would otherwise
+-- each start a worker, and run out of max_worker_processes' slots.  Safe
+-- because the commit holds the lock here: a publisher seen at work (state
+-- active, which it leaves before its commit releases the lock, see
+-- src/publish.c) cannot have taken the listings yet, and takes this one
+-- with them once this commit releases the lock.  A worker registered but
+-- not yet at work is not seen: then one more starts (harmless).
 CREATE FUNCTION custfocus.report_publish(p_services integer[], p_unit_programs integer[] DEFAULT NULL,
 										 p_unit_services integer[] DEFAULT NULL)
 RETURNS void
@@ -1211,7 +1220,12 @@ AS $$
 BEGIN
 	IF custfocus.publish_after_commit() THEN
 		INSERT INTO custfocus.report_stale VALUES (p_services, p_unit_programs, p_unit_services);
-		PERFORM custfocus.report_publish_request();
+		PERFORM pg_stat_clear_snapshot();   -- the workers as they are now
+		IF NOT EXISTS (SELECT FROM pg_stat_activity a
+						WHERE a.backend_type = 'custfocus publisher' AND a.state = 'active'
+						  AND a.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())) THEN
+			PERFORM custfocus.report_publish_request();
+		END IF;
 	ELSE
 		PERFORM custfocus.report_refresh(p_services, p_unit_programs, p_unit_services);
 	END IF;
@@ -1221,12 +1235,15 @@ COMMENT ON FUNCTION custfocus.report_publish(integer[], integer[], integer[]) IS
 'At commit: publishes the figures of the given services and units (custfocus.publish_after_commit off), or lists them in report_stale for the publisher that starts after the commit';
 REVOKE ALL ON FUNCTION custfocus.report_publish(integer[], integer[], integer[]) FROM PUBLIC;
 
--- Publishes everything listed in report_stale by commits visible now, at
--- once, under the publication lock (one publication at a time; a publisher
--- started by a later commit waits here and then finds the rows gone).
--- Returns how many listings it published.  The background worker calls it
--- after each commit that listed something; an admin may call it to publish
--- what a worker could not (no free slot), and report_verify calls it first.
+-- Publishes everything listed in report_stale by commits visible once it
+-- holds the publication lock, at once (one publication at a time; a
+-- publisher started by a later commit waits here and then may find the
+-- rows gone).  The lock first, always, then the listings in a snapshot
+-- taken after it: a commit that saw this publisher at work asked for no
+-- other (report_publish), so it must take that commit's listing.  Returns
+-- how many listings it published.  The background worker calls it after
+-- each commit that listed something; an admin may call it to publish what
+-- a worker could not (no free slot), and report_verify calls it first.
 CREATE FUNCTION custfocus.report_publish_pending() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1238,9 +1255,6 @@ DECLARE
 	v_programs integer[];
 	v_units integer[];
 BEGIN
-	IF NOT EXISTS (SELECT FROM custfocus.report_stale) THEN
-		RETURN 0;
-	END IF;
 	PERFORM 1 FROM custfocus.report_state s WHERE s.id FOR UPDATE;
 	WITH gone AS (
 		DELETE FROM custfocus.report_stale RETURNING *
@@ -1264,10 +1278,11 @@ COMMENT ON FUNCTION custfocus.report_publish_pending() IS
 REVOKE ALL ON FUNCTION custfocus.report_publish_pending() FROM PUBLIC;
 
 -- Waits until no commit's figures wait for the publisher (each check in a
--- snapshot of its own, so under READ COMMITTED): for a job that wants the
--- views to read published figures when it ends (an import script before a
--- BI refresh), and for tests.  Nothing it tells is hidden: the views'
--- plans show as much.
+-- snapshot of its own under READ COMMITTED; under REPEATABLE READ or
+-- SERIALIZABLE the transaction's snapshot cannot change, so it answers at
+-- once): for a job that wants the views to read published figures when it
+-- ends (an import script before a BI refresh), and for tests.  Nothing it
+-- tells is hidden: the views' plans show as much.
 CREATE FUNCTION custfocus.report_wait(p_timeout interval DEFAULT interval '30 seconds') RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1275,11 +1290,16 @@ AS $$
 DECLARE
 	v_until timestamptz := clock_timestamp() + p_timeout;
 BEGIN
+	IF p_timeout IS NULL OR p_timeout < interval '0' THEN
+		RAISE EXCEPTION 'timeout must be an interval of zero or more, not %', coalesce(p_timeout::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass how long to wait at most, e.g. interval ''30 seconds''.';
+	END IF;
 	LOOP
 		IF NOT EXISTS (SELECT FROM custfocus.report_stale) THEN
 			RETURN true;
 		END IF;
-		IF clock_timestamp() >= v_until THEN
+		IF clock_timestamp() >= v_until OR current_setting('transaction_isolation') <> 'read committed' THEN
 			RETURN false;
 		END IF;
 		PERFORM pg_sleep(0.01);
@@ -1637,8 +1657,9 @@ SET search_path = pg_catalog, pg_temp
 SET custfocus.min_responses = 0
 AS $$
 	-- what commits left to the publisher first: those figures are not
-	-- published yet, by design, and are read live meanwhile
-	SELECT custfocus.report_publish_pending();
+	-- published yet, by design, and are read live meanwhile (only when
+	-- something waits: the publication locks report_state, a write)
+	SELECT custfocus.report_publish_pending() WHERE EXISTS (SELECT FROM custfocus.report_stale);
 	SELECT 'scorecard', coalesce(p.program_id, c.program_id), coalesce(p.unit_service_id, c.unit_service_id),
 		   coalesce(p.grain, c.grain), coalesce(p.period_start, c.period_start),
 		   CASE WHEN p.program_id IS NULL THEN 'not published' WHEN c.program_id IS NULL THEN 'published, not computed'
