@@ -3005,14 +3005,14 @@ CREATE FUNCTION custfocus.publish_after_commit() RETURNS boolean
 AS 'MODULE_PATHNAME', 'publish_after_commit'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION custfocus.publish_after_commit() IS
-'Value of the custfocus.publish_after_commit setting of the session: whether a commit leaves the publication of the figures it changed to a background worker';
+'Whether this session''s commits leave the publication of the figures they changed to a background worker: the custfocus.publish_after_commit setting, and (PostgreSQL 15 and 16) an extension owner that may log in, as the worker does';
 
-CREATE FUNCTION custfocus.report_publish_request() RETURNS void
+CREATE FUNCTION custfocus.report_publish_request(p_now boolean DEFAULT false) RETURNS boolean
 AS 'MODULE_PATHNAME', 'report_publish_request'
 LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION custfocus.report_publish_request() IS
-'Starts a publisher (a background worker that calls report_publish_pending as the extension''s owner) when the transaction commits';
-REVOKE ALL ON FUNCTION custfocus.report_publish_request() FROM PUBLIC;
+COMMENT ON FUNCTION custfocus.report_publish_request(boolean) IS
+'Starts a publisher (a background worker that calls report_publish_pending as the extension''s owner) when the transaction commits, or at once (p_now: for listings already committed); false when it could not start one at once';
+REVOKE ALL ON FUNCTION custfocus.report_publish_request(boolean) FROM PUBLIC;
 
 -- What the commit (rollup_commit_compact) does with the figures it changed,
 -- under the publication lock: publishes them (custfocus.publish_after_commit
@@ -3097,14 +3097,16 @@ REVOKE ALL ON FUNCTION custfocus.report_publish_pending() FROM PUBLIC;
 -- snapshot of its own under READ COMMITTED; under REPEATABLE READ or
 -- SERIALIZABLE the transaction's snapshot cannot change, so it answers at
 -- once): for a job that wants the views to read published figures when it
--- ends (an import script before a BI refresh), and for tests.  Nothing it
--- tells is hidden: the views' plans show as much.
+-- ends (an import script before a BI refresh), and for tests.  Listings
+-- that no publisher is at work on it does not wait for in vain: it starts
+-- one.  Nothing it tells is hidden: the views' plans show as much.
 CREATE FUNCTION custfocus.report_wait(p_timeout interval DEFAULT interval '30 seconds') RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_until timestamptz := clock_timestamp() + p_timeout;
+	v_next_check timestamptz := clock_timestamp();
 BEGIN
 	IF p_timeout IS NULL OR p_timeout < interval '0' THEN
 		RAISE EXCEPTION 'timeout must be an interval of zero or more, not %', coalesce(p_timeout::text, 'NULL')
@@ -3118,12 +3120,24 @@ BEGIN
 		IF clock_timestamp() >= v_until OR current_setting('transaction_isolation') <> 'read committed' THEN
 			RETURN false;
 		END IF;
+		-- listings no publisher is at work on (its commit found no free
+		-- slot, was prepared for two-phase commit, or its worker failed or
+		-- was lost in a restart): start one, now, and each second while so
+		IF clock_timestamp() >= v_next_check THEN
+			PERFORM pg_stat_clear_snapshot();
+			IF NOT EXISTS (SELECT FROM pg_stat_activity a
+							WHERE a.backend_type = 'custfocus publisher'
+							  AND a.datid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())) THEN
+				PERFORM custfocus.report_publish_request(true);
+			END IF;
+			v_next_check := clock_timestamp() + interval '1 second';
+		END IF;
 		PERFORM pg_sleep(0.01);
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION custfocus.report_wait(interval) IS
-'Waits until the publisher has published every commit''s figures (nothing listed in report_stale), at most p_timeout; true when it has, false on timeout (the views then still compute those figures when read)';
+'Waits until the publisher has published every commit''s figures (nothing listed in report_stale), at most p_timeout, starting a publisher when none is at work; true when it has, false on timeout or at once under REPEATABLE READ or SERIALIZABLE (the views then still compute those figures when read)';
 
 -- Publish the given services' figures again when the transaction commits
 -- (inputs of the figures that are not answers: a requirement's stated
@@ -3475,7 +3489,11 @@ AS $$
 	-- what commits left to the publisher first: those figures are not
 	-- published yet, by design, and are read live meanwhile (only when
 	-- something waits: the publication locks report_state, a write)
-	SELECT custfocus.report_publish_pending() WHERE EXISTS (SELECT FROM custfocus.report_stale);
+	-- (not in a read-only transaction or on a standby: there, rows still
+	-- listed show as differences, which they are)
+	SELECT custfocus.report_publish_pending()
+	 WHERE EXISTS (SELECT FROM custfocus.report_stale)
+	   AND NOT current_setting('transaction_read_only')::boolean;
 	SELECT 'scorecard', coalesce(p.program_id, c.program_id), coalesce(p.unit_service_id, c.unit_service_id),
 		   coalesce(p.grain, c.grain), coalesce(p.period_start, c.period_start),
 		   CASE WHEN p.program_id IS NULL THEN 'not published' WHEN c.program_id IS NULL THEN 'published, not computed'

@@ -1012,10 +1012,11 @@ $$;
 SELECT custfocus.report_wait() AS published_after_the_burst,
 	   (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
 -- report_wait's timeout is checked.  A listing no publisher was asked for
--- (what a commit leaves when no worker slot is free): report_wait times
--- out, and under REPEATABLE READ, whose snapshot cannot change, answers at
--- once (an hour's wait would time the test out); report_publish_pending
--- publishes it.
+-- (what a commit leaves when no worker slot is free, or a prepared
+-- transaction): report_wait times out at once with no time to wait, and
+-- under REPEATABLE READ, whose snapshot cannot change, answers at once (an
+-- hour's wait would time the test out); given time, it starts a publisher,
+-- which publishes it; report_publish_pending publishes such a listing too.
 SELECT custfocus.report_wait(NULL);
 SELECT custfocus.report_wait(interval '-1 second');
 INSERT INTO custfocus.report_stale
@@ -1024,9 +1025,21 @@ SELECT custfocus.report_wait(interval '0') AS published, custfocus.report_publis
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT custfocus.report_wait(interval '1 hour') AS published;
 COMMIT;
+SELECT custfocus.report_wait() AS published_by_a_publisher_it_started;
+INSERT INTO custfocus.report_stale
+SELECT ARRAY[service_id] FROM custfocus.service WHERE code = 'RU_S2';
 SELECT custfocus.report_publish_pending() AS listings_published;
 SELECT custfocus.report_wait(interval '0') AS published, custfocus.report_published() AS reads_published,
 	   (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
+-- report_verify runs in a read-only transaction (a standby) and publishes
+-- nothing there (what is listed would show as differences, which it is)
+INSERT INTO custfocus.report_stale
+SELECT ARRAY[service_id] FROM custfocus.service WHERE code = 'RU_S2';
+BEGIN READ ONLY;
+SELECT (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
+SELECT count(*) AS still_listed FROM custfocus.report_stale;
+COMMIT;
+SELECT custfocus.report_publish_pending() AS listings_published;
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;

@@ -34,6 +34,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -47,6 +48,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "custfocus.h"
 #include "pg_compat.h"
@@ -59,22 +61,15 @@ static Oid	publish_role = InvalidOid;
 
 PGDLLEXPORT pg_noreturn void custfocus_publish_main(Datum arg);
 
-static void
-PublishXactCallback(XactEvent event, void *arg)
+/*
+ * Registers a publisher for this database, to run as the given role; false
+ * when no background worker slot is free.  No handle is asked for: it would
+ * be palloc'd, and an error after the commit is a PANIC.
+ */
+static bool
+StartPublisher(Oid role)
 {
 	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-
-	if (!publish_requested)
-		return;
-	if (event != XACT_EVENT_COMMIT)
-	{
-		/* aborted or prepared: nothing committed to publish from here */
-		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
-			publish_requested = false;
-		return;
-	}
-	publish_requested = false;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -85,11 +80,31 @@ PublishXactCallback(XactEvent event, void *arg)
 	snprintf(worker.bgw_name, sizeof(worker.bgw_name), "custfocus publisher");
 	snprintf(worker.bgw_type, sizeof(worker.bgw_type), "custfocus publisher");
 	worker.bgw_main_arg = ObjectIdGetDatum(MyDatabaseId);
-	memcpy(worker.bgw_extra, &publish_role, sizeof(Oid));
+	memcpy(worker.bgw_extra, &role, sizeof(Oid));
 	worker.bgw_notify_pid = 0;
+	return RegisterDynamicBackgroundWorker(&worker, NULL);
+}
+
+static void
+PublishXactCallback(XactEvent event, void *arg)
+{
+	if (!publish_requested)
+		return;
+	if (event != XACT_EVENT_COMMIT)
+	{
+		/*
+		 * Aborted: nothing to publish.  Prepared: its COMMIT PREPARED may
+		 * run in another session, which starts nothing; its listing waits
+		 * for the next commit's publisher or a report_wait.
+		 */
+		if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+			publish_requested = false;
+		return;
+	}
+	publish_requested = false;
 
 	/* the commit is done: a warning, never an error, from here */
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!StartPublisher(publish_role))
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a custfocus publisher: no background worker slot is free"),
@@ -112,27 +127,12 @@ custfocus_publish_init(void)
 	RegisterXactCallback(PublishXactCallback, NULL);
 }
 
-/*
- * custfocus.publish_after_commit(): the session's setting, read through a
- * function (see session_min_responses in custfocus.c).
- */
-PG_FUNCTION_INFO_V1(publish_after_commit);
-Datum
-publish_after_commit(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(custfocus_publish_after_commit);
-}
-
-/*
- * custfocus.report_publish_request(): a publisher is to start when this
- * transaction commits, as the extension's owner (looked up now, inside the
- * transaction: the commit callback may not read the catalogues).
- */
-PG_FUNCTION_INFO_V1(report_publish_request);
-Datum
-report_publish_request(PG_FUNCTION_ARGS)
+/* The role that owns the extension: the publisher's. */
+static Oid
+ExtensionOwner(void)
 {
 	Oid			ext = get_extension_oid("custfocus", false);
+	Oid			owner;
 	Relation	rel;
 	ScanKeyData key;
 	SysScanDesc scan;
@@ -144,17 +144,87 @@ report_publish_request(PG_FUNCTION_ARGS)
 	tup = systable_getnext(scan);
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "custfocus: extension %u not found", ext);
-	publish_role = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return owner;
+}
 
+/*
+ * Whether a publisher can connect as the owner: before PostgreSQL 17 a
+ * background worker connects only as a role that may log in.
+ */
+static bool
+OwnerCanPublish(Oid owner)
+{
+	HeapTuple	tup;
+	bool		can;
+
+	if (!CF_PUBLISHER_NEEDS_LOGIN)
+		return true;
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(owner));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	can = ((Form_pg_authid) GETSTRUCT(tup))->rolcanlogin;
+	ReleaseSysCache(tup);
+	return can;
+}
+
+/*
+ * custfocus.publish_after_commit(): whether this session's commits leave
+ * the publication to a background worker: the setting (read through a
+ * function, see session_min_responses in custfocus.c), and a publisher
+ * able to connect (on PostgreSQL 15 and 16, an owner without LOGIN cannot:
+ * then the commit publishes, as with the setting off, rather than list
+ * what no worker could ever publish).
+ */
+PG_FUNCTION_INFO_V1(publish_after_commit);
+Datum
+publish_after_commit(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(custfocus_publish_after_commit && OwnerCanPublish(ExtensionOwner()));
+}
+
+/*
+ * custfocus.report_publish_request(now boolean): a publisher is to start,
+ * as the extension's owner (looked up here, inside the transaction: the
+ * commit callback may not read the catalogues): when this transaction
+ * commits, or at once (now: what is listed is committed already, see
+ * report_wait).  Returns false when it could not start one at once.
+ */
+PG_FUNCTION_INFO_V1(report_publish_request);
+Datum
+report_publish_request(PG_FUNCTION_ARGS)
+{
+	bool		now = PG_ARGISNULL(0) ? false : PG_GETARG_BOOL(0);
+	Oid			owner = ExtensionOwner();
+
+	if (!OwnerCanPublish(owner))
+		PG_RETURN_BOOL(false);
+	if (now)
+		PG_RETURN_BOOL(StartPublisher(owner));
+	publish_role = owner;
 	publish_requested = true;
-	PG_RETURN_VOID();
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * On any exit (an error, SIGTERM): idle before the abort releases the
+ * publication lock (before_shmem_exit callbacks run last registered first,
+ * so this one before InitPostgres's, which aborts the transaction), so that
+ * no commit counts on a publisher that will not take its listing.
+ */
+static void
+PublisherExit(int code, Datum arg)
+{
+	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /*
  * The worker: publish what is listed, in one transaction, and exit.  An
- * error is logged and ends the worker; what it did not publish stays listed.
+ * error is logged and ends the worker; what it did not publish stays listed
+ * (the views compute it when read) until the next commit's publisher or a
+ * report_wait starts another.
  */
 void
 custfocus_publish_main(Datum arg)
@@ -165,7 +235,22 @@ custfocus_publish_main(Datum arg)
 	memcpy(&role, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, role, BGWORKER_BYPASS_ROLELOGINCHECK_COMPAT);
+	BackgroundWorkerInitializeConnectionByOid(dboid, role,
+											  BGWORKER_BYPASS_ROLELOGINCHECK_COMPAT | BGWORKER_BYPASS_ALLOWCONN);
+	before_shmem_exit(PublisherExit, (Datum) 0);
+
+	/*
+	 * What the database or the owner's settings may say must not make the
+	 * publication fail where the commit's would not have: it waits for the
+	 * lock as long as it takes, under READ COMMITTED (a fresh snapshot after
+	 * the lock, see report_publish_pending), and writes.
+	 */
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -184,18 +269,8 @@ custfocus_publish_main(Datum arg)
 		 * (under the lock) starts no other (custfocus.report_publish).
 		 */
 		pgstat_report_activity(STATE_RUNNING, "SELECT custfocus.report_publish_pending()");
-		PG_TRY();
-		{
-			if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
-				elog(ERROR, "custfocus: publication failed");
-		}
-		PG_CATCH();
-		{
-			/* idle before the abort releases the lock, as below */
-			pgstat_report_activity(STATE_IDLE, NULL);
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
+		if (SPI_execute("SELECT custfocus.report_publish_pending()", false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "custfocus: publication failed");
 	}
 	SPI_finish();
 	PopActiveSnapshot();
