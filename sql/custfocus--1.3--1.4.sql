@@ -3106,7 +3106,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_until timestamptz := clock_timestamp() + p_timeout;
-	v_next_check timestamptz := clock_timestamp();
+	-- (a second's grace: a worker the last commit registered is not
+	-- listed in pg_stat_activity until it has started)
+	v_next_check timestamptz := clock_timestamp() + interval '1 second';
 BEGIN
 	IF p_timeout IS NULL OR p_timeout < interval '0' THEN
 		RAISE EXCEPTION 'timeout must be an interval of zero or more, not %', coalesce(p_timeout::text, 'NULL')
@@ -3122,7 +3124,7 @@ BEGIN
 		END IF;
 		-- listings no publisher is at work on (its commit found no free
 		-- slot, was prepared for two-phase commit, or its worker failed or
-		-- was lost in a restart): start one, now, and each second while so
+		-- was lost in a restart): start one, and again each second while so
 		IF clock_timestamp() >= v_next_check THEN
 			PERFORM pg_stat_clear_snapshot();
 			IF NOT EXISTS (SELECT FROM pg_stat_activity a
