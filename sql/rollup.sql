@@ -1039,7 +1039,13 @@ BEGIN READ ONLY;
 SELECT (SELECT count(*) FROM custfocus.report_verify()) AS published_problems;
 SELECT count(*) AS still_listed FROM custfocus.report_stale;
 COMMIT;
-SELECT custfocus.report_publish_pending() AS listings_published;
+-- an admin's report_verify publishes what is listed first (as the owner:
+-- the admin may not call report_publish_pending itself)
+SET ROLE regress_ru_admin;
+SELECT custfocus.report_publish_pending();
+SELECT count(*) AS published_problems FROM custfocus.report_verify();
+RESET ROLE;
+SELECT count(*) AS still_listed FROM custfocus.report_stale;
 SELECT custfocus.revoke_access('regress_ru_admin'), custfocus.revoke_access('regress_ru_analyst');
 DELETE FROM custfocus.program_access WHERE role_name = 'regress_ru_analyst';
 DROP ROLE regress_ru_admin, regress_ru_analyst;
