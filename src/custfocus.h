@@ -34,7 +34,6 @@ extern void CfRollupImportBatch(CfRollupImport *ri, int nrows, const bool *inser
 extern void CfRollupImportApply(CfRollupImport *ri);
 
 /* publish.c: custfocus.publish_after_commit, and the publisher worker */
-extern bool custfocus_publish_after_commit;
 extern void custfocus_publish_init(void);
 
 /* citus.c: the roll-ups of a distributed custfocus (custfocus.distribute()) */

@@ -24,8 +24,8 @@
  * one will take its listing too (see report_publish), so commits closer
  * together than a publication start about one worker each publication.
  * When no worker slot is free, the commit warns, and the figures stay
- * listed (read live, exact) until the next worker or a call of
- * report_publish_pending().
+ * listed (read live, exact) until the next commit's worker, a report_wait
+ * (which starts one when none is at work) or report_publish_pending().
  */
 #include "postgres.h"
 
@@ -46,14 +46,13 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "custfocus.h"
 #include "pg_compat.h"
 
-bool		custfocus_publish_after_commit = true;
+static bool custfocus_publish_after_commit = true;
 
 /* a worker is wanted when this transaction commits, as this role */
 static bool publish_requested = false;
@@ -109,7 +108,7 @@ PublishXactCallback(XactEvent event, void *arg)
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("could not start a custfocus publisher: no background worker slot is free"),
 				 errdetail("The reporting views compute the figures this commit changed when read, until they are published."),
-				 errhint("Raise max_worker_processes, or call custfocus.report_publish_pending().")));
+				 errhint("Raise max_worker_processes; custfocus.report_wait() starts a publisher once a slot is free.")));
 }
 
 void
